@@ -1,0 +1,10 @@
+//! lblab: a terminal laboratory for Layer-4 load balancing.
+//!
+//! A deterministic discrete-event simulation of clients, a NAT load balancer
+//! and backend servers. `model` holds the shared plain data, `policy` the
+//! pure balancing and health decisions, `sim` the World, `lab` the RON lab
+//! format, and `headless` the runner that produces reports.
+
+pub mod lab;
+pub mod model;
+pub mod policy;

@@ -1,0 +1,15 @@
+//! Plain data every room shares: addresses, the 4-tuple, TCP flags, packets,
+//! ids and simulated time. Nothing here has behaviour beyond formatting and
+//! arithmetic, so `policy/`, `sim/` and a future real proxy can all use it.
+
+mod addr;
+mod flags;
+mod ids;
+mod packet;
+mod time;
+
+pub use addr::{Endpoint, FourTuple, Ip, Protocol};
+pub use flags::Flags;
+pub use ids::{ClientId, ServerId};
+pub use packet::Packet;
+pub use time::{SimDuration, SimTime};

@@ -1,0 +1,337 @@
+//! Pure decisions with no clock and no I/O: which backend takes a new
+//! connection, and when a backend's health flips. Shared by the simulation
+//! and, later, a real proxy; depends on `model/` only.
+//!
+//! Every algorithm sees the whole backend table in a stable order and picks
+//! only among healthy, non-draining backends. Randomised algorithms take
+//! their randomness as an `entropy` word from the caller, so a pick is a
+//! function of its inputs and the World's seed decides every run.
+
+mod health;
+mod least_connections;
+mod power_of_two;
+mod random;
+mod round_robin;
+mod weighted_round_robin;
+
+pub use health::{HealthTracker, HealthTransition};
+
+use crate::model::FourTuple;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// What an algorithm may know of one backend.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BackendView {
+    /// Relative share for weighted algorithms (0 takes nothing).
+    pub weight: u32,
+    /// Health checks currently say it is up.
+    pub healthy: bool,
+    /// Finishing its connections; takes no new ones.
+    pub draining: bool,
+    /// Established connections through the balancer.
+    pub active: u32,
+    /// Half-open connections through the balancer.
+    pub half_open: u32,
+}
+
+impl BackendView {
+    /// A healthy, non-draining backend with weight 1 and no connections.
+    pub const fn idle() -> BackendView {
+        BackendView {
+            weight: 1,
+            healthy: true,
+            draining: false,
+            active: 0,
+            half_open: 0,
+        }
+    }
+
+    /// May take a new connection.
+    #[inline]
+    pub const fn eligible(&self) -> bool {
+        self.healthy && !self.draining
+    }
+
+    /// Connections counted by load-aware algorithms.
+    #[inline]
+    pub const fn load(&self) -> u32 {
+        self.active + self.half_open
+    }
+}
+
+/// Why no backend could be picked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum NoBackend {
+    /// The backend table is empty.
+    #[error("no backend: the pool is empty")]
+    Empty,
+    /// Every backend is down or draining.
+    #[error("no backend: {down} down and {draining} draining of {total}")]
+    NoneEligible {
+        /// Backends in the table.
+        total: usize,
+        /// Backends whose health checks say down.
+        down: usize,
+        /// Healthy backends that are draining.
+        draining: usize,
+    },
+}
+
+impl NoBackend {
+    /// Explains why `backends` has no eligible member.
+    pub fn explain(backends: &[BackendView]) -> NoBackend {
+        if backends.is_empty() {
+            return NoBackend::Empty;
+        }
+        let down = backends.iter().filter(|b| !b.healthy).count();
+        let draining = backends.iter().filter(|b| b.healthy && b.draining).count();
+        NoBackend::NoneEligible {
+            total: backends.len(),
+            down,
+            draining,
+        }
+    }
+}
+
+/// The balancing algorithms lblab knows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Algorithm {
+    /// Each eligible backend in turn.
+    #[default]
+    RoundRobin,
+    /// A uniformly random eligible backend.
+    Random,
+    /// Smooth weighted round robin (nginx): shares follow weights, evenly
+    /// interleaved.
+    WeightedRoundRobin,
+    /// The eligible backend with the fewest connections (ties: lowest index).
+    LeastConnections,
+    /// Two random eligible backends; the less loaded wins.
+    PowerOfTwoChoices,
+}
+
+impl Algorithm {
+    /// Every algorithm, in the order pickers list them.
+    pub const ALL: [Algorithm; 5] = [
+        Algorithm::RoundRobin,
+        Algorithm::Random,
+        Algorithm::WeightedRoundRobin,
+        Algorithm::LeastConnections,
+        Algorithm::PowerOfTwoChoices,
+    ];
+
+    /// Short name for tables and headers.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Algorithm::RoundRobin => "round-robin",
+            Algorithm::Random => "random",
+            Algorithm::WeightedRoundRobin => "weighted-round-robin",
+            Algorithm::LeastConnections => "least-connections",
+            Algorithm::PowerOfTwoChoices => "power-of-two",
+        }
+    }
+
+    /// One line on what the algorithm does, for pickers and help.
+    pub const fn describe(self) -> &'static str {
+        match self {
+            Algorithm::RoundRobin => "each backend in turn; ignores weights and load",
+            Algorithm::Random => "a random backend; even on average, lumpy in the short run",
+            Algorithm::WeightedRoundRobin => {
+                "in turn, in proportion to weights, evenly interleaved"
+            }
+            Algorithm::LeastConnections => "the backend with the fewest open connections",
+            Algorithm::PowerOfTwoChoices => "two random backends, the less loaded wins",
+        }
+    }
+}
+
+impl fmt::Display for Algorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// An algorithm together with the little state it keeps between picks.
+#[derive(Clone, Debug)]
+pub struct Selector {
+    algorithm: Algorithm,
+    round_robin: round_robin::RoundRobin,
+    weighted: weighted_round_robin::SmoothWeighted,
+}
+
+impl Selector {
+    /// A selector running `algorithm` from a fresh state.
+    pub fn new(algorithm: Algorithm) -> Selector {
+        Selector {
+            algorithm,
+            round_robin: round_robin::RoundRobin::default(),
+            weighted: weighted_round_robin::SmoothWeighted::default(),
+        }
+    }
+
+    /// The algorithm in use.
+    pub fn algorithm(&self) -> Algorithm {
+        self.algorithm
+    }
+
+    /// Switches algorithm, starting its state afresh.
+    pub fn set_algorithm(&mut self, algorithm: Algorithm) {
+        *self = Selector::new(algorithm);
+    }
+
+    /// Index into `backends` of the backend for a new flow, or why there is
+    /// none. `entropy` is a fresh random word; only randomised algorithms
+    /// read it.
+    #[inline]
+    pub fn pick(
+        &mut self,
+        backends: &[BackendView],
+        _flow: &FourTuple,
+        entropy: u64,
+    ) -> Result<usize, NoBackend> {
+        let choice = match self.algorithm {
+            Algorithm::RoundRobin => self.round_robin.pick(backends),
+            Algorithm::Random => random::pick(backends, entropy),
+            Algorithm::WeightedRoundRobin => self.weighted.pick(backends),
+            Algorithm::LeastConnections => least_connections::pick(backends),
+            Algorithm::PowerOfTwoChoices => power_of_two::pick(backends, entropy),
+        };
+        choice.ok_or_else(|| NoBackend::explain(backends))
+    }
+}
+
+/// Maps a 32-bit random word onto `0..n` without division (Lemire).
+#[inline]
+pub(crate) fn reduce(word: u32, n: usize) -> usize {
+    ((word as u64 * n as u64) >> 32) as usize
+}
+
+/// Draws an eligible index at random: a few tries by rejection (cheap when
+/// most backends are eligible), then a scan so a nearly-empty pool is still
+/// fair.
+#[inline]
+pub(crate) fn random_eligible(backends: &[BackendView], word: u32, salt: u32) -> Option<usize> {
+    let n = backends.len();
+    if n == 0 {
+        return None;
+    }
+    let mut w = word;
+    for _ in 0..4 {
+        let i = reduce(w, n);
+        if backends[i].eligible() {
+            return Some(i);
+        }
+        // xorshift keeps the retries deterministic and cheap.
+        w ^= w << 13;
+        w ^= w >> 17;
+        w ^= w << 5;
+        w = w.wrapping_add(salt);
+    }
+    let eligible = backends.iter().filter(|b| b.eligible()).count();
+    if eligible == 0 {
+        return None;
+    }
+    let k = reduce(w, eligible);
+    backends
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| b.eligible())
+        .nth(k)
+        .map(|(i, _)| i)
+}
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    use super::BackendView;
+    use crate::model::{Endpoint, FourTuple, Ip};
+
+    /// `n` idle, healthy backends.
+    pub fn pool(n: usize) -> Vec<BackendView> {
+        vec![BackendView::idle(); n]
+    }
+
+    /// Any flow; the current algorithms ignore it.
+    pub fn flow() -> FourTuple {
+        FourTuple::tcp(
+            Endpoint::new(Ip::new(10, 0, 0, 1), 40000),
+            Endpoint::new(Ip::new(192, 0, 2, 1), 80),
+        )
+    }
+
+    /// A simple deterministic stream of entropy words for tests.
+    pub fn words(seed: u64) -> impl Iterator<Item = u64> {
+        let mut x = seed | 1;
+        std::iter::from_fn(move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            Some(x)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_support::*;
+    use super::*;
+
+    #[test]
+    fn every_algorithm_names_the_empty_pool() {
+        for a in Algorithm::ALL {
+            let mut s = Selector::new(a);
+            assert_eq!(s.pick(&[], &flow(), 7), Err(NoBackend::Empty), "{a}");
+        }
+    }
+
+    #[test]
+    fn every_algorithm_explains_an_all_ineligible_pool() {
+        let mut backends = pool(5);
+        backends[0].healthy = false;
+        backends[1].healthy = false;
+        backends[2].healthy = false;
+        backends[3].draining = true;
+        backends[4].draining = true;
+        for a in Algorithm::ALL {
+            let mut s = Selector::new(a);
+            let err = s.pick(&backends, &flow(), 7).unwrap_err();
+            assert_eq!(
+                err,
+                NoBackend::NoneEligible {
+                    total: 5,
+                    down: 3,
+                    draining: 2
+                },
+                "{a}"
+            );
+            assert_eq!(err.to_string(), "no backend: 3 down and 2 draining of 5");
+        }
+    }
+
+    #[test]
+    fn every_algorithm_skips_unhealthy_and_draining_backends() {
+        let mut backends = pool(6);
+        backends[1].healthy = false;
+        backends[3].draining = true;
+        backends[4].healthy = false;
+        for a in Algorithm::ALL {
+            let mut s = Selector::new(a);
+            for (i, w) in words(11).take(2000).enumerate() {
+                let pick = s.pick(&backends, &flow(), w).unwrap();
+                assert!(backends[pick].eligible(), "{a} picked {pick} at pick {i}");
+            }
+        }
+    }
+
+    #[test]
+    fn random_eligible_finds_the_only_eligible_backend() {
+        let mut backends = pool(1000);
+        for b in backends.iter_mut() {
+            b.healthy = false;
+        }
+        backends[617].healthy = true;
+        for w in words(3).take(200) {
+            assert_eq!(random_eligible(&backends, w as u32, 9), Some(617));
+        }
+    }
+}
