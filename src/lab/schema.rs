@@ -44,7 +44,7 @@ fn default_seed() -> u64 {
 }
 
 /// The two link classes: clients to balancer, and balancer to each server.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct NetworkSpec {
     /// The shared link between all clients and the balancer's VIP.
@@ -52,15 +52,6 @@ pub struct NetworkSpec {
     /// The link from the balancer to each server (one per server, each
     /// changeable on its own at run time).
     pub backend_link: LinkSpec,
-}
-
-impl Default for NetworkSpec {
-    fn default() -> Self {
-        NetworkSpec {
-            client_link: LinkSpec::default(),
-            backend_link: LinkSpec::default(),
-        }
-    }
 }
 
 /// One-way behaviour of a link, applied to each direction.
