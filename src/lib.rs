@@ -5,6 +5,9 @@
 //! pure balancing and health decisions, `sim` the World, `lab` the RON lab
 //! format, and `headless` the runner that produces reports.
 
+pub mod headless;
 pub mod lab;
 pub mod model;
 pub mod policy;
+pub mod report;
+pub mod sim;

@@ -107,6 +107,7 @@ impl fmt::Display for Dur {
 
 /// A probability from 0 to 1 inclusive.
 #[derive(Clone, Copy, Debug, Default, PartialEq, PartialOrd, Serialize)]
+#[serde(transparent)]
 pub struct Probability(f64);
 
 impl Probability {
@@ -133,6 +134,7 @@ impl<'de> Deserialize<'de> for Probability {
 
 /// A non-negative, finite rate (per second).
 #[derive(Clone, Copy, Debug, Default, PartialEq, PartialOrd, Serialize)]
+#[serde(transparent)]
 pub struct Rate(f64);
 
 impl Rate {
@@ -163,6 +165,7 @@ impl<'de> Deserialize<'de> for Rate {
 
 /// A whole number of at least 1 (counts, weights, limits).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
 pub struct Positive(u32);
 
 impl Positive {

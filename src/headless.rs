@@ -1,0 +1,73 @@
+//! Runs a lab to a deadline (or to completion) as fast as the CPU allows
+//! and produces its report. The only place outside the CLI that reads the
+//! wall clock, and only to report speed.
+
+use crate::lab::Lab;
+use crate::model::{SimDuration, SimTime};
+use crate::report::{Report, WallClock};
+use crate::sim::World;
+use std::time::Instant;
+
+/// How a headless run ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// At this much simulated time.
+    After(SimDuration),
+    /// When every finite workload has finished.
+    Completion,
+}
+
+/// Why a lab cannot be run headless as asked.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum RunError {
+    /// Nothing would ever stop the run.
+    #[error(
+        "lab \"{0}\" has no duration and its clients never finish; give a duration with --for (for example --for 60s) or set `duration` in the lab"
+    )]
+    Endless(String),
+}
+
+/// Chooses how a run stops: `--for` wins, then the lab's duration, then
+/// completion if the workload is finite.
+pub fn stop_for(lab: &Lab, world: &World, run_for: Option<SimDuration>) -> Result<Stop, RunError> {
+    if let Some(d) = run_for.or(lab.duration.map(|d| d.get())) {
+        return Ok(Stop::After(d));
+    }
+    if world.workload_is_finite() {
+        Ok(Stop::Completion)
+    } else {
+        Err(RunError::Endless(lab.name.clone()))
+    }
+}
+
+/// Runs `world` until `stop`; returns whether the workload finished.
+pub fn run_world(world: &mut World, stop: Stop) -> bool {
+    match stop {
+        Stop::After(d) => {
+            world.run_until(SimTime::ZERO + d);
+            world.workload_finished()
+        }
+        Stop::Completion => world.run_to_completion(SimTime::MAX),
+    }
+}
+
+/// Builds the World for `lab` with `seed`, runs it and reports, with
+/// wall-clock figures.
+pub fn run(
+    lab: &Lab,
+    seed: u64,
+    run_for: Option<SimDuration>,
+) -> Result<(Report, World), RunError> {
+    let mut world = World::new(lab, seed);
+    let stop = stop_for(lab, &world, run_for)?;
+    let started = Instant::now();
+    let finished = run_world(&mut world, stop);
+    let seconds = started.elapsed().as_secs_f64().max(1e-9);
+    let wall = WallClock {
+        seconds,
+        events_per_sec: world.events_processed() as f64 / seconds,
+        speedup: world.now().as_secs_f64() / seconds,
+    };
+    let report = Report::from_world(&world, finished, Some(wall));
+    Ok((report, world))
+}

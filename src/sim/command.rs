@@ -1,0 +1,196 @@
+//! Commands: the one way to change a running World. A key press, a lab
+//! timeline entry and a script line all become one of these, applied at a
+//! simulated time, so a run is fully described by (lab, seed, commands).
+
+use crate::lab::{
+    Dur, FloodSpec, HealthSpec, LinkSpec, OnBackendDown, Rate, RetransmitMode, ServerSpec,
+};
+use crate::policy::Algorithm;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A timeout or limit that commands can change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Timeout {
+    /// Client wait for SYN|ACK before resending the SYN.
+    Syn,
+    /// Client wait for an ACK before resending a segment or FIN.
+    Segment,
+    /// Balancer idle timeout of half-open entries.
+    HalfOpenIdle,
+    /// Balancer idle timeout of established entries.
+    EstablishedIdle,
+    /// Time between health probes.
+    HealthInterval,
+    /// Time a health probe may take.
+    HealthTimeout,
+}
+
+impl Timeout {
+    /// Name for logs and editors.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Timeout::Syn => "SYN timeout",
+            Timeout::Segment => "segment timeout",
+            Timeout::HalfOpenIdle => "half-open idle timeout",
+            Timeout::EstablishedIdle => "established idle timeout",
+            Timeout::HealthInterval => "health interval",
+            Timeout::HealthTimeout => "health timeout",
+        }
+    }
+}
+
+/// Which link a command changes.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum LinkTarget {
+    /// The shared link between clients and the balancer.
+    Clients,
+    /// The link from the balancer to one server, by name.
+    Backend(String),
+    /// Every balancer-to-server link.
+    AllBackends,
+}
+
+/// A change to the World.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Command {
+    /// Kill a server by name: it drops everything until revived.
+    KillServer(String),
+    /// Revive a killed server (and stop draining it).
+    ReviveServer(String),
+    /// Kill a random running server.
+    KillRandomServer,
+    /// Stop sending new connections to a server; existing ones continue.
+    DrainServer(String),
+    /// Set a server's weight.
+    SetWeight(String, u32),
+    /// Add a server to the pool.
+    AddServer(ServerSpec),
+    /// Take a server out of the pool for good (it is killed too).
+    RemoveServer(String),
+    /// Kill one client by index: its connection vanishes without FIN or RST.
+    KillClient(u32),
+    /// Kill a random live client.
+    KillRandomClient,
+    /// Switch the balancing algorithm.
+    SetAlgorithm(Algorithm),
+    /// Change a timeout.
+    SetTimeout(Timeout, Dur),
+    /// Change how many times clients retransmit before failing.
+    SetMaxRetransmissions(u32),
+    /// Switch clients between fixed and RFC 6298 retransmission timeouts.
+    SetRetransmitMode(RetransmitMode),
+    /// Replace all health-check parameters.
+    SetHealth(HealthSpec),
+    /// Set every backend's half-open admission limit at the balancer.
+    SetMaxHalfOpen(u32),
+    /// Choose what happens to connections of a backend marked down.
+    SetOnBackendDown(OnBackendDown),
+    /// Change a link's delay, jitter and loss.
+    SetLink(LinkTarget, LinkSpec),
+    /// Grow or shrink the closed client population.
+    SetPopulation(u32),
+    /// Change the open-arrival rate (new connections per second).
+    SetArrivalRate(Rate),
+    /// Start a SYN flood.
+    StartFlood(FloodSpec),
+    /// Stop every running flood.
+    StopFlood,
+}
+
+impl fmt::Display for Command {
+    /// A short human description for the event log.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Command::KillServer(s) => write!(f, "kill {s}"),
+            Command::ReviveServer(s) => write!(f, "revive {s}"),
+            Command::KillRandomServer => f.write_str("kill a random server"),
+            Command::DrainServer(s) => write!(f, "drain {s}"),
+            Command::SetWeight(s, w) => write!(f, "set weight of {s} to {w}"),
+            Command::AddServer(s) => write!(f, "add server {}", s.name),
+            Command::RemoveServer(s) => write!(f, "remove {s}"),
+            Command::KillClient(c) => write!(f, "kill client {c}"),
+            Command::KillRandomClient => f.write_str("kill a random client"),
+            Command::SetAlgorithm(a) => write!(f, "algorithm -> {a}"),
+            Command::SetTimeout(t, d) => write!(f, "{} -> {d}", t.name()),
+            Command::SetMaxRetransmissions(n) => write!(f, "max retransmissions -> {n}"),
+            Command::SetRetransmitMode(RetransmitMode::Fixed) => {
+                f.write_str("retransmit timeouts -> fixed")
+            }
+            Command::SetRetransmitMode(RetransmitMode::Rfc6298 { .. }) => {
+                f.write_str("retransmit timeouts -> RFC 6298 backoff")
+            }
+            Command::SetHealth(h) => write!(
+                f,
+                "health checks -> every {} timeout {} rise {} fall {}",
+                h.interval,
+                h.timeout,
+                h.rise.get(),
+                h.fall.get()
+            ),
+            Command::SetMaxHalfOpen(n) => write!(f, "max half-open -> {n}"),
+            Command::SetOnBackendDown(OnBackendDown::Reset) => {
+                f.write_str("on backend down -> reset")
+            }
+            Command::SetOnBackendDown(OnBackendDown::Timeout) => {
+                f.write_str("on backend down -> leave to time out")
+            }
+            Command::SetLink(target, l) => {
+                let name = match target {
+                    LinkTarget::Clients => "client link".to_string(),
+                    LinkTarget::Backend(s) => format!("link to {s}"),
+                    LinkTarget::AllBackends => "backend links".to_string(),
+                };
+                write!(
+                    f,
+                    "{name} -> delay {} jitter {} loss {:.1}%",
+                    l.delay,
+                    l.jitter,
+                    l.loss.get() * 100.0
+                )
+            }
+            Command::SetPopulation(n) => write!(f, "population -> {n} clients"),
+            Command::SetArrivalRate(r) => write!(f, "arrival rate -> {}/s", r.get()),
+            Command::StartFlood(fl) => write!(
+                f,
+                "SYN flood: {}/s from {} spoofed sources",
+                fl.rate.get(),
+                fl.sources.get()
+            ),
+            Command::StopFlood => f.write_str("stop SYN floods"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_round_trip_through_ron() {
+        let cmds = vec![
+            Command::KillServer("srv-3".into()),
+            Command::SetTimeout(Timeout::Syn, Dur::from_millis(250)),
+            Command::SetAlgorithm(Algorithm::LeastConnections),
+            Command::SetLink(LinkTarget::Clients, LinkSpec::default()),
+            Command::StartFlood(FloodSpec::default()),
+        ];
+        let text = ron::to_string(&cmds).unwrap();
+        let back: Vec<Command> = ron::from_str(&text).unwrap();
+        assert_eq!(back, cmds);
+        let one: Command = ron::from_str(r#"SetTimeout(Syn, "1s")"#).unwrap();
+        assert_eq!(one, Command::SetTimeout(Timeout::Syn, Dur::from_secs(1)));
+    }
+
+    #[test]
+    fn commands_describe_themselves() {
+        assert_eq!(
+            Command::KillServer("srv-3".into()).to_string(),
+            "kill srv-3"
+        );
+        assert_eq!(
+            Command::SetTimeout(Timeout::Segment, Dur::from_millis(700)).to_string(),
+            "segment timeout -> 700ms"
+        );
+    }
+}

@@ -1,0 +1,316 @@
+//! Counters, latency histograms and per-second series: what the World
+//! measures, in one place, for Snapshots and reports.
+
+use super::client::Retransmission;
+use super::reasons::{DropReason, FailReason};
+use super::series::Series;
+use crate::model::SimDuration;
+use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
+
+/// Highest latency a histogram records, in microseconds (one day); longer
+/// values are clamped so nothing is lost.
+const MAX_MICROS: u64 = 86_400_000_000;
+
+/// Connection counters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnCounters {
+    /// SYNs first sent by clients (flood SYNs excluded).
+    pub attempted: u64,
+    /// Handshakes completed.
+    pub established: u64,
+    /// Connections that sent all their data and closed cleanly.
+    pub completed: u64,
+    /// Connections that failed, by [`FailReason`] index.
+    pub failed: [u64; FailReason::COUNT],
+}
+
+impl ConnCounters {
+    /// Failed connections of every reason.
+    pub fn failed_total(&self) -> u64 {
+        self.failed.iter().sum()
+    }
+}
+
+/// Retransmissions by kind.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetransmitCounters {
+    /// SYNs sent again.
+    pub syn: u64,
+    /// Data segments sent again.
+    pub data: u64,
+    /// FINs sent again.
+    pub fin: u64,
+}
+
+impl RetransmitCounters {
+    /// All retransmissions.
+    pub fn total(&self) -> u64 {
+        self.syn + self.data + self.fin
+    }
+}
+
+/// A latency histogram in microseconds.
+#[derive(Clone, Debug)]
+pub struct Latency(Histogram<u64>);
+
+impl Latency {
+    fn new(sigfig: u8) -> Latency {
+        // Bounds and sigfig are constants that hdrhistogram accepts.
+        Latency(Histogram::new_with_bounds(1, MAX_MICROS, sigfig).expect("valid histogram bounds"))
+    }
+
+    /// Records one latency.
+    #[inline]
+    pub fn record(&mut self, d: SimDuration) {
+        let us = (d.as_nanos() / 1_000).clamp(1, MAX_MICROS);
+        // Clamped into bounds above, so recording cannot fail.
+        let _ = self.0.record(us);
+    }
+
+    /// Samples recorded.
+    pub fn count(&self) -> u64 {
+        self.0.len()
+    }
+
+    /// The value at quantile `q` (0..=1), if any sample was recorded.
+    pub fn quantile(&self, q: f64) -> Option<SimDuration> {
+        (self.count() > 0).then(|| SimDuration::from_micros(self.0.value_at_quantile(q)))
+    }
+
+    /// The largest sample.
+    pub fn max(&self) -> Option<SimDuration> {
+        (self.count() > 0).then(|| SimDuration::from_micros(self.0.max()))
+    }
+
+    /// The mean.
+    pub fn mean(&self) -> Option<SimDuration> {
+        (self.count() > 0).then(|| SimDuration::from_secs_f64(self.0.mean() / 1e6))
+    }
+
+    /// Forgets every sample.
+    pub fn reset(&mut self) {
+        self.0.reset();
+    }
+
+    /// p50, p95, p99 and max in one summary.
+    pub fn summary(&self) -> Percentiles {
+        Percentiles {
+            count: self.count(),
+            p50: self.quantile(0.50),
+            p95: self.quantile(0.95),
+            p99: self.quantile(0.99),
+            max: self.max(),
+        }
+    }
+}
+
+/// A latency distribution in four numbers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Percentiles {
+    /// Samples behind the figures.
+    pub count: u64,
+    /// Median.
+    pub p50: Option<SimDuration>,
+    /// 95th percentile.
+    pub p95: Option<SimDuration>,
+    /// 99th percentile.
+    pub p99: Option<SimDuration>,
+    /// Largest.
+    pub max: Option<SimDuration>,
+}
+
+/// What happened in the second being counted.
+#[derive(Clone, Copy, Debug, Default)]
+struct Second {
+    new: u64,
+    completed: u64,
+    failed: u64,
+    drops: u64,
+}
+
+/// The per-second series the dashboard draws.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SeriesSet {
+    /// Connections started per second.
+    pub new_conns: Series,
+    /// Connections completed per second.
+    pub completed: Series,
+    /// Connections failed per second.
+    pub failed: Series,
+    /// Packets dropped per second (all reasons).
+    pub drops: Series,
+    /// Segment latency p95 per second, in microseconds.
+    pub latency_p95_us: Series,
+    /// Conn-table entries at each second.
+    pub table: Series,
+    /// Half-open entries at each second.
+    pub half_open: Series,
+}
+
+/// Everything the World measures.
+#[derive(Clone, Debug)]
+pub struct Metrics {
+    /// Connection counters.
+    pub conns: ConnCounters,
+    /// Packet drops by [`DropReason`] index.
+    pub drops: [u64; DropReason::COUNT],
+    /// Retransmissions by kind.
+    pub retransmits: RetransmitCounters,
+    /// First SYN to SYN|ACK.
+    pub handshake: Latency,
+    /// A data segment's first transmission to its ACK.
+    pub segment: Latency,
+    /// First SYN to the close completing.
+    pub completion: Latency,
+    /// SYNs sent by floods.
+    pub flood_syns: u64,
+    /// Per-second history.
+    pub series: SeriesSet,
+    second: Second,
+    second_latency: Latency,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics {
+            conns: ConnCounters::default(),
+            drops: [0; DropReason::COUNT],
+            retransmits: RetransmitCounters::default(),
+            handshake: Latency::new(3),
+            segment: Latency::new(3),
+            completion: Latency::new(3),
+            flood_syns: 0,
+            series: SeriesSet::default(),
+            second: Second::default(),
+            // Two significant figures keep the per-second reset cheap.
+            second_latency: Latency::new(2),
+        }
+    }
+}
+
+impl Metrics {
+    /// A connection attempt started.
+    #[inline]
+    pub fn attempted(&mut self) {
+        self.conns.attempted += 1;
+        self.second.new += 1;
+    }
+
+    /// A handshake completed.
+    #[inline]
+    pub fn established(&mut self, handshake: SimDuration) {
+        self.conns.established += 1;
+        self.handshake.record(handshake);
+    }
+
+    /// A segment was acknowledged.
+    #[inline]
+    pub fn segment_acked(&mut self, latency: SimDuration) {
+        self.segment.record(latency);
+        self.second_latency.record(latency);
+    }
+
+    /// A connection completed.
+    #[inline]
+    pub fn completed(&mut self, duration: SimDuration) {
+        self.conns.completed += 1;
+        self.completion.record(duration);
+        self.second.completed += 1;
+    }
+
+    /// A connection failed.
+    #[inline]
+    pub fn failed(&mut self, reason: FailReason) {
+        self.conns.failed[reason.index()] += 1;
+        self.second.failed += 1;
+    }
+
+    /// A packet was retransmitted.
+    #[inline]
+    pub fn retransmitted(&mut self, kind: Retransmission) {
+        match kind {
+            Retransmission::Syn => self.retransmits.syn += 1,
+            Retransmission::Data => self.retransmits.data += 1,
+            Retransmission::Fin => self.retransmits.fin += 1,
+        }
+    }
+
+    /// A packet was dropped; returns true if it is the first of its reason.
+    #[inline]
+    pub fn dropped(&mut self, reason: DropReason) -> bool {
+        let c = &mut self.drops[reason.index()];
+        *c += 1;
+        self.second.drops += 1;
+        *c == 1
+    }
+
+    /// All drops.
+    pub fn drops_total(&self) -> u64 {
+        self.drops.iter().sum()
+    }
+
+    /// Closes the current second: appends to every series and starts a new
+    /// second. Gauges are sampled by the caller.
+    pub fn end_second(&mut self, table: u64, half_open: u64) {
+        let s = std::mem::take(&mut self.second);
+        let p = &mut self.series;
+        p.new_conns.push(s.new);
+        p.completed.push(s.completed);
+        p.failed.push(s.failed);
+        p.drops.push(s.drops);
+        let p95 = self
+            .second_latency
+            .quantile(0.95)
+            .map_or(0, |d| d.as_nanos() / 1_000);
+        p.latency_p95_us.push(p95);
+        p.table.push(table);
+        p.half_open.push(half_open);
+        self.second_latency.reset();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latency_percentiles_follow_the_samples() {
+        let mut l = Latency::new(3);
+        for ms in 1..=100 {
+            l.record(SimDuration::from_millis(ms));
+        }
+        let s = l.summary();
+        assert_eq!(s.count, 100);
+        let p95 = s.p95.unwrap().as_millis_f64();
+        assert!((94.9..95.2).contains(&p95), "{p95}");
+        assert!((99.9..100.2).contains(&s.max.unwrap().as_millis_f64()));
+    }
+
+    #[test]
+    fn first_drop_of_each_reason_is_flagged_once() {
+        let mut m = Metrics::default();
+        assert!(m.dropped(DropReason::LinkLoss));
+        assert!(!m.dropped(DropReason::LinkLoss));
+        assert!(m.dropped(DropReason::NoSocket));
+        assert_eq!(m.drops_total(), 3);
+    }
+
+    #[test]
+    fn a_second_lands_in_every_series() {
+        let mut m = Metrics::default();
+        m.attempted();
+        m.attempted();
+        m.failed(FailReason::Reset);
+        m.segment_acked(SimDuration::from_millis(4));
+        m.end_second(7, 3);
+        assert_eq!(m.series.new_conns.last(), Some(2));
+        assert_eq!(m.series.failed.last(), Some(1));
+        assert_eq!(m.series.table.last(), Some(7));
+        // Two significant figures: within 1%.
+        assert!((3_960..=4_040).contains(&m.series.latency_p95_us.last().unwrap()));
+        m.end_second(0, 0);
+        assert_eq!(m.series.new_conns.last(), Some(0));
+        assert_eq!(m.series.latency_p95_us.last(), Some(0));
+    }
+}

@@ -1,0 +1,36 @@
+//! The deterministic discrete-event World: clients, a NAT balancer and
+//! backend servers joined by links, driven by one event queue and one seeded
+//! random stream. No clock reads, no I/O, no threads.
+
+mod addressing;
+mod apply;
+mod balancer;
+mod client;
+mod command;
+mod dist;
+mod log;
+mod metrics;
+mod net;
+mod queue;
+mod reasons;
+mod rto;
+mod series;
+mod server;
+mod snapshot;
+mod world;
+
+pub use addressing::{VIP, client_ip};
+pub use balancer::{Balancer, EntryState, HealthConfig};
+pub use client::{Client, Outcome, Retransmission, TcpConfig, TcpState};
+pub use command::{Command, LinkTarget, Timeout};
+pub use dist::{mean, sample};
+pub use log::{EventLog, LogEntry, LogKind};
+pub use metrics::{ConnCounters, Latency, Metrics, Percentiles, RetransmitCounters, SeriesSet};
+pub use net::LinkStats;
+pub use queue::EventQueue;
+pub use reasons::{DropReason, FailReason};
+pub use rto::RtoEstimator;
+pub use series::{SERIES_LEN, Series};
+pub use server::{Server, ServerStats};
+pub use snapshot::{ClientCounts, Latencies, ServerRow, ServerState, Settings, Snapshot};
+pub use world::{TRACKED_SERVERS, World};

@@ -1,0 +1,635 @@
+//! A backend server: a listen backlog of half-open connections, a cap on
+//! established ones, and `workers` serving data segments first-in first-out
+//! for a sampled service time before acknowledging them.
+//!
+//! A killed server drops everything silently; a revived one starts clean.
+
+use super::dist::sample_duration;
+use super::reasons::DropReason;
+use crate::lab::{Dist, Dur, ServerSpec};
+use crate::model::{Endpoint, Flags, FourTuple, Packet, SimDuration, SimTime};
+use rand::Rng;
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+use std::collections::VecDeque;
+
+/// How long a SYN-RECEIVED connection waits for the client's ACK (Linux
+/// gives up after about this long with its default SYN|ACK retries off).
+pub const SYN_RECEIVED_TIMEOUT: SimDuration = SimDuration::from_secs(3);
+
+/// How long an established connection may stay silent before the server
+/// drops it (a typical server-side idle timeout).
+pub const SERVER_IDLE_TIMEOUT: SimDuration = SimDuration::from_secs(60);
+
+/// Per-connection state on the server (RFC 9293 names).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ConnState {
+    /// SYN|ACK sent, waiting for the ACK.
+    SynReceived,
+    /// Handshake done.
+    Established,
+    /// FIN|ACK sent, waiting for the final ACK.
+    LastAck,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Conn {
+    state: ConnState,
+    iss: u32,
+    rcv_nxt: u32,
+    /// A segment is queued or in service; its retransmissions are ignored.
+    busy: bool,
+    last_seen: SimTime,
+}
+
+/// A segment waiting for, or in, a worker.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Job {
+    /// The connection, as the server sees it (client -> server).
+    pub key: FourTuple,
+    /// First sequence number of the segment.
+    pub seq: u32,
+    /// Payload length.
+    pub len: u32,
+}
+
+/// What a server counted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerStats {
+    /// Packets that reached the server (alive or not).
+    pub packets_in: u64,
+    /// Packets the server sent.
+    pub packets_out: u64,
+    /// Payload bytes received in served segments.
+    pub bytes_served: u64,
+    /// Data segments served by a worker.
+    pub segments_served: u64,
+    /// Handshakes completed.
+    pub accepted: u64,
+    /// SYNs refused with RST at `max_connections`.
+    pub refused: u64,
+    /// Half-open connections that expired without an ACK.
+    pub half_open_expired: u64,
+    /// Established connections dropped for idleness.
+    pub idle_expired: u64,
+}
+
+/// Packets to send and jobs started by one server step.
+#[derive(Debug, Default)]
+pub struct ServerOut {
+    /// Packets toward the balancer.
+    pub packets: Vec<Packet>,
+    /// Jobs that started service, with their service time.
+    pub jobs: Vec<(SimDuration, Job)>,
+}
+
+/// One backend server.
+#[derive(Clone, Debug)]
+pub struct Server {
+    /// Name used by commands and tables.
+    pub name: String,
+    /// Address and port the balancer forwards to.
+    pub endpoint: Endpoint,
+    /// Listen backlog: half-open connections held at most.
+    pub backlog: u32,
+    /// Established connections accepted at most.
+    pub max_connections: u32,
+    /// Segments served at once.
+    pub workers: u32,
+    /// Time one worker spends on one segment.
+    pub service_time: Dist<Dur>,
+    /// Running (true) or killed.
+    pub alive: bool,
+    /// Incremented on every kill, so work scheduled in a past life is
+    /// recognised and ignored.
+    pub epoch: u32,
+    conns: FxHashMap<FourTuple, Conn>,
+    half_open: u32,
+    established: u32,
+    busy_workers: u32,
+    queue: VecDeque<Job>,
+    /// Counters over the server's whole run.
+    pub stats: ServerStats,
+}
+
+impl Server {
+    /// A running server built from its lab description.
+    pub fn new(spec: &ServerSpec, endpoint: Endpoint) -> Server {
+        Server {
+            name: spec.name.clone(),
+            endpoint,
+            backlog: spec.backlog.get(),
+            max_connections: spec.max_connections.get(),
+            workers: spec.workers.get(),
+            service_time: spec.service_time,
+            alive: true,
+            epoch: 0,
+            conns: FxHashMap::default(),
+            half_open: 0,
+            established: 0,
+            busy_workers: 0,
+            queue: VecDeque::new(),
+            stats: ServerStats::default(),
+        }
+    }
+
+    /// Half-open connections held now.
+    pub fn half_open(&self) -> u32 {
+        self.half_open
+    }
+
+    /// Established connections held now (including those closing).
+    pub fn established(&self) -> u32 {
+        self.established
+    }
+
+    /// Segments waiting for a worker.
+    pub fn queued(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// Workers serving a segment now.
+    pub fn busy_workers(&self) -> u32 {
+        self.busy_workers
+    }
+
+    /// Stops the server: every connection and queued segment is forgotten.
+    pub fn kill(&mut self) {
+        self.alive = false;
+        self.epoch = self.epoch.wrapping_add(1);
+        self.conns = FxHashMap::default();
+        self.queue = VecDeque::new();
+        self.half_open = 0;
+        self.established = 0;
+        self.busy_workers = 0;
+    }
+
+    /// Starts a killed server again, empty.
+    pub fn revive(&mut self) {
+        self.alive = true;
+    }
+
+    fn reply(&mut self, to: &Packet, flags: Flags, seq: u32, ack: u32, out: &mut ServerOut) {
+        self.stats.packets_out += 1;
+        out.packets
+            .push(Packet::control(to.key.reversed(), flags, seq, ack));
+    }
+
+    /// Answers a health probe: alive servers reply at once.
+    pub fn on_probe(&mut self, p: &Packet, out: &mut ServerOut) -> Result<(), DropReason> {
+        self.stats.packets_in += 1;
+        if !self.alive {
+            return Err(DropReason::ServerDown);
+        }
+        self.reply(p, Flags::SYN | Flags::ACK, 0, p.seq.wrapping_add(1), out);
+        Ok(())
+    }
+
+    /// Handles a packet from the balancer.
+    pub fn on_packet<R: Rng + ?Sized>(
+        &mut self,
+        p: &Packet,
+        now: SimTime,
+        rng: &mut R,
+        out: &mut ServerOut,
+    ) -> Result<(), DropReason> {
+        self.stats.packets_in += 1;
+        if !self.alive {
+            return Err(DropReason::ServerDown);
+        }
+        let f = p.flags;
+        let Some(conn) = self.conns.get_mut(&p.key) else {
+            return self.on_unknown(p, now, rng, out);
+        };
+        conn.last_seen = now;
+        let conn = *conn;
+        match conn.state {
+            // RST from the client: forget the connection.
+            _ if f.contains(Flags::RST) => self.forget(&p.key, conn.state),
+            // The client repeated its SYN: our SYN|ACK was lost.
+            ConnState::SynReceived if f.contains(Flags::SYN) => {
+                self.reply(p, Flags::SYN | Flags::ACK, conn.iss, conn.rcv_nxt, out);
+            }
+            // The ACK completing the handshake, possibly with data on it.
+            ConnState::SynReceived
+                if f.contains(Flags::ACK) && p.ack == conn.iss.wrapping_add(1) =>
+            {
+                self.half_open -= 1;
+                self.established += 1;
+                self.stats.accepted += 1;
+                if let Some(c) = self.conns.get_mut(&p.key) {
+                    c.state = ConnState::Established;
+                }
+                if p.len > 0 {
+                    self.on_data(p, rng, out);
+                }
+            }
+            ConnState::SynReceived => {}
+            // A new SYN on an open connection: a stale duplicate; ignore.
+            ConnState::Established if f.contains(Flags::SYN) => {}
+            // The client closes: FIN|ACK back, wait for the last ACK.
+            ConnState::Established if f.contains(Flags::FIN) => {
+                let ack = p.seq.wrapping_add(1);
+                if let Some(c) = self.conns.get_mut(&p.key) {
+                    c.state = ConnState::LastAck;
+                    c.rcv_nxt = ack;
+                }
+                self.reply(
+                    p,
+                    Flags::FIN | Flags::ACK,
+                    conn.iss.wrapping_add(1),
+                    ack,
+                    out,
+                );
+            }
+            ConnState::Established if p.len > 0 => self.on_data(p, rng, out),
+            ConnState::Established => {}
+            // Our FIN|ACK was lost: the client repeated its FIN.
+            ConnState::LastAck if f.contains(Flags::FIN) => {
+                self.reply(
+                    p,
+                    Flags::FIN | Flags::ACK,
+                    conn.iss.wrapping_add(1),
+                    conn.rcv_nxt,
+                    out,
+                );
+            }
+            // The last ACK: closed.
+            ConnState::LastAck if f.contains(Flags::ACK) => self.forget(&p.key, conn.state),
+            ConnState::LastAck => {}
+        }
+        Ok(())
+    }
+
+    /// A packet for no known connection: a SYN opens one, anything else but
+    /// an RST is answered with RST (RFC 9293 3.10.7.1).
+    fn on_unknown<R: Rng + ?Sized>(
+        &mut self,
+        p: &Packet,
+        now: SimTime,
+        rng: &mut R,
+        out: &mut ServerOut,
+    ) -> Result<(), DropReason> {
+        let f = p.flags;
+        if f.contains(Flags::RST) {
+            return Ok(());
+        }
+        if !f.contains(Flags::SYN) || f.contains(Flags::ACK) {
+            self.reply(p, Flags::RST, p.ack, 0, out);
+            return Ok(());
+        }
+        if self.established >= self.max_connections {
+            self.stats.refused += 1;
+            self.reply(p, Flags::RST | Flags::ACK, 0, p.seq.wrapping_add(1), out);
+            return Ok(());
+        }
+        if self.half_open >= self.backlog {
+            return Err(DropReason::BacklogFull);
+        }
+        let iss = rng.next_u32();
+        let rcv_nxt = p.seq.wrapping_add(1);
+        self.conns.insert(
+            p.key,
+            Conn {
+                state: ConnState::SynReceived,
+                iss,
+                rcv_nxt,
+                busy: false,
+                last_seen: now,
+            },
+        );
+        self.half_open += 1;
+        self.reply(p, Flags::SYN | Flags::ACK, iss, rcv_nxt, out);
+        Ok(())
+    }
+
+    fn on_data<R: Rng + ?Sized>(&mut self, p: &Packet, rng: &mut R, out: &mut ServerOut) {
+        let Some(conn) = self.conns.get_mut(&p.key) else {
+            return;
+        };
+        if p.seq == conn.rcv_nxt {
+            if conn.busy {
+                return; // a retransmission of the segment being served
+            }
+            conn.busy = true;
+            let job = Job {
+                key: p.key,
+                seq: p.seq,
+                len: p.len,
+            };
+            if self.busy_workers < self.workers {
+                self.busy_workers += 1;
+                out.jobs
+                    .push((sample_duration(&self.service_time, rng), job));
+            } else {
+                self.queue.push_back(job);
+            }
+        } else {
+            // Already served (our ACK was lost): acknowledge again.
+            let (iss, ack) = (conn.iss, conn.rcv_nxt);
+            self.reply(p, Flags::ACK, iss.wrapping_add(1), ack, out);
+        }
+    }
+
+    /// A worker finished `job`: acknowledge it and take the next one.
+    pub fn on_service_done<R: Rng + ?Sized>(
+        &mut self,
+        job: &Job,
+        rng: &mut R,
+        out: &mut ServerOut,
+    ) {
+        self.busy_workers = self.busy_workers.saturating_sub(1);
+        if let Some(conn) = self.conns.get_mut(&job.key)
+            && conn.busy
+            && conn.rcv_nxt == job.seq
+        {
+            conn.busy = false;
+            conn.rcv_nxt = job.seq.wrapping_add(job.len);
+            let (seq, ack) = (conn.iss.wrapping_add(1), conn.rcv_nxt);
+            self.stats.segments_served += 1;
+            self.stats.bytes_served += u64::from(job.len);
+            self.stats.packets_out += 1;
+            out.packets
+                .push(Packet::control(job.key.reversed(), Flags::ACK, seq, ack));
+        }
+        if let Some(next) = self.queue.pop_front() {
+            self.busy_workers += 1;
+            out.jobs
+                .push((sample_duration(&self.service_time, rng), next));
+        }
+    }
+
+    fn forget(&mut self, key: &FourTuple, state: ConnState) {
+        if self.conns.remove(key).is_some() {
+            match state {
+                ConnState::SynReceived => self.half_open -= 1,
+                ConnState::Established | ConnState::LastAck => self.established -= 1,
+            }
+        }
+    }
+
+    /// Expires half-open connections older than [`SYN_RECEIVED_TIMEOUT`] and
+    /// connections silent for [`SERVER_IDLE_TIMEOUT`].
+    pub fn sweep(&mut self, now: SimTime) {
+        let mut half_open_expired = 0;
+        let mut idle_expired = 0;
+        self.conns.retain(|_, c| {
+            let idle = now - c.last_seen;
+            let expire = match c.state {
+                ConnState::SynReceived => idle >= SYN_RECEIVED_TIMEOUT,
+                ConnState::Established | ConnState::LastAck => {
+                    !c.busy && idle >= SERVER_IDLE_TIMEOUT
+                }
+            };
+            if expire {
+                if c.state == ConnState::SynReceived {
+                    half_open_expired += 1;
+                } else {
+                    idle_expired += 1;
+                }
+            }
+            !expire
+        });
+        self.half_open -= half_open_expired;
+        self.established -= idle_expired;
+        self.stats.half_open_expired += u64::from(half_open_expired);
+        self.stats.idle_expired += u64::from(idle_expired);
+    }
+
+    /// Bytes held per connection, for memory accounting.
+    pub fn table_bytes(&self) -> usize {
+        self.conns.capacity() * (std::mem::size_of::<(FourTuple, Conn)>() + 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lab::Positive;
+    use crate::model::Ip;
+    use rand::SeedableRng;
+    use rand_pcg::Pcg64Mcg;
+
+    fn server(spec: ServerSpec) -> (Server, Pcg64Mcg) {
+        let ep = Endpoint::new(Ip::new(10, 1, 0, 1), 80);
+        (Server::new(&spec, ep), Pcg64Mcg::seed_from_u64(1))
+    }
+
+    fn key(port: u16) -> FourTuple {
+        FourTuple::tcp(
+            Endpoint::new(Ip::new(10, 0, 0, 1), port),
+            Endpoint::new(Ip::new(10, 1, 0, 1), 80),
+        )
+    }
+
+    fn send(s: &mut Server, rng: &mut Pcg64Mcg, p: Packet) -> (Result<(), DropReason>, ServerOut) {
+        let mut out = ServerOut::default();
+        let r = s.on_packet(&p, SimTime::ZERO, rng, &mut out);
+        (r, out)
+    }
+
+    /// Sends a packet the server must accept.
+    fn deliver(s: &mut Server, rng: &mut Pcg64Mcg, p: Packet) -> ServerOut {
+        let (r, out) = send(s, rng, p);
+        assert_eq!(r, Ok(()));
+        out
+    }
+
+    fn syn(port: u16) -> Packet {
+        Packet::control(key(port), Flags::SYN, 100, 0)
+    }
+
+    /// Opens a connection and returns the server's ISS.
+    fn handshake(s: &mut Server, rng: &mut Pcg64Mcg, port: u16) -> u32 {
+        let (_, out) = send(s, rng, syn(port));
+        let iss = out.packets[0].seq;
+        deliver(s, rng, Packet::control(key(port), Flags::ACK, 101, iss + 1));
+        iss
+    }
+
+    fn data(port: u16, seq: u32, iss: u32) -> Packet {
+        Packet {
+            len: 1024,
+            ..Packet::control(key(port), Flags::PSH | Flags::ACK, seq, iss + 1)
+        }
+    }
+
+    #[test]
+    fn test_listen_syn() {
+        let (mut s, mut rng) = server(ServerSpec::default());
+        let (r, out) = send(&mut s, &mut rng, syn(1));
+        assert_eq!(r, Ok(()));
+        assert_eq!(out.packets[0].flags, Flags::SYN | Flags::ACK);
+        assert_eq!(out.packets[0].ack, 101);
+        assert_eq!(out.packets[0].key, key(1).reversed());
+        assert_eq!(s.half_open(), 1);
+    }
+
+    #[test]
+    fn test_listen_syn_with_backlog_full() {
+        let spec = ServerSpec {
+            backlog: Positive::new_const(2),
+            ..ServerSpec::default()
+        };
+        let (mut s, mut rng) = server(spec);
+        deliver(&mut s, &mut rng, syn(1));
+        deliver(&mut s, &mut rng, syn(2));
+        let (r, out) = send(&mut s, &mut rng, syn(3));
+        assert_eq!(r, Err(DropReason::BacklogFull));
+        assert!(out.packets.is_empty());
+    }
+
+    #[test]
+    fn test_listen_syn_at_max_connections_is_refused() {
+        let spec = ServerSpec {
+            max_connections: Positive::new_const(1),
+            ..ServerSpec::default()
+        };
+        let (mut s, mut rng) = server(spec);
+        handshake(&mut s, &mut rng, 1);
+        let (_, out) = send(&mut s, &mut rng, syn(2));
+        assert!(out.packets[0].flags.contains(Flags::RST));
+        assert_eq!(s.stats.refused, 1);
+    }
+
+    #[test]
+    fn test_listen_segment_for_unknown_connection_gets_rst() {
+        let (mut s, mut rng) = server(ServerSpec::default());
+        let (_, out) = send(&mut s, &mut rng, data(9, 5, 0));
+        assert_eq!(out.packets[0].flags, Flags::RST);
+    }
+
+    #[test]
+    fn test_syn_received_repeated_syn() {
+        let (mut s, mut rng) = server(ServerSpec::default());
+        let (_, first) = send(&mut s, &mut rng, syn(1));
+        let (_, again) = send(&mut s, &mut rng, syn(1));
+        assert_eq!(again.packets[0], first.packets[0]);
+        assert_eq!(s.half_open(), 1);
+    }
+
+    #[test]
+    fn test_syn_received_ack() {
+        let (mut s, mut rng) = server(ServerSpec::default());
+        handshake(&mut s, &mut rng, 1);
+        assert_eq!(s.half_open(), 0);
+        assert_eq!(s.established(), 1);
+        assert_eq!(s.stats.accepted, 1);
+    }
+
+    #[test]
+    fn test_syn_received_expires() {
+        let (mut s, mut rng) = server(ServerSpec::default());
+        deliver(&mut s, &mut rng, syn(1));
+        s.sweep(SimTime::ZERO + SYN_RECEIVED_TIMEOUT);
+        assert_eq!(s.half_open(), 0);
+        assert_eq!(s.stats.half_open_expired, 1);
+    }
+
+    #[test]
+    fn test_established_segment_is_served_then_acked() {
+        let (mut s, mut rng) = server(ServerSpec::default());
+        let iss = handshake(&mut s, &mut rng, 1);
+        let (_, out) = send(&mut s, &mut rng, data(1, 101, iss));
+        assert!(out.packets.is_empty(), "no ACK before service");
+        let (service, job) = out.jobs[0];
+        assert_eq!(service, SimDuration::from_micros(100));
+        let mut done = ServerOut::default();
+        s.on_service_done(&job, &mut rng, &mut done);
+        assert_eq!(done.packets[0].flags, Flags::ACK);
+        assert_eq!(done.packets[0].ack, 101 + 1024);
+        assert_eq!(s.stats.segments_served, 1);
+    }
+
+    #[test]
+    fn test_established_segments_queue_fifo_behind_busy_workers() {
+        let spec = ServerSpec {
+            workers: Positive::new_const(1),
+            ..ServerSpec::default()
+        };
+        let (mut s, mut rng) = server(spec);
+        let a = handshake(&mut s, &mut rng, 1);
+        let b = handshake(&mut s, &mut rng, 2);
+        let (_, first) = send(&mut s, &mut rng, data(1, 101, a));
+        let (_, second) = send(&mut s, &mut rng, data(2, 101, b));
+        assert_eq!(first.jobs.len(), 1);
+        assert!(second.jobs.is_empty());
+        assert_eq!(s.queued(), 1);
+        let mut out = ServerOut::default();
+        s.on_service_done(&first.jobs[0].1, &mut rng, &mut out);
+        assert_eq!(out.jobs[0].1.key, key(2), "the queued segment starts next");
+    }
+
+    #[test]
+    fn test_established_retransmitted_segment_is_acked_again() {
+        let (mut s, mut rng) = server(ServerSpec::default());
+        let iss = handshake(&mut s, &mut rng, 1);
+        let (_, out) = send(&mut s, &mut rng, data(1, 101, iss));
+        // While in service, a retransmission is ignored.
+        let (_, dup) = send(&mut s, &mut rng, data(1, 101, iss));
+        assert!(dup.packets.is_empty() && dup.jobs.is_empty());
+        s.on_service_done(&out.jobs[0].1, &mut rng, &mut ServerOut::default());
+        // After service, it is acknowledged without serving it again.
+        let (_, again) = send(&mut s, &mut rng, data(1, 101, iss));
+        assert_eq!(again.packets[0].ack, 101 + 1024);
+        assert!(again.jobs.is_empty());
+    }
+
+    #[test]
+    fn test_established_fin() {
+        let (mut s, mut rng) = server(ServerSpec::default());
+        let iss = handshake(&mut s, &mut rng, 1);
+        let fin = Packet::control(key(1), Flags::FIN | Flags::ACK, 101, iss + 1);
+        let (_, out) = send(&mut s, &mut rng, fin);
+        assert_eq!(out.packets[0].flags, Flags::FIN | Flags::ACK);
+        assert_eq!(out.packets[0].ack, 102);
+        // The FIN|ACK is repeated if the FIN is.
+        let (_, again) = send(&mut s, &mut rng, fin);
+        assert_eq!(again.packets[0], out.packets[0]);
+    }
+
+    #[test]
+    fn test_last_ack_ack() {
+        let (mut s, mut rng) = server(ServerSpec::default());
+        let iss = handshake(&mut s, &mut rng, 1);
+        deliver(
+            &mut s,
+            &mut rng,
+            Packet::control(key(1), Flags::FIN | Flags::ACK, 101, iss + 1),
+        );
+        deliver(
+            &mut s,
+            &mut rng,
+            Packet::control(key(1), Flags::ACK, 102, iss + 2),
+        );
+        assert_eq!(s.established(), 0);
+    }
+
+    #[test]
+    fn test_established_rst() {
+        let (mut s, mut rng) = server(ServerSpec::default());
+        handshake(&mut s, &mut rng, 1);
+        deliver(
+            &mut s,
+            &mut rng,
+            Packet::control(key(1), Flags::RST, 101, 0),
+        );
+        assert_eq!(s.established(), 0);
+    }
+
+    #[test]
+    fn test_killed_drops_everything_and_revives_clean() {
+        let (mut s, mut rng) = server(ServerSpec::default());
+        handshake(&mut s, &mut rng, 1);
+        s.kill();
+        let (r, out) = send(&mut s, &mut rng, syn(2));
+        assert_eq!(r, Err(DropReason::ServerDown));
+        assert!(out.packets.is_empty());
+        let mut probe = ServerOut::default();
+        assert_eq!(s.on_probe(&syn(3), &mut probe), Err(DropReason::ServerDown));
+        s.revive();
+        assert_eq!(s.established(), 0);
+        let (r, _) = send(&mut s, &mut rng, syn(2));
+        assert_eq!(r, Ok(()));
+    }
+}
