@@ -95,6 +95,20 @@ pub struct LatencySet {
     pub segment: LatencyReport,
     /// First SYN to clean close.
     pub completion: LatencyReport,
+    /// A server's death to its detection by health checks.
+    pub detection: LatencyReport,
+}
+
+impl LatencySet {
+    /// Each latency with its name, in report order.
+    pub fn rows(&self) -> [(&'static str, &LatencyReport); 4] {
+        [
+            ("handshake", &self.handshake),
+            ("segment", &self.segment),
+            ("completion", &self.completion),
+            ("detection", &self.detection),
+        ]
+    }
 }
 
 /// Wall-clock figures: the only part of a report that differs between two
@@ -210,6 +224,7 @@ impl Report {
                 handshake: snap.latency.handshake.into(),
                 segment: snap.latency.segment.into(),
                 completion: snap.latency.completion.into(),
+                detection: snap.latency.detection.into(),
             },
             links,
             log: snap
@@ -318,11 +333,10 @@ impl Report {
             "{:<12} {:>10} {:>10} {:>10} {:>10} {:>10}",
             "latency", "count", "p50", "p95", "p99", "max"
         );
-        for (name, l) in [
-            ("handshake", &self.latency.handshake),
-            ("segment", &self.latency.segment),
-            ("completion", &self.latency.completion),
-        ] {
+        for (name, l) in self.latency.rows() {
+            if name == "detection" && l.count == 0 {
+                continue;
+            }
             let ms = |v: Option<f64>| v.map_or("-".to_string(), fmt_ms);
             let _ = writeln!(
                 o,
@@ -410,11 +424,7 @@ impl Report {
         for (r, n) in &self.drops {
             row("drop", r.name(), n.to_string());
         }
-        for (name, l) in [
-            ("handshake", &self.latency.handshake),
-            ("segment", &self.latency.segment),
-            ("completion", &self.latency.completion),
-        ] {
+        for (name, l) in self.latency.rows() {
             let scope = format!("latency:{name}");
             let ms = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v:.3}"));
             row(&scope, "count", l.count.to_string());

@@ -163,6 +163,8 @@ pub struct Metrics {
     pub segment: Latency,
     /// First SYN to the close completing.
     pub completion: Latency,
+    /// A server's death to the health checker marking it down.
+    pub detection: Latency,
     /// SYNs sent by floods.
     pub flood_syns: u64,
     /// Per-second history.
@@ -180,6 +182,7 @@ impl Default for Metrics {
             handshake: Latency::new(3),
             segment: Latency::new(3),
             completion: Latency::new(3),
+            detection: Latency::new(3),
             flood_syns: 0,
             series: SeriesSet::default(),
             second: Second::default(),

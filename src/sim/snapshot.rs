@@ -133,6 +133,8 @@ pub struct Latencies {
     pub segment: Percentiles,
     /// First SYN to clean close.
     pub completion: Percentiles,
+    /// A server's death to the health checker marking it down.
+    pub detection: Percentiles,
 }
 
 /// Everything a dashboard or report shows, at one instant.
@@ -205,6 +207,7 @@ impl World {
                 handshake: m.handshake.summary(),
                 segment: m.segment.summary(),
                 completion: m.completion.summary(),
+                detection: m.detection.summary(),
             },
             table_entries: self.lb.table_len() as u64,
             half_open: self.lb.half_open_total(),

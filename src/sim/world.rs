@@ -549,10 +549,15 @@ impl World {
         let h = &self.history[s as usize];
         match flip {
             HealthTransition::WentDown => {
-                let since = h
+                let delay = h
                     .killed_at
                     .filter(|_| !self.servers[s as usize].alive)
-                    .map(|k| format!(", {} after it died", self.now - k))
+                    .map(|k| self.now - k);
+                if let Some(d) = delay {
+                    self.metrics.detection.record(d);
+                }
+                let since = delay
+                    .map(|d| format!(", {d} after it died"))
                     .unwrap_or_default();
                 self.log.push(
                     self.now,

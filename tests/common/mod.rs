@@ -1,0 +1,61 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use lblab::lab::Lab;
+use lblab::model::{SimDuration, SimTime};
+use lblab::sim::World;
+
+/// Parses a lab written inline in a test.
+pub fn lab(text: &str) -> Lab {
+    match ron::from_str(text) {
+        Ok(lab) => lab,
+        Err(e) => panic!("test lab does not parse: {e}\n{text}"),
+    }
+}
+
+/// Seconds as a simulated instant.
+pub fn at(secs: f64) -> SimTime {
+    SimTime::ZERO + SimDuration::from_secs_f64(secs)
+}
+
+/// A small, busy lab: `servers` servers, a closed population looping for
+/// ever, on clean 1 ms links.
+pub fn busy_lab(servers: u32, population: u32, extra_balancer: &str) -> Lab {
+    lab(&format!(
+        r#"(
+            name: "busy",
+            balancer: ({extra_balancer}),
+            servers: Replicate(count: {servers}, template: (name: "srv")),
+            clients: (
+                closed: Some((
+                    population: {population},
+                    segments: Constant(20),
+                    gap: Constant("10ms"),
+                    think: Constant("50ms"),
+                    connections: None,
+                )),
+            ),
+        )"#
+    ))
+}
+
+/// Runs `world` to `secs` seconds.
+pub fn run_to(world: &mut World, secs: f64) {
+    world.run_until(at(secs));
+}
+
+/// Asserts every link's packets are accounted for, and that the link
+/// losses are exactly the drops counted as link loss.
+pub fn assert_conserved(world: &World, context: &str) {
+    let mut lost = 0;
+    for (i, l) in world.link_stats().iter().enumerate() {
+        assert_eq!(
+            l.sent,
+            l.delivered + l.lost + l.in_flight,
+            "{context}: link {i} leaks packets: {l:?}"
+        );
+        lost += l.lost;
+    }
+    let counted = world.metrics().drops[lblab::sim::DropReason::LinkLoss.index()];
+    assert_eq!(lost, counted, "{context}: link losses vs drops counted");
+}
