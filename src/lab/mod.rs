@@ -1,9 +1,18 @@
 //! The RON lab format: schema, range-checked values, loading with precise
 //! errors, and the built-in labs.
 
+mod builtin;
+mod error;
+mod load;
+mod locate;
+mod ron_error;
 mod schema;
+mod validate;
 mod values;
 
+pub use builtin::{BUILTIN, DEFAULT_LAB, builtin, resolve};
+pub use error::LabError;
+pub use load::{MAX_LAB_BYTES, MAX_NESTING, load_file, load_str};
 pub use schema::*;
 pub use values::{Dur, Positive, Probability, Rate, format_duration, parse_duration};
 

@@ -4,6 +4,9 @@
 //! Range checks live in the value types (`Dur`, `Probability`, `Rate`,
 //! `Positive`), so a bad value fails while RON is still parsing and the error
 //! carries the line and column of the offending value.
+//!
+//! Every struct, and every enum with struct variants, denies unknown fields:
+//! a misspelt field is an error, never a silently kept default.
 
 use super::values::{Dur, Positive, Probability, Rate};
 use crate::policy::Algorithm;
@@ -145,6 +148,7 @@ impl Default for HealthSpec {
 
 /// The servers: an explicit list, or one template replicated.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub enum ServersSpec {
     /// Each server written out.
     List(Vec<ServerSpec>),
@@ -219,6 +223,7 @@ impl Default for ServerSpec {
 
 /// A distribution of values (durations, sizes or counts).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub enum Dist<T> {
     /// Always the same value.
     Constant(T),
@@ -288,6 +293,7 @@ impl Default for TcpSpec {
 
 /// How the retransmission timeout is chosen.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub enum RetransmitMode {
     /// Always `syn_timeout` / `segment_timeout` (the source design).
     #[default]

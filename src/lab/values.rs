@@ -2,7 +2,7 @@
 //! so an out-of-range value is reported at its own line and column.
 
 use crate::model::SimDuration;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer, de};
 use std::fmt;
 
 /// A duration written the way people write them: `"500ms"`, `"2s"`,
@@ -69,10 +69,45 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
 
 impl<'de> Deserialize<'de> for Dur {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Dur, D::Error> {
-        let text = String::deserialize(d)?;
-        parse_duration(&text)
-            .map(Dur)
-            .map_err(serde::de::Error::custom)
+        // `deserialize_any` lets a bare number reach the visitor, which can
+        // then say that a unit is missing instead of "expected a string".
+        // Labs are only read from self-describing formats (RON, JSON).
+        d.deserialize_any(DurVisitor)
+    }
+}
+
+struct DurVisitor;
+
+impl DurVisitor {
+    fn bare<E: de::Error>(n: impl fmt::Display) -> E {
+        E::custom(format!(
+            "expected a duration with a unit, in quotes, such as \"{n}ms\" or \"{n}s\", \
+             found the bare number {n}"
+        ))
+    }
+}
+
+impl de::Visitor<'_> for DurVisitor {
+    type Value = Dur;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a duration in quotes, such as \"500ms\", \"2s\" or \"1.5s\"")
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<Dur, E> {
+        parse_duration(text).map(Dur).map_err(E::custom)
+    }
+
+    fn visit_u64<E: de::Error>(self, n: u64) -> Result<Dur, E> {
+        Err(Self::bare(n))
+    }
+
+    fn visit_i64<E: de::Error>(self, n: i64) -> Result<Dur, E> {
+        Err(Self::bare(n))
+    }
+
+    fn visit_f64<E: de::Error>(self, n: f64) -> Result<Dur, E> {
+        Err(Self::bare(n))
     }
 }
 
@@ -185,16 +220,51 @@ impl Positive {
 
 impl<'de> Deserialize<'de> for Positive {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Positive, D::Error> {
-        let n = u64::deserialize(d)?;
+        // `deserialize_any` so that 0, -1, 2.5 and "3" all get the same
+        // message naming the allowed range, instead of a parser's
+        // "integer out of bounds" or "expected comma".
+        d.deserialize_any(PositiveVisitor)
+    }
+}
+
+struct PositiveVisitor;
+
+impl PositiveVisitor {
+    fn refuse<E: de::Error>(found: impl fmt::Display) -> E {
+        E::custom(format!(
+            "expected a whole number from 1 to {}, found {found}",
+            u32::MAX
+        ))
+    }
+}
+
+impl de::Visitor<'_> for PositiveVisitor {
+    type Value = Positive;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "a whole number from 1 to {}", u32::MAX)
+    }
+
+    fn visit_u64<E: de::Error>(self, n: u64) -> Result<Positive, E> {
         u32::try_from(n)
             .ok()
             .and_then(Positive::new)
-            .ok_or_else(|| {
-                serde::de::Error::custom(format!(
-                    "expected a whole number from 1 to {}, found {n}",
-                    u32::MAX
-                ))
-            })
+            .ok_or_else(|| Self::refuse(n))
+    }
+
+    fn visit_i64<E: de::Error>(self, n: i64) -> Result<Positive, E> {
+        match u64::try_from(n) {
+            Ok(n) => self.visit_u64(n),
+            Err(_) => Err(Self::refuse(n)),
+        }
+    }
+
+    fn visit_f64<E: de::Error>(self, n: f64) -> Result<Positive, E> {
+        Err(Self::refuse(n))
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<Positive, E> {
+        Err(Self::refuse(format_args!("{text:?}")))
     }
 }
 
@@ -226,6 +296,28 @@ mod tests {
                 .contains("unknown unit")
         );
         assert!(parse_duration("1e300h").is_err());
+    }
+
+    #[test]
+    fn bare_numbers_are_told_to_take_a_unit() {
+        let err = ron::from_str::<Dur>("250").unwrap_err().code.to_string();
+        assert!(err.contains("such as \"250ms\""), "{err}");
+        assert_eq!(ron::from_str::<Dur>("\"250ms\""), Ok(Dur::from_millis(250)));
+    }
+
+    #[test]
+    fn positive_names_its_range_whatever_is_found() {
+        for (text, found) in [("0", "0"), ("-1", "-1"), ("2.5", "2.5"), ("\"3\"", "\"3\"")] {
+            let err = ron::from_str::<Positive>(text)
+                .unwrap_err()
+                .code
+                .to_string();
+            assert_eq!(
+                err,
+                format!("expected a whole number from 1 to 4294967295, found {found}")
+            );
+        }
+        assert_eq!(ron::from_str::<Positive>("7"), Ok(Positive::new_const(7)));
     }
 
     #[test]

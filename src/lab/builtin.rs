@@ -1,0 +1,106 @@
+//! The labs that ship inside the binary, and the lookup that lets a name
+//! stand for either one of them or a file.
+
+use super::error::LabError;
+use super::load::{load_file, load_str};
+use super::schema::Lab;
+use std::path::Path;
+
+/// The lab used when none is named.
+pub const DEFAULT_LAB: &str = "classic";
+
+/// Every built-in lab as (name, RON text), in the order lists show them.
+pub const BUILTIN: &[(&str, &str)] = &[("classic", include_str!("../../presets/classic.ron"))];
+
+/// The built-in lab called `name`, parsed; an unknown name is an error that
+/// lists the known ones.
+pub fn builtin(name: &str) -> Result<Lab, LabError> {
+    match builtin_text(name) {
+        Some(text) => load_str(text, &format!("<builtin {name}>")),
+        None => Err(LabError::whole(
+            &format!("<builtin {name}>"),
+            format!("no built-in lab with this name; built-in labs: {}", names()),
+        )),
+    }
+}
+
+/// The lab a command line means by `name_or_path`: a built-in name wins,
+/// then an existing file of that name.
+pub fn resolve(name_or_path: &str) -> Result<Lab, LabError> {
+    if builtin_text(name_or_path).is_some() {
+        return builtin(name_or_path);
+    }
+    let path = Path::new(name_or_path);
+    if path.exists() {
+        return load_file(path);
+    }
+    Err(LabError::whole(
+        name_or_path,
+        format!(
+            "no such file, and not a built-in lab (built-in labs: {})",
+            names()
+        ),
+    ))
+}
+
+fn builtin_text(name: &str) -> Option<&'static str> {
+    BUILTIN
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, text)| *text)
+}
+
+fn names() -> String {
+    BUILTIN
+        .iter()
+        .map(|(n, _)| *n)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lab::{BalancerSpec, ClientsSpec, NetworkSpec, ServersSpec};
+
+    #[test]
+    fn classic_is_the_source_design_written_out() {
+        let lab = builtin("classic").unwrap();
+        let expected = Lab {
+            name: "classic".into(),
+            summary: lab.summary.clone(),
+            seed: 1,
+            duration: None,
+            network: NetworkSpec::default(),
+            balancer: BalancerSpec::default(),
+            servers: ServersSpec::default(),
+            clients: ClientsSpec::default(),
+        };
+        assert_eq!(lab, expected);
+        assert!(!lab.summary.is_empty() && !lab.summary.contains('\n'));
+    }
+
+    #[test]
+    fn the_default_lab_is_built_in() {
+        assert!(builtin(DEFAULT_LAB).is_ok());
+    }
+
+    #[test]
+    fn unknown_names_list_the_built_in_labs() {
+        assert_eq!(
+            builtin("nope").unwrap_err().to_string(),
+            "<builtin nope>: no built-in lab with this name; built-in labs: classic"
+        );
+        assert_eq!(
+            resolve("no-such-lab.ron").unwrap_err().to_string(),
+            "no-such-lab.ron: no such file, and not a built-in lab (built-in labs: classic)"
+        );
+    }
+
+    #[test]
+    fn resolve_prefers_built_in_names_then_files() {
+        assert_eq!(resolve("classic").unwrap().name, "classic");
+        let lab = resolve(concat!(env!("CARGO_MANIFEST_DIR"), "/presets/classic.ron")).unwrap();
+        assert_eq!(lab.name, "classic");
+    }
+}

@@ -1,0 +1,260 @@
+//! Reading a lab from text or a file, with limits that make hostile input
+//! fail cleanly and errors that point at the line and column.
+
+use super::error::LabError;
+use super::locate::locate;
+use super::schema::Lab;
+use super::{ron_error, validate};
+use std::io::Read;
+use std::path::Path;
+
+/// The largest lab accepted, in bytes. Real labs are a few kilobytes; the
+/// limit keeps a wrong file (a log, a binary) from being read whole.
+pub const MAX_LAB_BYTES: usize = 1 << 20;
+
+/// How deeply RON values may nest. Real labs nest under ten levels; the
+/// limit keeps `((((...` from exhausting the stack.
+pub const MAX_NESTING: usize = 64;
+
+/// Parses and validates a lab written in RON. `origin` names the text in
+/// errors: a path, `<builtin NAME>`, or whatever the caller chooses.
+pub fn load_str(text: &str, origin: &str) -> Result<Lab, LabError> {
+    check_size(text.len(), origin)?;
+    // Editors hide a byte-order mark, so columns are counted without it.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let options = ron::Options::default().with_recursion_limit(MAX_NESTING);
+    let lab: Lab = options.from_str(text).map_err(|e| {
+        let (offset, message) = ron_error::describe(text, &e, MAX_NESTING);
+        LabError::at(origin, text, offset, message)
+    })?;
+    validate::check(&lab).map_err(|p| {
+        let offset = locate(text, &p.path.0);
+        LabError::at(origin, text, offset, format!("{}: {}", p.path, p.message))
+    })?;
+    Ok(lab)
+}
+
+/// Reads, parses and validates the lab file at `path`; errors name the
+/// path as given.
+pub fn load_file(path: &Path) -> Result<Lab, LabError> {
+    let origin = path.display().to_string();
+    let cannot_read = |e: std::io::Error| LabError::whole(&origin, format!("cannot read: {e}"));
+    let file = std::fs::File::open(path).map_err(cannot_read)?;
+    if let Ok(meta) = file.metadata() {
+        check_size(usize::try_from(meta.len()).unwrap_or(usize::MAX), &origin)?;
+    }
+    // The size can change between the check and the read (or the metadata
+    // can lie, as for pipes); reading one byte past the limit tells.
+    let mut bytes = Vec::new();
+    file.take(MAX_LAB_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(cannot_read)?;
+    check_size(bytes.len(), &origin)?;
+    let text = std::str::from_utf8(&bytes).map_err(|e| {
+        let valid = &bytes[..e.valid_up_to()];
+        // The prefix is valid UTF-8 by definition of `valid_up_to`.
+        let prefix = std::str::from_utf8(valid).unwrap_or_default();
+        let bad = bytes.get(e.valid_up_to()).copied().unwrap_or(0);
+        LabError::at(
+            &origin,
+            prefix,
+            prefix.len(),
+            format!("not UTF-8 text (byte 0x{bad:02x}); a lab must be UTF-8"),
+        )
+    })?;
+    load_str(text, &origin)
+}
+
+fn check_size(len: usize, origin: &str) -> Result<(), LabError> {
+    if len > MAX_LAB_BYTES {
+        return Err(LabError::whole(
+            origin,
+            format!("lab is {len} bytes, more than the limit of {MAX_LAB_BYTES} bytes (1 MiB)"),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(text: &str) -> String {
+        load_str(text, "t.ron").unwrap_err().to_string()
+    }
+
+    #[test]
+    fn a_minimal_lab_loads_with_defaults() {
+        let lab = load_str("(name: \"m\")", "t.ron").unwrap();
+        assert_eq!(lab.name, "m");
+        assert_eq!(lab.seed, 1);
+        assert_eq!(lab.servers.expand().len(), 10);
+    }
+
+    #[test]
+    fn syntax_errors_point_where_the_separator_belonged() {
+        assert_eq!(
+            err("(\n  name: \"x\"\n  seed: 2,\n)"),
+            "t.ron:3:3: expected `,` or `)`, found `seed`"
+        );
+        assert_eq!(
+            err("(name: \"x\",\n clients: (tcp: ()\n"),
+            "t.ron:3:1: clients: expected `,` or `)`, found the end of the file"
+        );
+        assert_eq!(
+            err("(name: \"x\") junk"),
+            "t.ron:1:13: unexpected `junk` after the end of the lab"
+        );
+    }
+
+    #[test]
+    fn unclosed_things_point_at_where_they_open() {
+        assert_eq!(
+            err("(name: \"x\", /* never closed"),
+            "t.ron:1:13: comment `/*` has no closing `*/`"
+        );
+        assert_eq!(
+            err("(name: \"x\", summary: \"never closed)"),
+            "t.ron:1:22: summary: string has no closing `\"`"
+        );
+    }
+
+    #[test]
+    fn unknown_fields_list_the_allowed_ones() {
+        assert_eq!(
+            err("(name: \"x\", clients: (closed: Some((populaton: 3))))"),
+            "t.ron:1:37: clients.closed: unknown field \"populaton\", expected one of: \
+             population, segments, segment_size, gap, think, connections, start_spread"
+        );
+        assert_eq!(
+            err("(name: \"x\",\n  bogus: 1)"),
+            "t.ron:2:3: unknown field \"bogus\", expected one of: name, summary, seed, \
+             duration, network, balancer, servers, clients"
+        );
+    }
+
+    #[test]
+    fn enum_struct_variants_refuse_unknown_fields_too() {
+        assert_eq!(
+            err("(name: \"x\", servers: List([(service_time: \
+                 LogNormal(median: \"1ms\", sgma: 1.0))]))"),
+            "t.ron:1:68: servers[0].service_time: unknown field \"sgma\", \
+             expected one of: median, sigma"
+        );
+    }
+
+    #[test]
+    fn wrong_types_say_expected_and_found() {
+        assert_eq!(
+            err("(name: \"x\", seed:  \"one\")"),
+            "t.ron:1:20: seed: expected a whole number, found \"one\""
+        );
+        assert_eq!(
+            err("(name: \"x\", balancer: (algorithm: Fastest))"),
+            "t.ron:1:35: balancer.algorithm: unknown variant \"Fastest\", expected one of: \
+             RoundRobin, Random, WeightedRoundRobin, LeastConnections, PowerOfTwoChoices"
+        );
+        assert_eq!(
+            err("(name: \"x\", duration: \"1s\")"),
+            "t.ron:1:23: duration: expected `None` or the value inside `Some(...)`, \
+             found \"1s\""
+        );
+        assert_eq!(
+            err("(name: \"x\", clients: (closed: Some((segments: Uniform(1)))))"),
+            "t.ron:1:56: clients.closed.segments: expected 2 values for Uniform, found 1"
+        );
+    }
+
+    #[test]
+    fn range_errors_come_from_the_value_types() {
+        assert_eq!(
+            err("(name: \"x\", network: (client_link: (loss:\n   1.5)))"),
+            "t.ron:2:4: network.client_link.loss: expected a probability from 0.0 to 1.0, \
+             found 1.5"
+        );
+        assert_eq!(
+            err("(name: \"x\", network: (backend_link: (delay: 5)))"),
+            "t.ron:1:45: network.backend_link.delay: expected a duration with a unit, \
+             in quotes, such as \"5ms\" or \"5s\", found the bare number 5"
+        );
+        assert_eq!(
+            err("(name: \"x\", servers: Replicate(count: 2.5, template: ()))"),
+            "t.ron:1:39: servers.count: expected a whole number from 1 to 4294967295, \
+             found 2.5"
+        );
+    }
+
+    #[test]
+    fn validation_errors_point_at_the_field() {
+        assert_eq!(
+            err(
+                "(\n  name: \"x\",\n  servers: List([\n    (name: \"a\"),\n    (name: \"a\"),\n  ]),\n)"
+            ),
+            "t.ron:5:12: servers[1].name: server name \"a\" is already used by servers[0]"
+        );
+        assert_eq!(err("(name: \"\")"), "t.ron:1:8: name: the lab needs a name");
+    }
+
+    #[test]
+    fn missing_fields_name_the_struct() {
+        assert_eq!(
+            err("(summary: \"s\")"),
+            "t.ron:1:14: missing field \"name\""
+        );
+    }
+
+    #[test]
+    fn oversized_text_is_refused_before_parsing() {
+        let big = " ".repeat(MAX_LAB_BYTES + 1);
+        assert_eq!(
+            err(&big),
+            format!(
+                "t.ron: lab is {} bytes, more than the limit of 1048576 bytes (1 MiB)",
+                MAX_LAB_BYTES + 1
+            )
+        );
+    }
+
+    #[test]
+    fn deep_nesting_fails_cleanly_everywhere() {
+        let deep = "(".repeat(100_000);
+        for prefix in [
+            "",
+            "(name: \"x\", summary: ",
+            "(name: \"x\", duration: Some(",
+            "(name: \"x\", network: (client_link: (delay: ",
+            "(name: \"x\", servers: List(",
+            "(name: \"x\", servers: Replicate(count: ",
+            "(name: \"x\", clients: (closed: Some(",
+        ] {
+            for open in ["(", "[", "{", "Some("] {
+                let text = format!("{prefix}{}", open.repeat(100_000 / open.len()));
+                assert!(load_str(&text, "t").is_err(), "{prefix}{open}");
+            }
+        }
+        assert!(load_str(&deep, "t").is_err());
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_ignored() {
+        assert!(load_str("\u{feff}(name: \"x\")", "t").is_ok());
+    }
+
+    #[test]
+    fn files_report_io_and_encoding_errors() {
+        let missing = Path::new("no/such/lab.ron");
+        let e = load_file(missing).unwrap_err();
+        assert_eq!(e.position(), None);
+        assert!(
+            e.to_string().starts_with("no/such/lab.ron: cannot read: "),
+            "{e}"
+        );
+
+        let path = std::env::temp_dir().join(format!("lblab-latin1-{}.ron", std::process::id()));
+        std::fs::write(&path, b"(name: \"caf\xe9\")").unwrap();
+        let e = load_file(&path).unwrap_err();
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!((e.line, e.col), (1, 12));
+        assert!(e.message.contains("not UTF-8 text (byte 0xe9)"), "{e}");
+    }
+}

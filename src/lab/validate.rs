@@ -1,0 +1,317 @@
+//! Checks a parsed lab for what its value types cannot see alone: relations
+//! between values, and labs that would parse but make no sense to run.
+//!
+//! Each problem names the field it is about, so the loader can point at the
+//! line and column where that field is written.
+
+use super::locate::{Path, Seg};
+use super::schema::{ClientsSpec, Dist, Lab, RetransmitMode, ServersSpec};
+use super::values::{Dur, format_duration};
+use std::collections::HashMap;
+
+/// The most closed-population clients a lab may ask for: far beyond any
+/// useful lab, and well short of exhausting memory at start-up.
+pub(crate) const MAX_POPULATION: u32 = 10_000_000;
+
+/// A lab that parsed but cannot run as written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Problem {
+    /// The field the problem is about.
+    pub path: Path<'static>,
+    /// What is wrong, without the path.
+    pub message: String,
+}
+
+fn problem(path: &[Seg<'static>], message: String) -> Result<(), Problem> {
+    Err(Problem {
+        path: Path(path.to_vec()),
+        message,
+    })
+}
+
+/// The first problem with `lab`, in the order the fields are written.
+pub(crate) fn check(lab: &Lab) -> Result<(), Problem> {
+    if lab.name.trim().is_empty() {
+        problem(&[Seg::Field("name")], "the lab needs a name".to_string())?;
+    }
+    check_servers(&lab.servers)?;
+    check_clients(&lab.clients)
+}
+
+fn check_servers(servers: &ServersSpec) -> Result<(), Problem> {
+    match servers {
+        ServersSpec::List(list) => {
+            if list.is_empty() {
+                problem(
+                    &[Seg::Field("servers")],
+                    "the server list is empty; a lab needs at least one server".to_string(),
+                )?;
+            }
+            let mut first_use: HashMap<&str, usize> = HashMap::new();
+            for (i, server) in list.iter().enumerate() {
+                let name = [Seg::Field("servers"), Seg::Item(i), Seg::Field("name")];
+                if server.name.trim().is_empty() {
+                    problem(&name, "a server needs a name".to_string())?;
+                }
+                if let Some(first) = first_use.insert(&server.name, i) {
+                    problem(
+                        &name,
+                        format!(
+                            "server name \"{}\" is already used by servers[{first}]",
+                            server.name
+                        ),
+                    )?;
+                }
+                let service = [
+                    Seg::Field("servers"),
+                    Seg::Item(i),
+                    Seg::Field("service_time"),
+                ];
+                check_dist(&service, &server.service_time)?;
+            }
+            Ok(())
+        }
+        ServersSpec::Replicate { template, .. } => {
+            let at = [Seg::Field("servers"), Seg::Field("template")];
+            if template.name.trim().is_empty() {
+                problem(
+                    &[at[0], at[1], Seg::Field("name")],
+                    "the server template needs a name".to_string(),
+                )?;
+            }
+            check_dist(
+                &[at[0], at[1], Seg::Field("service_time")],
+                &template.service_time,
+            )
+        }
+    }
+}
+
+fn check_clients(clients: &ClientsSpec) -> Result<(), Problem> {
+    const C: Seg<'static> = Seg::Field("clients");
+    if let RetransmitMode::Rfc6298 { min_rto, max_rto } = clients.tcp.retransmit {
+        if min_rto > max_rto {
+            problem(
+                &[C, Seg::Field("tcp"), Seg::Field("retransmit")],
+                format!(
+                    "min_rto \"{}\" is above max_rto \"{}\"",
+                    format_duration(min_rto.get()),
+                    format_duration(max_rto.get())
+                ),
+            )?;
+        }
+    }
+    if let Some(closed) = &clients.closed {
+        const CL: Seg<'static> = Seg::Field("closed");
+        if closed.population > MAX_POPULATION {
+            problem(
+                &[C, CL, Seg::Field("population")],
+                format!(
+                    "at most {MAX_POPULATION} clients, found {}",
+                    closed.population
+                ),
+            )?;
+        }
+        check_segments(&[C, CL, Seg::Field("segments")], &closed.segments)?;
+        check_dist(&[C, CL, Seg::Field("segment_size")], &closed.segment_size)?;
+        check_dist(&[C, CL, Seg::Field("gap")], &closed.gap)?;
+        check_dist(&[C, CL, Seg::Field("think")], &closed.think)?;
+    }
+    if let Some(open) = &clients.open {
+        const OP: Seg<'static> = Seg::Field("open");
+        check_segments(&[C, OP, Seg::Field("segments")], &open.segments)?;
+        check_dist(&[C, OP, Seg::Field("segment_size")], &open.segment_size)?;
+        check_dist(&[C, OP, Seg::Field("gap")], &open.gap)?;
+    }
+    check_someone_sends(clients)
+}
+
+/// A lab where no client and no flood ever sends a packet would run and
+/// show nothing, which is always a mistake in the file.
+fn check_someone_sends(clients: &ClientsSpec) -> Result<(), Problem> {
+    const C: Seg<'static> = Seg::Field("clients");
+    let closed = match &clients.closed {
+        None => Err((
+            vec![C, Seg::Field("closed")],
+            "there is no closed population",
+        )),
+        Some(c) if c.population == 0 => Err((
+            vec![C, Seg::Field("closed"), Seg::Field("population")],
+            "the closed population is 0",
+        )),
+        Some(c) if c.connections == Some(0) => Err((
+            vec![C, Seg::Field("closed"), Seg::Field("connections")],
+            "closed clients make 0 connections",
+        )),
+        Some(_) => Ok(()),
+    };
+    let open = match &clients.open {
+        None => Err("no open arrivals"),
+        Some(o) if o.rate.get() <= 0.0 => Err("the open arrival rate is 0"),
+        Some(o) if o.limit == Some(0) => Err("the open arrival limit is 0"),
+        Some(_) => Ok(()),
+    };
+    let floods = if clients.floods.is_empty() {
+        Err("no floods")
+    } else if clients.floods.iter().all(|f| f.rate.get() <= 0.0) {
+        Err("every flood has rate 0")
+    } else {
+        Ok(())
+    };
+    match (closed, open, floods) {
+        (Err((at, closed)), Err(open), Err(floods)) => problem(
+            &at,
+            format!("nothing would send traffic: {closed}, {open} and {floods}"),
+        ),
+        _ => Ok(()),
+    }
+}
+
+/// Segments per connection: a connection that sends nothing is not a
+/// workload, so even the smallest value a distribution gives must be 1.
+fn check_segments(at: &[Seg<'static>], dist: &Dist<u64>) -> Result<(), Problem> {
+    check_dist(at, dist)?;
+    let least = match dist {
+        Dist::Constant(n) | Dist::Uniform(n, _) | Dist::Exponential(n) => *n,
+        Dist::LogNormal { median, .. } => *median,
+    };
+    if least == 0 {
+        problem(
+            at,
+            format!(
+                "a connection needs at least 1 segment, found {}",
+                show_dist(dist)
+            ),
+        )?;
+    }
+    Ok(())
+}
+
+/// A value a distribution is made of, written as in a lab file.
+trait LabValue: PartialOrd {
+    fn show(&self) -> String;
+}
+
+impl LabValue for u64 {
+    fn show(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl LabValue for Dur {
+    fn show(&self) -> String {
+        format!("\"{}\"", format_duration(self.get()))
+    }
+}
+
+fn show_dist<T: LabValue>(dist: &Dist<T>) -> String {
+    match dist {
+        Dist::Constant(v) => format!("Constant({})", v.show()),
+        Dist::Uniform(a, b) => format!("Uniform({}, {})", a.show(), b.show()),
+        Dist::Exponential(v) => format!("Exponential({})", v.show()),
+        Dist::LogNormal { median, sigma } => {
+            format!("LogNormal(median: {}, sigma: {sigma})", median.show())
+        }
+    }
+}
+
+fn check_dist<T: LabValue>(at: &[Seg<'static>], dist: &Dist<T>) -> Result<(), Problem> {
+    match dist {
+        Dist::Uniform(low, high) if low > high => problem(
+            at,
+            format!(
+                "Uniform needs its low end at most its high end, found {}",
+                show_dist(dist)
+            ),
+        ),
+        Dist::LogNormal { sigma, .. } if !(sigma.is_finite() && *sigma >= 0.0) => problem(
+            at,
+            format!("LogNormal sigma must be a finite number of 0 or more, found {sigma}"),
+        ),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lab::{BalancerSpec, ClientsSpec, NetworkSpec, ServerSpec};
+
+    fn lab() -> Lab {
+        Lab {
+            name: "t".into(),
+            summary: String::new(),
+            seed: 1,
+            duration: None,
+            network: NetworkSpec::default(),
+            balancer: BalancerSpec::default(),
+            servers: ServersSpec::default(),
+            clients: ClientsSpec::default(),
+        }
+    }
+
+    fn fails(lab: &Lab) -> String {
+        let p = check(lab).unwrap_err();
+        format!("{}: {}", p.path, p.message)
+    }
+
+    #[test]
+    fn the_default_lab_is_valid() {
+        assert_eq!(check(&lab()), Ok(()));
+    }
+
+    #[test]
+    fn duplicate_server_names_point_at_the_second() {
+        let mut l = lab();
+        let s = ServerSpec::default();
+        l.servers = ServersSpec::List(vec![s.clone(), s.clone(), s]);
+        assert_eq!(
+            fails(&l),
+            "servers[1].name: server name \"srv\" is already used by servers[0]"
+        );
+    }
+
+    #[test]
+    fn distributions_are_checked_wherever_they_are() {
+        let mut l = lab();
+        if let Some(c) = l.clients.closed.as_mut() {
+            c.think = Dist::Uniform(Dur::from_secs(2), Dur::from_secs(1));
+        }
+        assert_eq!(
+            fails(&l),
+            "clients.closed.think: Uniform needs its low end at most its high end, \
+             found Uniform(\"2s\", \"1s\")"
+        );
+        let mut l = lab();
+        l.servers = ServersSpec::List(vec![ServerSpec {
+            service_time: Dist::LogNormal {
+                median: Dur::from_millis(1),
+                sigma: f64::NAN,
+            },
+            ..ServerSpec::default()
+        }]);
+        assert!(fails(&l).starts_with("servers[0].service_time: LogNormal sigma"));
+    }
+
+    #[test]
+    fn a_silent_lab_is_refused() {
+        let mut l = lab();
+        l.clients.closed = None;
+        assert_eq!(
+            fails(&l),
+            "clients.closed: nothing would send traffic: there is no closed population, \
+             no open arrivals and no floods"
+        );
+        l.clients.floods.push(Default::default());
+        assert_eq!(check(&l), Ok(()));
+    }
+
+    #[test]
+    fn population_is_capped() {
+        let mut l = lab();
+        if let Some(c) = l.clients.closed.as_mut() {
+            c.population = MAX_POPULATION + 1;
+        }
+        assert!(fails(&l).starts_with("clients.closed.population: at most"));
+    }
+}
