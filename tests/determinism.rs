@@ -17,9 +17,11 @@ fn labs() -> Vec<Lab> {
                 network: (client_link: (delay: "2ms", jitter: "3ms", loss: 0.05)),
                 clients: (closed: Some((population: 30, segments: Uniform(5, 40), gap: Exponential("20ms"),
                     segment_size: LogNormal(median: 1000, sigma: 0.5), connections: None, think: Exponential("100ms")))))"#),
-        lab(r#"(name: "open-p2c", balancer: (algorithm: PowerOfTwoChoices),
+        lab(
+            r#"(name: "open-p2c", balancer: (algorithm: PowerOfTwoChoices),
                 servers: List([(name: "a"), (name: "b", service_time: Exponential("2ms")), (name: "c", weight: 3)]),
-                clients: (closed: None, open: Some((rate: 200.0, segments: Exponential(8), limit: Some(1500)))))"#),
+                clients: (closed: None, open: Some((rate: 200.0, segments: Exponential(8), limit: Some(1500)))))"#,
+        ),
         lab(r#"(name: "flood", balancer: (half_open_timeout: "1s"),
                 servers: Replicate(count: 3, template: (name: "srv", max_half_open: 32)),
                 clients: (closed: Some((population: 20, segments: Constant(10), gap: Constant("50ms"), connections: None)),
@@ -33,7 +35,10 @@ fn run(lab: &Lab, seed: u64) -> String {
     let mut w = World::new(lab, seed);
     w.schedule(at(3.0), Command::KillRandomServer);
     w.schedule(at(4.0), Command::KillRandomClient);
-    w.schedule(at(8.0), Command::SetAlgorithm(lblab::policy::Algorithm::LeastConnections));
+    w.schedule(
+        at(8.0),
+        Command::SetAlgorithm(lblab::policy::Algorithm::LeastConnections),
+    );
     w.run_until(at(12.0));
     let r = Report::from_world(&w, w.workload_finished(), None);
     [Format::Table, Format::Json, Format::Csv]
