@@ -32,5 +32,7 @@ pub use reasons::{DropReason, FailReason};
 pub use rto::RtoEstimator;
 pub use series::{SERIES_LEN, Series};
 pub use server::{Server, ServerStats};
-pub use snapshot::{ClientCounts, Latencies, ServerRow, ServerState, Settings, Snapshot};
+pub use snapshot::{
+    ClientCounts, Latencies, SNAPSHOT_LOG_LINES, ServerRow, ServerState, Settings, Snapshot,
+};
 pub use world::{TRACKED_SERVERS, World};

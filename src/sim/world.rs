@@ -259,6 +259,11 @@ impl World {
         &self.metrics
     }
 
+    /// Half-open conn-table entries of each backend, in server order.
+    pub fn half_open_by_backend(&self) -> impl Iterator<Item = u32> + '_ {
+        self.lb.views.iter().map(|v| v.half_open)
+    }
+
     /// Every link's counters: the client link first, then one per server.
     pub fn link_stats(&self) -> Vec<LinkStats> {
         self.links.iter().map(|l| l.stats).collect()

@@ -1,0 +1,327 @@
+//! Whole-World behaviour a student would check: detection time, resets,
+//! half-open caps, retransmission, draining, weights, idle sweeping.
+
+mod common;
+
+use common::{at, busy_lab, lab, run_to};
+use lblab::lab::{Dur, OnBackendDown};
+use lblab::model::SimDuration;
+use lblab::policy::Algorithm;
+use lblab::sim::{Command, DropReason, FailReason, ServerState, Timeout, World};
+
+fn row<'a>(s: &'a lblab::sim::Snapshot, name: &str) -> &'a lblab::sim::ServerRow {
+    s.servers
+        .iter()
+        .find(|r| r.name == name)
+        .expect("server row")
+}
+
+#[test]
+fn round_robin_spreads_the_classic_scenario_exactly() {
+    let lab = lblab::lab::builtin("classic").expect("classic loads");
+    let mut w = World::new(&lab, 1);
+    w.run_until(at(5.0));
+    let s = w.snapshot();
+    assert_eq!(s.servers.len(), 10);
+    assert!(
+        s.servers.iter().all(|r| r.connections == 10),
+        "{:?}",
+        s.servers
+    );
+    assert_eq!(s.clients.established, 100);
+}
+
+#[test]
+fn a_dead_server_is_detected_within_fall_probes() {
+    // Health: every 500 ms, 250 ms timeout, fall 3. The first failing probe
+    // leaves at most one interval after the kill and the third fails two
+    // intervals later, so detection takes between 2 x 500 + 250 ms and
+    // 3 x 500 + 250 ms.
+    for seed in 1..=5 {
+        let mut w = World::new(&busy_lab(4, 40, ""), seed);
+        w.schedule(
+            at(10.0 + seed as f64 * 0.137),
+            Command::KillServer("srv-2".into()),
+        );
+        run_to(&mut w, 15.0);
+        let s = w.snapshot();
+        assert_eq!(row(&s, "srv-2").state, ServerState::Killed);
+        assert!(!row(&s, "srv-2").healthy);
+        let d = s
+            .latency
+            .detection
+            .max
+            .expect("detection recorded")
+            .as_millis_f64();
+        assert!(
+            (1250.0..=1751.0).contains(&d),
+            "seed {seed}: detected after {d} ms"
+        );
+        assert!(
+            s.log.iter().any(|e| e
+                .text
+                .starts_with("srv-2 marked DOWN after 3 failed probes")),
+            "{:?}",
+            s.log
+        );
+    }
+}
+
+#[test]
+fn clients_of_a_dead_server_time_out_or_are_reset_as_configured() {
+    let run = |mode: &str| {
+        let mut w = World::new(&busy_lab(3, 60, mode), 4);
+        w.schedule(at(5.0), Command::KillServer("srv-1".into()));
+        run_to(&mut w, 12.0);
+        w.metrics().conns
+    };
+    let timeout = run("on_backend_down: Timeout");
+    let reset = run("on_backend_down: Reset");
+    assert!(timeout.failed[FailReason::DataTimeout.index()] > 0);
+    assert_eq!(timeout.failed[FailReason::Reset.index()], 0);
+    assert!(reset.failed[FailReason::Reset.index()] > 0, "{reset:?}");
+    // Reset tells clients at detection time, before their retries run out.
+    assert!(
+        reset.failed[FailReason::DataTimeout.index()]
+            < timeout.failed[FailReason::DataTimeout.index()]
+    );
+}
+
+#[test]
+fn a_revived_server_comes_back_up_after_rise_probes() {
+    let mut w = World::new(&busy_lab(2, 20, ""), 2);
+    w.schedule(at(2.0), Command::KillServer("srv-1".into()));
+    w.schedule(at(6.0), Command::ReviveServer("srv-1".into()));
+    // One probe interval after the revival, at most one good probe is in.
+    run_to(&mut w, 6.45);
+    assert_eq!(row(&w.snapshot(), "srv-1").state, ServerState::Down);
+    run_to(&mut w, 7.3);
+    let s = w.snapshot();
+    assert_eq!(row(&s, "srv-1").state, ServerState::Up);
+    assert!(
+        s.log
+            .iter()
+            .any(|e| e.text.starts_with("srv-1 marked UP after 2 good probes"))
+    );
+}
+
+#[test]
+fn the_half_open_limit_holds_at_every_event_of_a_flood() {
+    let lab = lab(r#"(name: "flood",
+        servers: Replicate(count: 3, template: (name: "srv", max_half_open: 20)),
+        clients: (closed: Some((population: 10, segments: Constant(5), gap: Constant("20ms"), connections: None)),
+                  floods: [(rate: 50000.0, sources: 65000, start: "1s")]))"#);
+    let mut w = World::new(&lab, 3);
+    let mut peak = 0;
+    while w.now() < at(4.0) {
+        w.step();
+        for h in w.half_open_by_backend() {
+            assert!(h <= 20, "half-open {h} over the cap at {}", w.now());
+            peak = peak.max(h);
+        }
+    }
+    assert_eq!(peak, 20, "the flood should fill the half-open table");
+    let s = w.snapshot();
+    assert!(
+        s.drops
+            .iter()
+            .any(|(r, n)| *r == DropReason::HalfOpenLimit && *n > 10_000)
+    );
+    // Legitimate clients suffer: SYN retransmissions and failed handshakes.
+    assert!(s.retransmits.syn > 0);
+}
+
+#[test]
+fn loss_fails_connections_at_the_rate_theory_predicts() {
+    let lossy = |mode: &str| {
+        lab(&format!(
+            // Idle timeouts far above the 2.8 s retransmission span, so the
+            // sweeper never cuts a connection that is still retrying (with
+            // the 2 s default it does, which is a lesson of its own).
+            r#"(name: "lossy", network: (client_link: (loss: 0.2)),
+                balancer: (established_timeout: "60s", half_open_timeout: "60s"),
+                clients: (tcp: (retransmit: {mode}),
+                          closed: Some((population: 200, segments: Constant(20), gap: Constant("10ms"), connections: None))))"#
+        ))
+    };
+    let mut fixed = World::new(&lossy("Fixed"), 1);
+    let mut rfc = World::new(&lossy(r#"Rfc6298(min_rto: "200ms", max_rto: "60s")"#), 1);
+    fixed.run_until(at(100.0));
+    rfc.run_until(at(100.0));
+    let (f, r) = (fixed.metrics(), rfc.metrics());
+    assert!(f.retransmits.data > 100, "{:?}", f.retransmits);
+    // Loss of 20% each way: an exchange (SYN, segment or FIN, and its
+    // answer) fails with p = 1 - 0.8^2 = 0.36, and all four tries fail with
+    // 0.36^4. A connection is 22 exchanges, so it fails with
+    // 1 - (1 - 0.36^4)^22 = 31.1%.
+    for (name, m) in [("fixed", f), ("rfc6298", r)] {
+        let done = m.conns.completed + m.conns.failed_total();
+        let rate = m.conns.failed_total() as f64 / done as f64;
+        let theory = 1.0 - (1.0 - 0.36f64.powi(4)).powi(22);
+        assert!(done > 1000, "{name}: only {done} connections");
+        assert!(
+            (rate - theory).abs() < 0.04,
+            "{name}: failure rate {rate:.3} vs {theory:.3}"
+        );
+    }
+    // RFC 6298 adapts its RTO to the ~4 ms RTT (floored at 200 ms), so a
+    // segment repaired by one retransmission waits 200 ms, not 700 ms; but
+    // backoff doubles the wait at each further loss, and Karn's rule keeps
+    // it doubled until a clean sample, so its tail is longer.
+    let q = |m: &lblab::sim::Metrics, q: f64| m.segment.quantile(q).unwrap().as_millis_f64();
+    assert!(q(r, 0.75) < 300.0 && q(f, 0.75) > 700.0);
+    assert!(q(r, 0.999) > q(f, 0.999));
+}
+
+#[test]
+fn a_draining_server_takes_no_new_connections() {
+    let mut w = World::new(&busy_lab(3, 30, ""), 1);
+    run_to(&mut w, 2.0);
+    w.apply(Command::DrainServer("srv-3".into()));
+    let before = row(&w.snapshot(), "srv-3").connections;
+    run_to(&mut w, 6.0);
+    let s = w.snapshot();
+    assert_eq!(row(&s, "srv-3").connections, before);
+    assert_eq!(row(&s, "srv-3").state, ServerState::Draining);
+    assert!(row(&s, "srv-1").connections > before + 10);
+}
+
+#[test]
+fn weighted_round_robin_follows_weights() {
+    let lab = lab(
+        r#"(name: "weights", balancer: (algorithm: WeightedRoundRobin),
+        servers: List([(name: "big", weight: 3), (name: "small", weight: 1)]),
+        clients: (closed: Some((population: 40, segments: Constant(3), gap: Constant("5ms"), think: Constant("10ms"), connections: None))))"#,
+    );
+    let mut w = World::new(&lab, 1);
+    run_to(&mut w, 20.0);
+    let s = w.snapshot();
+    let (big, small) = (row(&s, "big").connections, row(&s, "small").connections);
+    let ratio = big as f64 / small as f64;
+    assert!((2.95..=3.05).contains(&ratio), "{big} vs {small}");
+}
+
+#[test]
+fn least_connections_avoids_a_slow_server() {
+    let lab = |algo: &str| {
+        lab(&format!(
+            r#"(name: "slow", balancer: (algorithm: {algo}),
+            servers: List([(name: "slow", workers: 1, service_time: Constant("20ms")), (name: "fast-1"), (name: "fast-2")]),
+            clients: (closed: Some((population: 60, segments: Constant(10), gap: Constant("1ms"), think: Constant("5ms"), connections: None))))"#
+        ))
+    };
+    let mut rr = World::new(&lab("RoundRobin"), 1);
+    let mut lc = World::new(&lab("LeastConnections"), 1);
+    run_to(&mut rr, 20.0);
+    run_to(&mut lc, 20.0);
+    let (rr, lc) = (rr.snapshot(), lc.snapshot());
+    let share =
+        |s: &lblab::sim::Snapshot| row(s, "slow").connections as f64 / s.conns.attempted as f64;
+    assert!(
+        share(&rr) > 0.3,
+        "round robin gives the slow server its third"
+    );
+    assert!(
+        share(&lc) < 0.2,
+        "least connections sends it less: {}",
+        share(&lc)
+    );
+    assert!(lc.latency.segment.p95 < rr.latency.segment.p95);
+}
+
+#[test]
+fn a_killed_client_leaves_an_entry_the_sweeper_removes() {
+    let lab = lab(r#"(name: "one", balancer: (established_timeout: "2s"),
+        servers: Replicate(count: 1, template: (name: "srv")),
+        clients: (closed: Some((population: 1, segments: Constant(1000), gap: Constant("100ms"), connections: Some(1), start_spread: "0ms"))))"#);
+    let mut w = World::new(&lab, 1);
+    run_to(&mut w, 1.0);
+    assert_eq!(w.snapshot().table_entries, 1);
+    w.apply(Command::KillClient(0));
+    run_to(&mut w, 2.9);
+    assert_eq!(w.snapshot().table_entries, 1, "not idle for 2 s yet");
+    run_to(&mut w, 3.2);
+    let s = w.snapshot();
+    assert_eq!(s.table_entries, 0, "swept after 2 s idle");
+    assert_eq!(s.clients.killed, 1);
+    assert_eq!(s.conns.failed[FailReason::Killed.index()], 1);
+}
+
+#[test]
+fn a_shorter_idle_timeout_applies_to_existing_entries_at_once() {
+    let lab = lab(r#"(name: "half-open", balancer: (half_open_timeout: "30s"),
+        servers: Replicate(count: 1, template: (name: "srv")),
+        clients: (closed: Some((population: 1, segments: Constant(1), connections: Some(1))),
+                  floods: [(rate: 100.0, sources: 10, duration: Some("1s"))]))"#);
+    let mut w = World::new(&lab, 1);
+    run_to(&mut w, 2.0);
+    assert!(w.snapshot().half_open > 50);
+    w.apply(Command::SetTimeout(
+        Timeout::HalfOpenIdle,
+        Dur::from_millis(500),
+    ));
+    run_to(&mut w, 2.6);
+    assert_eq!(w.snapshot().half_open, 0);
+}
+
+#[test]
+fn commands_on_unknown_servers_are_logged_not_applied() {
+    let mut w = World::new(&busy_lab(2, 4, ""), 1);
+    w.apply(Command::KillServer("srv-9".into()));
+    let s = w.snapshot();
+    let last = s.log.last().expect("a log line");
+    assert_eq!(last.text, "cannot kill srv-9: no server is named \"srv-9\"");
+    assert!(s.servers.iter().all(|r| r.state == ServerState::Up));
+}
+
+#[test]
+fn settings_changed_by_command_show_in_the_snapshot() {
+    let mut w = World::new(&busy_lab(2, 4, ""), 1);
+    w.apply(Command::SetAlgorithm(Algorithm::PowerOfTwoChoices));
+    w.apply(Command::SetTimeout(Timeout::Syn, Dur::from_millis(250)));
+    w.apply(Command::SetMaxHalfOpen(7));
+    w.apply(Command::SetOnBackendDown(OnBackendDown::Reset));
+    let s = w.snapshot().settings;
+    assert_eq!(s.algorithm, Algorithm::PowerOfTwoChoices);
+    assert_eq!(s.timeouts[0].1, SimDuration::from_millis(250));
+    assert_eq!(s.max_half_open, 7);
+    assert_eq!(s.on_backend_down, OnBackendDown::Reset);
+}
+
+#[test]
+fn population_grows_and_shrinks() {
+    let mut w = World::new(&busy_lab(2, 10, ""), 1);
+    run_to(&mut w, 1.0);
+    w.apply(Command::SetPopulation(25));
+    run_to(&mut w, 2.0);
+    let s = w.snapshot();
+    assert_eq!(
+        s.clients.closed + s.clients.syn_sent + s.clients.established + s.clients.fin_wait,
+        25
+    );
+    w.apply(Command::SetPopulation(5));
+    run_to(&mut w, 4.0);
+    let s = w.snapshot();
+    assert_eq!(s.clients.done, 20);
+    assert_eq!(
+        s.clients.closed + s.clients.syn_sent + s.clients.established + s.clients.fin_wait,
+        5
+    );
+}
+
+#[test]
+fn snapshots_stay_bounded_whatever_the_world_size() {
+    let lab = lab(
+        r#"(name: "wide", servers: Replicate(count: 100, template: (name: "srv")),
+        clients: (closed: Some((population: 1000, segments: Constant(3), gap: Constant("10ms"), connections: None))))"#,
+    );
+    let mut w = World::new(&lab, 1);
+    run_to(&mut w, 125.0);
+    let s = w.snapshot();
+    assert_eq!(s.servers.len(), lblab::sim::TRACKED_SERVERS);
+    assert_eq!(s.servers_total, 100);
+    assert!(s.log.len() <= lblab::sim::SNAPSHOT_LOG_LINES);
+    assert!(s.series.new_conns.len() <= lblab::sim::SERIES_LEN);
+    let bytes = serde_json::to_vec(&s).expect("snapshot serializes").len();
+    assert!(bytes < 256 * 1024, "snapshot is {bytes} bytes");
+}
