@@ -6,17 +6,23 @@ use super::BackendView;
 /// the choice is deterministic.
 #[inline]
 pub fn pick(backends: &[BackendView]) -> Option<usize> {
-    let mut best: Option<(usize, u32)> = None;
-    for (i, b) in backends.iter().enumerate() {
-        if !b.eligible() {
-            continue;
-        }
-        let load = b.load();
-        if best.is_none_or(|(_, l)| load < l) {
-            best = Some((i, load));
-        }
-    }
-    best.map(|(i, _)| i)
+    // Load in the high half and index in the low half: the minimum key is
+    // the least loaded backend, lowest index first. Ineligible backends get
+    // the largest key. Written without branches so the loop vectorises.
+    let best = backends
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let load = if b.eligible() {
+                u64::from(b.load())
+            } else {
+                u64::MAX >> 32
+            };
+            (load << 32) | i as u64
+        })
+        .min()?;
+    let i = (best & 0xffff_ffff) as usize;
+    backends[i].eligible().then_some(i)
 }
 
 #[cfg(test)]

@@ -35,4 +35,4 @@ pub use server::{Server, ServerStats};
 pub use snapshot::{
     ClientCounts, Latencies, SNAPSHOT_LOG_LINES, ServerRow, ServerState, Settings, Snapshot,
 };
-pub use world::{TRACKED_SERVERS, World};
+pub use world::{MemoryBreakdown, TRACKED_SERVERS, World};

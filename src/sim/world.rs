@@ -944,12 +944,34 @@ impl World {
             .push(self.now + SimDuration::from_secs(1), Event::SecondTick);
     }
 
-    /// Approximate bytes the World holds, for the memory figures.
-    pub fn approx_bytes(&self) -> usize {
-        self.queue.capacity_bytes()
-            + self.clients.capacity() * std::mem::size_of::<Client>()
-            + self.meta.capacity() * std::mem::size_of::<ClientMeta>()
-            + self.lb.table_bytes()
-            + self.servers.iter().map(Server::table_bytes).sum::<usize>()
+    /// Bytes held by the biggest per-connection structures, from their
+    /// allocated capacities.
+    pub fn memory(&self) -> MemoryBreakdown {
+        MemoryBreakdown {
+            conn_table: self.lb.table_bytes(),
+            conn_table_entries: self.lb.table_len(),
+            clients: self.clients.capacity() * std::mem::size_of::<Client>()
+                + self.meta.capacity() * std::mem::size_of::<ClientMeta>(),
+            servers: self.servers.iter().map(Server::table_bytes).sum(),
+            queue: self.queue.capacity_bytes(),
+            queued_events: self.queue.len(),
+        }
     }
+}
+
+/// Where a World's memory goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MemoryBreakdown {
+    /// The balancer's conn table: index, entries and free list.
+    pub conn_table: usize,
+    /// Live conn-table entries.
+    pub conn_table_entries: usize,
+    /// Client state machines and their workload records.
+    pub clients: usize,
+    /// Servers' own connection tables.
+    pub servers: usize,
+    /// The event queue.
+    pub queue: usize,
+    /// Events waiting.
+    pub queued_events: usize,
 }
