@@ -50,14 +50,25 @@ impl RetransmitCounters {
     }
 }
 
-/// A latency histogram in microseconds.
+/// A latency histogram in microseconds (three significant figures), with
+/// the exact smallest and largest samples kept beside it so no reported
+/// figure lies outside what was really seen.
 #[derive(Clone, Debug)]
-pub struct Latency(Histogram<u64>);
+pub struct Latency {
+    hist: Histogram<u64>,
+    min: SimDuration,
+    max: SimDuration,
+}
 
 impl Latency {
     fn new(sigfig: u8) -> Latency {
-        // Bounds and sigfig are constants that hdrhistogram accepts.
-        Latency(Histogram::new_with_bounds(1, MAX_MICROS, sigfig).expect("valid histogram bounds"))
+        Latency {
+            // Bounds and sigfig are constants that hdrhistogram accepts.
+            hist: Histogram::new_with_bounds(1, MAX_MICROS, sigfig)
+                .expect("valid histogram bounds"),
+            min: SimDuration::from_nanos(u64::MAX),
+            max: SimDuration::ZERO,
+        }
     }
 
     /// Records one latency.
@@ -65,32 +76,40 @@ impl Latency {
     pub fn record(&mut self, d: SimDuration) {
         let us = (d.as_nanos() / 1_000).clamp(1, MAX_MICROS);
         // Clamped into bounds above, so recording cannot fail.
-        let _ = self.0.record(us);
+        let _ = self.hist.record(us);
+        self.min = self.min.min(d);
+        self.max = self.max.max(d);
     }
 
     /// Samples recorded.
     pub fn count(&self) -> u64 {
-        self.0.len()
+        self.hist.len()
     }
 
-    /// The value at quantile `q` (0..=1), if any sample was recorded.
+    /// The value at quantile `q` (0..=1), if any sample was recorded: the
+    /// middle of its histogram bucket, kept within the exact extremes.
     pub fn quantile(&self, q: f64) -> Option<SimDuration> {
-        (self.count() > 0).then(|| SimDuration::from_micros(self.0.value_at_quantile(q)))
+        (self.count() > 0).then(|| {
+            let us = self.hist.median_equivalent(self.hist.value_at_quantile(q));
+            SimDuration::from_micros(us).clamp(self.min, self.max)
+        })
     }
 
-    /// The largest sample.
+    /// The largest sample, exactly.
     pub fn max(&self) -> Option<SimDuration> {
-        (self.count() > 0).then(|| SimDuration::from_micros(self.0.max()))
+        (self.count() > 0).then_some(self.max)
     }
 
     /// The mean.
     pub fn mean(&self) -> Option<SimDuration> {
-        (self.count() > 0).then(|| SimDuration::from_secs_f64(self.0.mean() / 1e6))
+        (self.count() > 0).then(|| SimDuration::from_secs_f64(self.hist.mean() / 1e6))
     }
 
     /// Forgets every sample.
     pub fn reset(&mut self) {
-        self.0.reset();
+        self.hist.reset();
+        self.min = SimDuration::from_nanos(u64::MAX);
+        self.max = SimDuration::ZERO;
     }
 
     /// p50, p95, p99 and max in one summary.
@@ -286,8 +305,19 @@ mod tests {
         let s = l.summary();
         assert_eq!(s.count, 100);
         let p95 = s.p95.unwrap().as_millis_f64();
-        assert!((94.9..95.2).contains(&p95), "{p95}");
-        assert!((99.9..100.2).contains(&s.max.unwrap().as_millis_f64()));
+        assert!((94.9..95.1).contains(&p95), "{p95}");
+        assert_eq!(s.max, Some(SimDuration::from_millis(100)));
+    }
+
+    #[test]
+    fn quantiles_never_leave_the_exact_range() {
+        let mut l = Latency::new(3);
+        for _ in 0..10 {
+            l.record(SimDuration::from_micros(4_100));
+        }
+        let s = l.summary();
+        assert_eq!(s.p50, Some(SimDuration::from_micros(4_100)));
+        assert_eq!(s.p99, Some(SimDuration::from_micros(4_100)));
     }
 
     #[test]
