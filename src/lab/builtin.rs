@@ -61,20 +61,13 @@ fn names() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lab::{BalancerSpec, ClientsSpec, NetworkSpec, ServersSpec};
 
     #[test]
     fn classic_is_the_source_design_written_out() {
         let lab = builtin("classic").unwrap();
         let expected = Lab {
-            name: "classic".into(),
             summary: lab.summary.clone(),
-            seed: 1,
-            duration: None,
-            network: NetworkSpec::default(),
-            balancer: BalancerSpec::default(),
-            servers: ServersSpec::default(),
-            clients: ClientsSpec::default(),
+            ..Lab::named("classic")
         };
         assert_eq!(lab, expected);
         assert!(!lab.summary.is_empty() && !lab.summary.contains('\n'));

@@ -42,6 +42,23 @@ pub struct Lab {
     pub clients: ClientsSpec,
 }
 
+impl Lab {
+    /// A lab called `name` with every other field at its default: the
+    /// source design's classic scenario.
+    pub fn named(name: &str) -> Lab {
+        Lab {
+            name: name.to_string(),
+            summary: String::new(),
+            seed: default_seed(),
+            duration: None,
+            network: NetworkSpec::default(),
+            balancer: BalancerSpec::default(),
+            servers: ServersSpec::default(),
+            clients: ClientsSpec::default(),
+        }
+    }
+}
+
 fn default_seed() -> u64 {
     1
 }

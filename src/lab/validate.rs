@@ -235,19 +235,10 @@ fn check_dist<T: LabValue>(at: &[Seg<'static>], dist: &Dist<T>) -> Result<(), Pr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lab::{BalancerSpec, ClientsSpec, NetworkSpec, ServerSpec};
+    use crate::lab::ServerSpec;
 
     fn lab() -> Lab {
-        Lab {
-            name: "t".into(),
-            summary: String::new(),
-            seed: 1,
-            duration: None,
-            network: NetworkSpec::default(),
-            balancer: BalancerSpec::default(),
-            servers: ServersSpec::default(),
-            clients: ClientsSpec::default(),
-        }
+        Lab::named("t")
     }
 
     fn fails(lab: &Lab) -> String {
