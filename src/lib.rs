@@ -7,7 +7,9 @@
 
 pub mod headless;
 pub mod lab;
+pub mod live;
 pub mod model;
 pub mod policy;
 pub mod report;
 pub mod sim;
+pub mod tui;

@@ -1,16 +1,36 @@
-//! The `lblab` command line.
+//! The `lblab` command line: the dashboard by default, headless runs and
+//! lab checks as subcommands.
 
 use clap::{Parser, Subcommand};
 use lblab::headless;
 use lblab::lab::{self, DEFAULT_LAB};
+use lblab::live::Speed;
 use lblab::model::SimDuration;
 use lblab::report::Format;
+use lblab::tui::run::{self as dashboard, Options};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// A terminal laboratory for Layer-4 load balancing.
+///
+/// Without a command, opens the live dashboard on a lab (the classic one
+/// unless --lab says otherwise). Press ? in the dashboard for its keys.
 #[derive(Parser, Debug)]
-#[command(name = "lblab", version, about, long_about = None)]
+#[command(name = "lblab", version, about, long_about)]
 struct Cli {
+    /// Lab for the dashboard: a built-in name or the path of a .ron file.
+    #[arg(long, value_name = "NAME|PATH", default_value = DEFAULT_LAB)]
+    lab: String,
+    /// Seed for the dashboard's run (default: the lab's own seed).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Starting speed: simulated seconds per wall second, 0.1 to 1000, or
+    /// "max".
+    #[arg(long, default_value = "1", value_parser = Speed::parse)]
+    speed: Speed,
+    /// Write a trace of keys, actions and commands to this file.
+    #[arg(long, value_name = "FILE")]
+    log: Option<PathBuf>,
     #[command(subcommand)]
     command: Option<Cmd>,
 }
@@ -31,6 +51,14 @@ enum Cmd {
         /// Report format.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+    },
+    /// List the built-in labs.
+    Labs,
+    /// Check lab files; exits non-zero if any has an error.
+    Check {
+        /// Lab files (or built-in names) to check.
+        #[arg(required = true)]
+        files: Vec<String>,
     },
 }
 
@@ -55,18 +83,75 @@ fn run(
     Ok(())
 }
 
+fn labs() -> Result<(), String> {
+    for (name, _) in lab::BUILTIN {
+        let summary = lab::builtin(name).map(|l| l.summary).unwrap_or_default();
+        println!("{name:<16} {summary}");
+    }
+    Ok(())
+}
+
+fn check(files: &[String]) -> Result<(), String> {
+    let mut failed = 0;
+    for f in files {
+        match lab::resolve(f) {
+            Ok(l) => println!("{f}: ok ({})", l.name),
+            Err(e) => {
+                eprintln!("{e}");
+                failed += 1;
+            }
+        }
+    }
+    match failed {
+        0 => Ok(()),
+        n => Err(format!("{n} of {} lab files have errors", files.len())),
+    }
+}
+
+/// Starts tracing into `path`; the guard flushes it when dropped.
+fn start_log(path: &PathBuf) -> Result<tracing_appender::non_blocking::WorkerGuard, String> {
+    let file = std::fs::File::create(path)
+        .map_err(|e| format!("cannot create log file {}: {e}", path.display()))?;
+    let (writer, guard) = tracing_appender::non_blocking(file);
+    tracing_subscriber::fmt()
+        .with_writer(writer)
+        .with_ansi(false)
+        .with_max_level(tracing::Level::DEBUG)
+        .try_init()
+        .map_err(|e| format!("cannot start logging: {e}"))?;
+    Ok(guard)
+}
+
+fn dashboard(cli: &Cli) -> Result<(), String> {
+    let lab = lab::resolve(&cli.lab).map_err(|e| e.to_string())?;
+    let guard = cli.log.as_ref().map(start_log).transpose()?;
+    tracing::info!(lab = %lab.name, seed = cli.seed.unwrap_or(lab.seed), "dashboard starts");
+    let options = Options {
+        seed: cli.seed.unwrap_or(lab.seed),
+        lab,
+        speed: cli.speed,
+        monochrome: dashboard::no_color_requested(),
+    };
+    let result = dashboard::run(options);
+    drop(guard);
+    if let Some(path) = &cli.log {
+        eprintln!("lblab: log written to {}", path.display());
+    }
+    result
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
+    let result = match &cli.command {
         Some(Cmd::Run {
             lab,
             seed,
             run_for,
             format,
-        }) => run(&lab, seed, run_for, format),
-        // Until the dashboard exists, the default is a headless run of the
-        // default lab.
-        None => run(DEFAULT_LAB, None, None, Format::Table),
+        }) => run(lab, *seed, *run_for, *format),
+        Some(Cmd::Labs) => labs(),
+        Some(Cmd::Check { files }) => check(files),
+        None => dashboard(&cli),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

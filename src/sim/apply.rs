@@ -202,7 +202,7 @@ impl World {
                     return Err("a flood needs a rate above zero".into());
                 }
                 let at = self.now + spec.start.get();
-                self.start_flood(*spec, at);
+                self.start_flood(*spec, at, false);
             }
             Command::StopFlood => {
                 let running = self.floods.iter().filter(|f| f.active).count();

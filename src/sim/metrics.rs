@@ -145,7 +145,7 @@ struct Second {
     new: u64,
     completed: u64,
     failed: u64,
-    drops: u64,
+    drops: [u64; DropReason::COUNT],
 }
 
 /// The per-second series the dashboard draws.
@@ -159,6 +159,8 @@ pub struct SeriesSet {
     pub failed: Series,
     /// Packets dropped per second (all reasons).
     pub drops: Series,
+    /// Packets dropped per second, by [`DropReason`] index.
+    pub drops_by_reason: [Series; DropReason::COUNT],
     /// Segment latency p95 per second, in microseconds.
     pub latency_p95_us: Series,
     /// Conn-table entries at each second.
@@ -263,7 +265,7 @@ impl Metrics {
     pub fn dropped(&mut self, reason: DropReason) -> bool {
         let c = &mut self.drops[reason.index()];
         *c += 1;
-        self.second.drops += 1;
+        self.second.drops[reason.index()] += 1;
         *c == 1
     }
 
@@ -280,7 +282,10 @@ impl Metrics {
         p.new_conns.push(s.new);
         p.completed.push(s.completed);
         p.failed.push(s.failed);
-        p.drops.push(s.drops);
+        p.drops.push(s.drops.iter().sum());
+        for (series, n) in p.drops_by_reason.iter_mut().zip(s.drops) {
+            series.push(n);
+        }
         let p95 = self
             .second_latency
             .quantile(0.95)

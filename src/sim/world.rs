@@ -105,6 +105,8 @@ pub(super) struct Flood {
     pub spec: FloodSpec,
     pub until: SimTime,
     pub active: bool,
+    /// Log the first SYN (floods from the lab file; a command logs itself).
+    pub announce: bool,
 }
 
 /// Per-server history kept for the dashboard.
@@ -204,7 +206,7 @@ impl World {
             w.schedule_next_arrival();
         }
         for flood in &lab.clients.floods {
-            w.start_flood(*flood, SimTime::ZERO + flood.start.get());
+            w.start_flood(*flood, SimTime::ZERO + flood.start.get(), true);
         }
         w.queue
             .push(SimTime::ZERO + SimDuration::from_secs(1), Event::SecondTick);
@@ -326,6 +328,11 @@ impl World {
             }
         }
         true
+    }
+
+    /// When the next event is due, if any is queued.
+    pub fn next_event_time(&self) -> Option<SimTime> {
+        self.queue.peek_time()
     }
 
     /// Processes the next event; false if the queue is empty.
@@ -596,13 +603,14 @@ impl World {
 
     // ---- floods --------------------------------------------------------
 
-    pub(super) fn start_flood(&mut self, spec: FloodSpec, at: SimTime) {
+    pub(super) fn start_flood(&mut self, spec: FloodSpec, at: SimTime, announce: bool) {
         let until = spec.duration.map_or(SimTime::MAX, |d| at + d.get());
         let index = self.floods.len() as u32;
         self.floods.push(Flood {
             spec,
             until,
             active: true,
+            announce,
         });
         self.queue.push(at, Event::FloodTick { flood: index });
     }
@@ -619,11 +627,12 @@ impl World {
             return;
         }
         let (rate, sources) = (flood.spec.rate.get(), flood.spec.sources.get());
-        if self.metrics.flood_syns == 0 {
+        if flood.announce {
+            flood.announce = false;
             self.log.push(
                 now,
                 LogKind::Flood,
-                format!("SYN flood reached the VIP: {rate}/s from {sources} spoofed sources"),
+                format!("SYN flood starts: {rate}/s from {sources} spoofed sources"),
             );
         }
         let word = self.rng.next_u64();

@@ -1,0 +1,533 @@
+//! The live driver: runs the World on its own thread, paced against the
+//! wall clock at a chosen speed, and publishes Snapshots for the dashboard.
+//! Controls come in over an mpsc channel, frames go out over a watch
+//! channel, so drawing never waits for the simulation and the simulation
+//! never waits for a frame.
+
+use crate::lab::Lab;
+use crate::model::{SimDuration, SimTime};
+use crate::sim::{Command, Snapshot, World};
+use std::fmt;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, watch};
+
+/// How often a frame is published while the World runs (60 Hz, twice the
+/// dashboard's 30 fps, so a fresh frame is always waiting).
+const PUBLISH_EVERY: Duration = Duration::from_micros(16_667);
+
+/// Wall time the driver runs the World before it looks at its controls
+/// again: short enough that a key press takes effect within a frame.
+const SLICE: Duration = Duration::from_millis(4);
+
+/// Events run between two looks at the wall clock.
+const BATCH: usize = 2048;
+
+/// Most wall time the driver lets the World lag behind its target before
+/// giving up on catching up (it then reports the speed it achieves).
+const MAX_DEBT: Duration = Duration::from_millis(250);
+
+/// Simulated time one single step advances.
+pub const STEP: SimDuration = SimDuration::from_millis(100);
+
+/// How fast simulated time runs against the wall clock.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Speed {
+    /// Simulated seconds per wall second.
+    Factor(f64),
+    /// As fast as the CPU allows.
+    Max,
+}
+
+impl Speed {
+    /// The ladder `[` and `]` move along.
+    pub const LADDER: [Speed; 14] = [
+        Speed::Factor(0.1),
+        Speed::Factor(0.25),
+        Speed::Factor(0.5),
+        Speed::Factor(1.0),
+        Speed::Factor(2.0),
+        Speed::Factor(5.0),
+        Speed::Factor(10.0),
+        Speed::Factor(25.0),
+        Speed::Factor(50.0),
+        Speed::Factor(100.0),
+        Speed::Factor(250.0),
+        Speed::Factor(500.0),
+        Speed::Factor(1000.0),
+        Speed::Max,
+    ];
+
+    /// The next rung up (`up`) or down the ladder from this speed.
+    pub fn stepped(self, up: bool) -> Speed {
+        let pos = Speed::LADDER.iter().position(|s| match (s, self) {
+            (Speed::Max, Speed::Max) => true,
+            (Speed::Factor(a), Speed::Factor(b)) => *a >= b,
+            _ => false,
+        });
+        let here = pos.unwrap_or(Speed::LADDER.len() - 1);
+        let exact = Speed::LADDER[here] == self;
+        let next = if up {
+            if exact { here + 1 } else { here }
+        } else {
+            here.saturating_sub(1)
+        };
+        Speed::LADDER[next.min(Speed::LADDER.len() - 1)]
+    }
+
+    /// Parses `max`, `10`, `x10` or `0.5`, between 0.1 and 1000.
+    pub fn parse(text: &str) -> Result<Speed, String> {
+        let t = text.trim().trim_start_matches(['x', '×']);
+        if t.eq_ignore_ascii_case("max") {
+            return Ok(Speed::Max);
+        }
+        match t.parse::<f64>() {
+            Ok(f) if (0.1..=1000.0).contains(&f) => Ok(Speed::Factor(f)),
+            _ => Err(format!(
+                "expected a speed from 0.1 to 1000 (like 1, 10 or 0.5) or \"max\", found \"{text}\""
+            )),
+        }
+    }
+}
+
+impl fmt::Display for Speed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Speed::Max => f.write_str("max"),
+            Speed::Factor(x) if *x >= 1.0 => write!(f, "×{x:.0}"),
+            Speed::Factor(x) => write!(f, "×{x}"),
+        }
+    }
+}
+
+/// What the dashboard can ask of the driver.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Control {
+    /// Apply a Command to the World now.
+    Apply(Command),
+    /// Pause or resume.
+    TogglePause,
+    /// Advance [`STEP`] of simulated time, then stay paused.
+    Step,
+    /// Change speed.
+    SetSpeed(Speed),
+    /// Start the lab again with the same seed.
+    Restart,
+    /// Replace the lab and start it (with the given seed).
+    Load(Box<Lab>, u64),
+    /// Stop the driver.
+    Quit,
+}
+
+/// How the driver is keeping up.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Pace {
+    /// The speed asked for.
+    pub speed: Speed,
+    /// Simulated seconds per wall second actually achieved recently.
+    pub achieved: f64,
+    /// Paused.
+    pub paused: bool,
+    /// The CPU cannot keep up with the speed asked for.
+    pub behind: bool,
+    /// Simulated events per wall second recently.
+    pub events_per_sec: f64,
+}
+
+/// One published frame: the World's snapshot and the driver's pace.
+#[derive(Clone, Debug)]
+pub struct LiveFrame {
+    /// The World.
+    pub snapshot: Snapshot,
+    /// The driver.
+    pub pace: Pace,
+    /// The lab being run (changes only on load).
+    pub lab: Arc<Lab>,
+    /// Counts restarts and loads, so the dashboard can reset its view.
+    pub generation: u64,
+    /// Number of controls applied so far: a frame whose count covers a
+    /// control shows its effect.
+    pub applied: u64,
+}
+
+impl LiveFrame {
+    /// A frame of `world` as a driver running at `speed` would publish it,
+    /// for tests, benches and still pictures.
+    pub fn of_world(world: &World, speed: Speed) -> LiveFrame {
+        LiveFrame {
+            snapshot: world.snapshot(),
+            pace: Pace {
+                speed,
+                achieved: match speed {
+                    Speed::Factor(f) => f,
+                    Speed::Max => 0.0,
+                },
+                paused: false,
+                behind: false,
+                events_per_sec: 0.0,
+            },
+            lab: Arc::new(world.lab().clone()),
+            generation: 0,
+            applied: 0,
+        }
+    }
+}
+
+/// The dashboard's end of a running driver.
+pub struct LiveHandle {
+    /// Controls to the driver.
+    pub controls: mpsc::UnboundedSender<Control>,
+    /// The newest frame.
+    pub frames: watch::Receiver<Arc<LiveFrame>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl LiveHandle {
+    /// Asks the driver to stop and waits for its thread.
+    pub fn shutdown(mut self) {
+        let _ = self.controls.send(Control::Quit);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for LiveHandle {
+    fn drop(&mut self) {
+        let _ = self.controls.send(Control::Quit);
+    }
+}
+
+/// Starts a driver thread running `lab` with `seed` at `speed`.
+pub fn spawn(lab: Lab, seed: u64, speed: Speed, paused: bool) -> LiveHandle {
+    let (controls, rx) = mpsc::unbounded_channel();
+    let mut driver = Driver::new(lab, seed, speed, paused);
+    let (tx, frames) = watch::channel(Arc::new(driver.frame()));
+    let thread = std::thread::Builder::new()
+        .name("lblab-world".into())
+        .spawn(move || driver.run(rx, tx))
+        .ok();
+    LiveHandle {
+        controls,
+        frames,
+        thread,
+    }
+}
+
+struct Driver {
+    lab: Arc<Lab>,
+    seed: u64,
+    world: World,
+    speed: Speed,
+    paused: bool,
+    generation: u64,
+    applied: u64,
+    // Pacing: simulated time `anchor_sim` corresponds to wall time
+    // `anchor_wall`.
+    anchor_wall: Instant,
+    anchor_sim: SimTime,
+    behind: bool,
+    // Achieved speed over the last measuring window.
+    window_wall: Instant,
+    window_sim: SimTime,
+    window_events: u64,
+    achieved: f64,
+    events_per_sec: f64,
+}
+
+impl Driver {
+    fn new(lab: Lab, seed: u64, speed: Speed, paused: bool) -> Driver {
+        let world = World::new(&lab, seed);
+        let now = Instant::now();
+        Driver {
+            lab: Arc::new(lab),
+            seed,
+            world,
+            speed,
+            paused,
+            generation: 0,
+            applied: 0,
+            anchor_wall: now,
+            anchor_sim: SimTime::ZERO,
+            behind: false,
+            window_wall: now,
+            window_sim: SimTime::ZERO,
+            window_events: 0,
+            achieved: 0.0,
+            events_per_sec: 0.0,
+        }
+    }
+
+    fn frame(&self) -> LiveFrame {
+        LiveFrame {
+            snapshot: self.world.snapshot(),
+            pace: Pace {
+                speed: self.speed,
+                achieved: if self.paused { 0.0 } else { self.achieved },
+                paused: self.paused,
+                behind: self.behind && !self.paused,
+                events_per_sec: if self.paused {
+                    0.0
+                } else {
+                    self.events_per_sec
+                },
+            },
+            lab: Arc::clone(&self.lab),
+            generation: self.generation,
+            applied: self.applied,
+        }
+    }
+
+    fn reanchor(&mut self) {
+        self.anchor_wall = Instant::now();
+        self.anchor_sim = self.world.now();
+        self.window_wall = self.anchor_wall;
+        self.window_sim = self.anchor_sim;
+        self.window_events = self.world.events_processed();
+        self.behind = false;
+    }
+
+    /// Handles one control; false when the driver should stop.
+    fn control(&mut self, c: Control) -> bool {
+        match c {
+            Control::Apply(cmd) => self.world.apply(cmd),
+            Control::TogglePause => {
+                self.paused = !self.paused;
+                self.reanchor();
+            }
+            Control::Step => {
+                self.paused = true;
+                let to = self.world.now() + STEP;
+                self.world.run_until(to);
+                self.reanchor();
+            }
+            Control::SetSpeed(s) => {
+                self.speed = s;
+                self.reanchor();
+            }
+            Control::Restart => {
+                self.world = World::new(&self.lab, self.seed);
+                self.generation += 1;
+                self.reanchor();
+            }
+            Control::Load(lab, seed) => {
+                self.world = World::new(&lab, seed);
+                self.lab = Arc::new(*lab);
+                self.seed = seed;
+                self.generation += 1;
+                self.reanchor();
+            }
+            Control::Quit => return false,
+        }
+        self.applied += 1;
+        true
+    }
+
+    fn run(&mut self, mut rx: mpsc::UnboundedReceiver<Control>, tx: watch::Sender<Arc<LiveFrame>>) {
+        let mut last_publish = Instant::now();
+        loop {
+            // Every waiting control first, so a key takes effect at once.
+            let mut changed = false;
+            loop {
+                match rx.try_recv() {
+                    Ok(c) => {
+                        if !self.control(c) {
+                            return;
+                        }
+                        changed = true;
+                    }
+                    Err(mpsc::error::TryRecvError::Empty) => break,
+                    Err(mpsc::error::TryRecvError::Disconnected) => return,
+                }
+            }
+            if changed {
+                last_publish = Instant::now();
+                if tx.send(Arc::new(self.frame())).is_err() {
+                    return;
+                }
+            }
+            if self.paused {
+                // Nothing moves until the next control.
+                match rx.blocking_recv() {
+                    Some(c) => {
+                        if !self.control(c) {
+                            return;
+                        }
+                        if tx.send(Arc::new(self.frame())).is_err() {
+                            return;
+                        }
+                        continue;
+                    }
+                    None => return,
+                }
+            }
+            self.advance();
+            if last_publish.elapsed() >= PUBLISH_EVERY {
+                last_publish = Instant::now();
+                if tx.send(Arc::new(self.frame())).is_err() {
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Runs the World toward where the wall clock says it should be, for at
+    /// most one slice of wall time, then sleeps if it is ahead.
+    fn advance(&mut self) {
+        let started = Instant::now();
+        let target = match self.speed {
+            Speed::Max => SimTime::MAX,
+            Speed::Factor(f) => {
+                let wall = started.duration_since(self.anchor_wall).as_secs_f64();
+                self.anchor_sim + SimDuration::from_secs_f64(wall * f)
+            }
+        };
+        let mut caught_up = false;
+        while started.elapsed() < SLICE {
+            let mut ran = 0;
+            while ran < BATCH {
+                match self.world.next_event_time() {
+                    Some(t) if t <= target => {
+                        self.world.step();
+                        ran += 1;
+                    }
+                    _ => {
+                        caught_up = true;
+                        break;
+                    }
+                }
+            }
+            if caught_up {
+                break;
+            }
+        }
+        if caught_up && target != SimTime::MAX {
+            self.world.run_until(target);
+        }
+        self.measure();
+        match self.speed {
+            Speed::Max => self.behind = false,
+            Speed::Factor(f) => {
+                self.behind = !caught_up;
+                // Forgive a debt the CPU cannot repay, so a slow stretch
+                // does not turn into a burst later; the header shows the
+                // speed achieved instead.
+                let debt = target.saturating_since(self.world.now()).as_secs_f64() / f;
+                if debt > MAX_DEBT.as_secs_f64() {
+                    self.anchor_wall = Instant::now();
+                    self.anchor_sim = self.world.now();
+                }
+                if caught_up {
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+            }
+        }
+    }
+
+    fn measure(&mut self) {
+        let wall = self.window_wall.elapsed();
+        if wall < Duration::from_millis(500) {
+            return;
+        }
+        let secs = wall.as_secs_f64();
+        let sim = self
+            .world
+            .now()
+            .saturating_since(self.window_sim)
+            .as_secs_f64();
+        let events = self.world.events_processed() - self.window_events;
+        self.achieved = sim / secs;
+        self.events_per_sec = events as f64 / secs;
+        self.window_wall = Instant::now();
+        self.window_sim = self.world.now();
+        self.window_events = self.world.events_processed();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn speed_ladder_steps_both_ways_and_stops_at_the_ends() {
+        assert_eq!(Speed::Factor(1.0).stepped(true), Speed::Factor(2.0));
+        assert_eq!(Speed::Factor(1.0).stepped(false), Speed::Factor(0.5));
+        assert_eq!(Speed::Factor(0.1).stepped(false), Speed::Factor(0.1));
+        assert_eq!(Speed::Factor(1000.0).stepped(true), Speed::Max);
+        assert_eq!(Speed::Max.stepped(true), Speed::Max);
+        assert_eq!(Speed::Max.stepped(false), Speed::Factor(1000.0));
+        // Off the ladder: the nearest rung in that direction.
+        assert_eq!(Speed::Factor(3.0).stepped(true), Speed::Factor(5.0));
+        assert_eq!(Speed::Factor(3.0).stepped(false), Speed::Factor(2.0));
+    }
+
+    #[test]
+    fn speeds_parse_and_refuse_nonsense() {
+        assert_eq!(Speed::parse("max"), Ok(Speed::Max));
+        assert_eq!(Speed::parse("x10"), Ok(Speed::Factor(10.0)));
+        assert_eq!(Speed::parse("0.5"), Ok(Speed::Factor(0.5)));
+        assert!(Speed::parse("0").unwrap_err().contains("0.1 to 1000"));
+        assert!(Speed::parse("fast").is_err());
+        assert_eq!(Speed::Factor(10.0).to_string(), "×10");
+        assert_eq!(Speed::Factor(0.25).to_string(), "×0.25");
+    }
+
+    fn wait_for(handle: &mut LiveHandle, what: impl Fn(&LiveFrame) -> bool) -> Arc<LiveFrame> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let f = handle.frames.borrow_and_update().clone();
+            if what(&f) {
+                return f;
+            }
+            assert!(Instant::now() < deadline, "timed out waiting for a frame");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    #[test]
+    fn runs_paces_pauses_steps_and_applies_commands() {
+        let mut h = spawn(Lab::named("classic"), 1, Speed::Max, false);
+        let f = wait_for(&mut h, |f| f.snapshot.now > SimTime(2_000_000_000));
+        assert!(!f.pace.paused);
+        h.controls.send(Control::TogglePause).unwrap();
+        let paused = wait_for(&mut h, |f| f.pace.paused);
+        std::thread::sleep(Duration::from_millis(50));
+        assert_eq!(
+            h.frames.borrow().snapshot.now,
+            paused.snapshot.now,
+            "paused time stands still"
+        );
+        h.controls.send(Control::Step).unwrap();
+        let stepped = wait_for(&mut h, |f| f.applied > paused.applied);
+        assert_eq!(stepped.snapshot.now, paused.snapshot.now + STEP);
+        h.controls
+            .send(Control::Apply(Command::KillServer("srv-1".into())))
+            .unwrap();
+        let killed = wait_for(&mut h, |f| f.applied > stepped.applied);
+        assert_eq!(
+            killed.snapshot.servers[0].state,
+            crate::sim::ServerState::Killed
+        );
+        h.controls.send(Control::Restart).unwrap();
+        let restarted = wait_for(&mut h, |f| f.generation == 1);
+        assert_eq!(restarted.snapshot.now, SimTime::ZERO);
+        h.shutdown();
+    }
+
+    #[test]
+    fn a_real_time_run_keeps_to_the_wall_clock() {
+        let mut h = spawn(Lab::named("classic"), 1, Speed::Factor(10.0), false);
+        let start = Instant::now();
+        std::thread::sleep(Duration::from_millis(600));
+        let f = wait_for(&mut h, |_| true);
+        let wall = start.elapsed().as_secs_f64();
+        let sim = f.snapshot.now.as_secs_f64();
+        // Ten times real time, give or take scheduling on a busy machine.
+        assert!(
+            sim > 1.0 && sim <= wall * 10.0 + 0.1,
+            "sim {sim} s after {wall} s at x10"
+        );
+        h.shutdown();
+    }
+}

@@ -1,0 +1,390 @@
+//! The editable forms behind the flood popup and the timeouts editor. They
+//! keep their own copy of the values while open, so quick key presses build
+//! on each other instead of on a frame that has not caught up yet.
+
+use crate::lab::{Dur, FloodSpec, HealthSpec, OnBackendDown, Positive, Rate, RetransmitMode};
+use crate::model::SimDuration;
+use crate::sim::{Command, Settings, Timeout};
+
+/// The flood popup: rate, spoofed sources and duration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FloodForm {
+    /// Field under the cursor (0 rate, 1 sources, 2 duration).
+    pub cursor: usize,
+    /// SYNs per second.
+    pub rate: u64,
+    /// Spoofed source addresses.
+    pub sources: u64,
+    /// Seconds; 0 runs until stopped with `f`.
+    pub seconds: u64,
+}
+
+/// Largest value typed into any flood field.
+const FLOOD_MAX: u64 = 10_000_000;
+
+impl Default for FloodForm {
+    /// 5000 SYN/s from 1000 sources for 30 s: enough to fill the default
+    /// half-open limits of ten servers many times over.
+    fn default() -> Self {
+        FloodForm {
+            cursor: 0,
+            rate: 5000,
+            sources: 1000,
+            seconds: 30,
+        }
+    }
+}
+
+impl FloodForm {
+    /// Field names, in cursor order.
+    pub const FIELDS: [&'static str; 3] = [
+        "rate (SYN/s)",
+        "spoofed sources",
+        "duration (s, 0 = until f)",
+    ];
+
+    fn value(&mut self) -> &mut u64 {
+        match self.cursor {
+            0 => &mut self.rate,
+            1 => &mut self.sources,
+            _ => &mut self.seconds,
+        }
+    }
+
+    /// The values in field order.
+    pub fn values(&self) -> [u64; 3] {
+        [self.rate, self.sources, self.seconds]
+    }
+
+    /// Moves to the next (`down`) or previous field.
+    pub fn move_cursor<T>(&mut self, down: bool) -> Vec<T> {
+        self.cursor = if down {
+            (self.cursor + 1) % 3
+        } else {
+            (self.cursor + 2) % 3
+        };
+        Vec::new()
+    }
+
+    /// Doubles or halves the field (duration moves by 5 s).
+    pub fn adjust<T>(&mut self, up: bool) -> Vec<T> {
+        let is_duration = self.cursor == 2;
+        let v = self.value();
+        *v = match (is_duration, up) {
+            (true, true) => (*v + 5).min(FLOOD_MAX),
+            (true, false) => v.saturating_sub(5),
+            (false, true) => (*v * 2).clamp(1, FLOOD_MAX),
+            (false, false) => (*v / 2).max(1),
+        };
+        Vec::new()
+    }
+
+    /// Appends a typed digit.
+    pub fn digit<T>(&mut self, d: u8) -> Vec<T> {
+        let v = self.value();
+        *v = (*v * 10 + u64::from(d)).min(FLOOD_MAX);
+        Vec::new()
+    }
+
+    /// Removes the last digit.
+    pub fn backspace<T>(&mut self) -> Vec<T> {
+        let v = self.value();
+        *v /= 10;
+        Vec::new()
+    }
+
+    /// The flood to start, or what is wrong with the form.
+    pub fn spec(&self) -> Result<FloodSpec, String> {
+        if self.rate == 0 {
+            return Err("a flood needs a rate of at least 1 SYN/s".into());
+        }
+        let sources = u32::try_from(self.sources)
+            .ok()
+            .and_then(Positive::new)
+            .ok_or("a flood needs at least 1 spoofed source")?;
+        Ok(FloodSpec {
+            rate: Rate::new_const(self.rate as f64),
+            sources,
+            start: Dur::ZERO,
+            duration: (self.seconds > 0).then(|| Dur::from_secs(self.seconds)),
+        })
+    }
+}
+
+/// A row of the timeouts editor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Field {
+    /// A timeout.
+    Timeout(Timeout),
+    /// Client retransmissions before failure.
+    Retries,
+    /// Fixed or RFC 6298 timeouts.
+    RetransmitMode,
+    /// Health rise.
+    Rise,
+    /// Health fall.
+    Fall,
+    /// The per-backend half-open admission limit.
+    MaxHalfOpen,
+    /// Reset or abandon connections of a dead backend.
+    OnBackendDown,
+}
+
+impl Field {
+    /// Every row, top to bottom.
+    pub const ALL: [Field; 12] = [
+        Field::Timeout(Timeout::Syn),
+        Field::Timeout(Timeout::Segment),
+        Field::Retries,
+        Field::RetransmitMode,
+        Field::Timeout(Timeout::HalfOpenIdle),
+        Field::Timeout(Timeout::EstablishedIdle),
+        Field::Timeout(Timeout::HealthInterval),
+        Field::Timeout(Timeout::HealthTimeout),
+        Field::Rise,
+        Field::Fall,
+        Field::MaxHalfOpen,
+        Field::OnBackendDown,
+    ];
+
+    /// The row's label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Field::Timeout(t) => t.name(),
+            Field::Retries => "max retransmissions",
+            Field::RetransmitMode => "retransmit timeouts",
+            Field::Rise => "health rise",
+            Field::Fall => "health fall",
+            Field::MaxHalfOpen => "max half-open per backend",
+            Field::OnBackendDown => "on backend down",
+        }
+    }
+}
+
+/// Durations the editor steps through.
+const DURATIONS_MS: [u64; 21] = [
+    10, 20, 50, 100, 200, 250, 300, 500, 700, 1_000, 1_500, 2_000, 3_000, 5_000, 10_000, 15_000,
+    20_000, 30_000, 60_000, 120_000, 300_000,
+];
+
+/// Half-open limits the editor steps through.
+const HALF_OPEN: [u32; 14] = [
+    1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096, 16_384, 65_536,
+];
+
+fn step_duration(d: SimDuration, up: bool) -> SimDuration {
+    let ms = d.as_nanos() / 1_000_000;
+    let next = if up {
+        DURATIONS_MS.iter().copied().find(|&v| v > ms).unwrap_or(ms)
+    } else {
+        DURATIONS_MS
+            .iter()
+            .copied()
+            .rev()
+            .find(|&v| v < ms)
+            .unwrap_or(ms)
+    };
+    SimDuration::from_millis(next.max(1))
+}
+
+fn step_ladder(v: u32, up: bool) -> u32 {
+    if up {
+        HALF_OPEN.iter().copied().find(|&x| x > v).unwrap_or(v)
+    } else {
+        HALF_OPEN
+            .iter()
+            .copied()
+            .rev()
+            .find(|&x| x < v)
+            .unwrap_or(v)
+    }
+}
+
+/// The timeouts editor.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TimeoutsForm {
+    /// Row under the cursor.
+    pub cursor: usize,
+    /// The values being edited.
+    pub settings: Settings,
+}
+
+impl TimeoutsForm {
+    /// An editor starting from the World's settings.
+    pub fn from_settings(settings: &Settings) -> TimeoutsForm {
+        TimeoutsForm {
+            cursor: 0,
+            settings: *settings,
+        }
+    }
+
+    /// Moves to the next (`down`) or previous row.
+    pub fn move_cursor<T>(&mut self, down: bool) -> Vec<T> {
+        let n = Field::ALL.len();
+        self.cursor = if down {
+            (self.cursor + 1) % n
+        } else {
+            (self.cursor + n - 1) % n
+        };
+        Vec::new()
+    }
+
+    fn timeout(&self, t: Timeout) -> SimDuration {
+        self.settings
+            .timeouts
+            .iter()
+            .find(|(k, _)| *k == t)
+            .map_or(SimDuration::ZERO, |(_, d)| *d)
+    }
+
+    fn health(&self) -> HealthSpec {
+        HealthSpec {
+            interval: Dur(self.timeout(Timeout::HealthInterval)),
+            timeout: Dur(self.timeout(Timeout::HealthTimeout)),
+            rise: Positive::new_const(self.settings.rise),
+            fall: Positive::new_const(self.settings.fall),
+        }
+    }
+
+    /// The value of `field` as the editor shows it.
+    pub fn show(&self, field: Field) -> String {
+        let s = &self.settings;
+        match field {
+            Field::Timeout(t) => self.timeout(t).to_string(),
+            Field::Retries => s.max_retransmissions.to_string(),
+            Field::RetransmitMode => match s.retransmit {
+                RetransmitMode::Fixed => "fixed".into(),
+                RetransmitMode::Rfc6298 { .. } => "RFC 6298 backoff".into(),
+            },
+            Field::Rise => s.rise.to_string(),
+            Field::Fall => s.fall.to_string(),
+            Field::MaxHalfOpen => s.max_half_open.to_string(),
+            Field::OnBackendDown => match s.on_backend_down {
+                OnBackendDown::Timeout => "leave to time out".into(),
+                OnBackendDown::Reset => "reset clients".into(),
+            },
+        }
+    }
+
+    /// Moves the value under the cursor one step; returns the Command that
+    /// makes the change, if it changed.
+    pub fn adjust(&mut self, up: bool) -> Option<Command> {
+        let field = Field::ALL[self.cursor];
+        let s = &mut self.settings;
+        let cmd = match field {
+            Field::Timeout(t) => {
+                let (_, d) = s.timeouts.iter_mut().find(|(k, _)| *k == t)?;
+                let next = step_duration(*d, up);
+                if next == *d {
+                    return None;
+                }
+                *d = next;
+                Command::SetTimeout(t, Dur(next))
+            }
+            Field::Retries => {
+                let next = if up {
+                    (s.max_retransmissions + 1).min(15)
+                } else {
+                    s.max_retransmissions.saturating_sub(1)
+                };
+                if next == s.max_retransmissions {
+                    return None;
+                }
+                s.max_retransmissions = next;
+                Command::SetMaxRetransmissions(next)
+            }
+            Field::RetransmitMode => {
+                s.retransmit = match s.retransmit {
+                    RetransmitMode::Fixed => RetransmitMode::Rfc6298 {
+                        min_rto: Dur::from_millis(200),
+                        max_rto: Dur::from_secs(60),
+                    },
+                    RetransmitMode::Rfc6298 { .. } => RetransmitMode::Fixed,
+                };
+                Command::SetRetransmitMode(s.retransmit)
+            }
+            Field::Rise | Field::Fall => {
+                let v = if field == Field::Rise {
+                    &mut s.rise
+                } else {
+                    &mut s.fall
+                };
+                let next = if up {
+                    (*v + 1).min(10)
+                } else {
+                    v.saturating_sub(1).max(1)
+                };
+                if next == *v {
+                    return None;
+                }
+                *v = next;
+                Command::SetHealth(self.health())
+            }
+            Field::MaxHalfOpen => {
+                let next = step_ladder(s.max_half_open, up);
+                if next == s.max_half_open {
+                    return None;
+                }
+                s.max_half_open = next;
+                Command::SetMaxHalfOpen(next)
+            }
+            Field::OnBackendDown => {
+                s.on_backend_down = match s.on_backend_down {
+                    OnBackendDown::Timeout => OnBackendDown::Reset,
+                    OnBackendDown::Reset => OnBackendDown::Timeout,
+                };
+                Command::SetOnBackendDown(s.on_backend_down)
+            }
+        };
+        Some(cmd)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_step_along_the_ladder_and_stop_at_its_ends() {
+        assert_eq!(
+            step_duration(SimDuration::from_millis(500), true),
+            SimDuration::from_millis(700)
+        );
+        assert_eq!(
+            step_duration(SimDuration::from_millis(500), false),
+            SimDuration::from_millis(300)
+        );
+        assert_eq!(
+            step_duration(SimDuration::from_millis(600), true),
+            SimDuration::from_millis(700)
+        );
+        assert_eq!(
+            step_duration(SimDuration::from_millis(10), false),
+            SimDuration::from_millis(10)
+        );
+        assert_eq!(
+            step_duration(SimDuration::from_secs(300), true),
+            SimDuration::from_secs(300)
+        );
+    }
+
+    #[test]
+    fn flood_form_edits_by_digits_steps_and_backspace() {
+        let mut f = FloodForm::default();
+        f.backspace::<()>();
+        f.backspace::<()>();
+        f.digit::<()>(7);
+        assert_eq!(f.rate, 507);
+        f.adjust::<()>(true);
+        assert_eq!(f.rate, 1014);
+        f.move_cursor::<()>(false);
+        assert_eq!(f.cursor, 2);
+        f.adjust::<()>(false);
+        assert_eq!(f.seconds, 25);
+        let spec = f.spec().unwrap();
+        assert_eq!(spec.rate.get(), 1014.0);
+        assert_eq!(spec.duration, Some(Dur::from_secs(25)));
+        f.rate = 0;
+        assert!(f.spec().is_err());
+    }
+}

@@ -1,0 +1,402 @@
+//! The one key table: every key the dashboard knows, the Action it means,
+//! and the line the help overlay prints for it. Keys not in the table are
+//! ignored, in every state.
+
+use super::app::{Action, Overlay};
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+/// A key as the table names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Key {
+    /// A printable character (its case matters).
+    Char(char),
+    /// The character with Ctrl held.
+    Ctrl(char),
+    /// Escape.
+    Esc,
+    /// Enter.
+    Enter,
+    /// Backspace.
+    Backspace,
+    /// Arrow up.
+    Up,
+    /// Arrow down.
+    Down,
+    /// Arrow left.
+    Left,
+    /// Arrow right.
+    Right,
+    /// Tab.
+    Tab,
+}
+
+impl Key {
+    /// The key of a terminal event, if the table could name it.
+    pub fn from_event(e: &KeyEvent) -> Option<Key> {
+        if e.kind == KeyEventKind::Release {
+            return None;
+        }
+        let ctrl = e.modifiers.contains(KeyModifiers::CONTROL);
+        Some(match e.code {
+            KeyCode::Char(c) if ctrl => Key::Ctrl(c.to_ascii_lowercase()),
+            KeyCode::Char(c) => Key::Char(c),
+            KeyCode::Esc => Key::Esc,
+            KeyCode::Enter => Key::Enter,
+            KeyCode::Backspace => Key::Backspace,
+            KeyCode::Up => Key::Up,
+            KeyCode::Down => Key::Down,
+            KeyCode::Left => Key::Left,
+            KeyCode::Right => Key::Right,
+            KeyCode::Tab => Key::Tab,
+            _ => return None,
+        })
+    }
+
+    /// How help and hints write the key.
+    pub fn label(self) -> String {
+        match self {
+            Key::Char(' ') => "space".into(),
+            Key::Char(c) => c.to_string(),
+            Key::Ctrl(c) => format!("Ctrl-{}", c.to_ascii_uppercase()),
+            Key::Esc => "Esc".into(),
+            Key::Enter => "Enter".into(),
+            Key::Backspace => "Backspace".into(),
+            Key::Up => "↑".into(),
+            Key::Down => "↓".into(),
+            Key::Left => "←".into(),
+            Key::Right => "→".into(),
+            Key::Tab => "Tab".into(),
+        }
+    }
+}
+
+/// Where a binding applies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// Everywhere, popups included.
+    Global,
+    /// The main screen (no popup open).
+    Main,
+    /// Inside a popup (flood, algorithm picker, timeouts editor).
+    Popup,
+}
+
+/// One line of the key table.
+#[derive(Clone, Copy, Debug)]
+pub struct Binding {
+    /// Where it applies.
+    pub scope: Scope,
+    /// The keys that trigger it.
+    pub keys: &'static [Key],
+    /// What they do.
+    pub action: Action,
+    /// What the help overlay says.
+    pub help: &'static str,
+    /// A word or two for the status bar, for the bindings it shows.
+    pub hint: Option<&'static str>,
+}
+
+const fn bind(scope: Scope, keys: &'static [Key], action: Action, help: &'static str) -> Binding {
+    Binding {
+        scope,
+        keys,
+        action,
+        help,
+        hint: None,
+    }
+}
+
+const fn hinted(
+    scope: Scope,
+    keys: &'static [Key],
+    action: Action,
+    help: &'static str,
+    hint: &'static str,
+) -> Binding {
+    Binding {
+        scope,
+        keys,
+        action,
+        help,
+        hint: Some(hint),
+    }
+}
+
+/// Every binding, in the order the help overlay lists them.
+pub const KEYS: &[Binding] = &[
+    bind(Scope::Global, &[Key::Ctrl('c')], Action::Quit, "quit"),
+    hinted(Scope::Main, &[Key::Char('q')], Action::Quit, "quit", "quit"),
+    hinted(
+        Scope::Main,
+        &[Key::Char('?')],
+        Action::Help,
+        "this help",
+        "help",
+    ),
+    bind(
+        Scope::Main,
+        &[Key::Up, Key::Char('k')],
+        Action::SelectUp,
+        "select the server above",
+    ),
+    bind(
+        Scope::Main,
+        &[Key::Down, Key::Char('j')],
+        Action::SelectDown,
+        "select the server below",
+    ),
+    hinted(
+        Scope::Main,
+        &[Key::Char('x')],
+        Action::KillSelected,
+        "kill the selected server",
+        "kill",
+    ),
+    hinted(
+        Scope::Main,
+        &[Key::Char('r')],
+        Action::ReviveSelected,
+        "revive the selected server (or stop draining it)",
+        "revive",
+    ),
+    hinted(
+        Scope::Main,
+        &[Key::Char('d')],
+        Action::DrainSelected,
+        "drain the selected server",
+        "drain",
+    ),
+    bind(
+        Scope::Main,
+        &[Key::Char('+'), Key::Char('=')],
+        Action::WeightUp,
+        "raise the selected server's weight",
+    ),
+    bind(
+        Scope::Main,
+        &[Key::Char('-')],
+        Action::WeightDown,
+        "lower the selected server's weight",
+    ),
+    bind(
+        Scope::Main,
+        &[Key::Char('X')],
+        Action::KillRandomServer,
+        "kill a random server",
+    ),
+    bind(
+        Scope::Main,
+        &[Key::Char('C')],
+        Action::KillRandomClient,
+        "kill a random client",
+    ),
+    hinted(
+        Scope::Main,
+        &[Key::Char('f')],
+        Action::Flood,
+        "SYN flood: open the flood popup, or stop the running flood",
+        "flood",
+    ),
+    hinted(
+        Scope::Main,
+        &[Key::Char('a')],
+        Action::Algorithms,
+        "choose the balancing algorithm",
+        "algorithm",
+    ),
+    hinted(
+        Scope::Main,
+        &[Key::Char('t')],
+        Action::Timeouts,
+        "edit timeouts, retries, health checks, half-open limit",
+        "timeouts",
+    ),
+    hinted(
+        Scope::Main,
+        &[Key::Char(' ')],
+        Action::TogglePause,
+        "pause / resume",
+        "pause",
+    ),
+    bind(
+        Scope::Main,
+        &[Key::Char('.')],
+        Action::Step,
+        "step 100 ms of simulated time (pauses)",
+    ),
+    hinted(
+        Scope::Main,
+        &[Key::Char('[')],
+        Action::Slower,
+        "slower",
+        "slower",
+    ),
+    hinted(
+        Scope::Main,
+        &[Key::Char(']')],
+        Action::Faster,
+        "faster",
+        "faster",
+    ),
+    bind(
+        Scope::Main,
+        &[Key::Char('R')],
+        Action::Restart,
+        "restart the lab with the same seed",
+    ),
+    bind(
+        Scope::Main,
+        &[Key::Esc],
+        Action::Close,
+        "close the help or a notice",
+    ),
+    hinted(
+        Scope::Popup,
+        &[Key::Esc, Key::Char('q')],
+        Action::Close,
+        "close the popup",
+        "close",
+    ),
+    bind(
+        Scope::Popup,
+        &[Key::Up, Key::Char('k'), Key::Tab],
+        Action::PopupUp,
+        "previous field / choice",
+    ),
+    hinted(
+        Scope::Popup,
+        &[Key::Down, Key::Char('j')],
+        Action::PopupDown,
+        "next field / choice",
+        "next",
+    ),
+    bind(
+        Scope::Popup,
+        &[Key::Left, Key::Char('-'), Key::Char('h')],
+        Action::PopupLess,
+        "decrease the value",
+    ),
+    hinted(
+        Scope::Popup,
+        &[Key::Right, Key::Char('+'), Key::Char('l')],
+        Action::PopupMore,
+        "increase the value",
+        "change",
+    ),
+    bind(
+        Scope::Popup,
+        &[Key::Backspace],
+        Action::PopupBackspace,
+        "delete a digit",
+    ),
+    hinted(
+        Scope::Popup,
+        &[Key::Enter],
+        Action::PopupConfirm,
+        "apply / start",
+        "apply",
+    ),
+];
+
+/// The Action a key means with `overlay` open, if any.
+pub fn action_for(overlay: &Overlay, key: Key) -> Option<Action> {
+    let in_popup = overlay.is_popup();
+    // The help overlay closes on any key; the key then does nothing else.
+    if matches!(overlay, Overlay::Help) && key != Key::Ctrl('c') {
+        return Some(Action::Close);
+    }
+    let scope_fits = |s: Scope| match s {
+        Scope::Global => true,
+        Scope::Main => !in_popup,
+        Scope::Popup => in_popup,
+    };
+    if let Some(b) = KEYS
+        .iter()
+        .find(|b| scope_fits(b.scope) && b.keys.contains(&key))
+    {
+        return Some(b.action);
+    }
+    match key {
+        Key::Char(c) if in_popup && c.is_ascii_digit() => Some(Action::PopupDigit(c as u8 - b'0')),
+        _ => None,
+    }
+}
+
+/// The action for a raw terminal key event.
+pub fn action_for_event(overlay: &Overlay, e: &KeyEvent) -> Option<Action> {
+    Key::from_event(e).and_then(|k| action_for(overlay, k))
+}
+
+/// The status-bar hints for the main screen (`popup` false) or a popup:
+/// the first key of each hinted binding, with its hint.
+pub fn hints(popup: bool) -> impl Iterator<Item = (String, &'static str)> {
+    KEYS.iter()
+        .filter(move |b| match b.scope {
+            Scope::Main => !popup,
+            Scope::Popup => popup,
+            Scope::Global => false,
+        })
+        .filter_map(|b| b.hint.map(|h| (b.keys[0].label(), h)))
+}
+
+/// The keys of a binding joined for display (`↑/k`).
+pub fn keys_label(b: &Binding) -> String {
+    b.keys
+        .iter()
+        .map(|k| k.label())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_key_means_two_things_in_one_scope() {
+        for (i, a) in KEYS.iter().enumerate() {
+            for b in &KEYS[i + 1..] {
+                let overlap =
+                    a.scope == b.scope || a.scope == Scope::Global || b.scope == Scope::Global;
+                if overlap {
+                    for k in a.keys {
+                        assert!(
+                            !b.keys.contains(k),
+                            "{k:?} bound to {:?} and {:?}",
+                            a.action,
+                            b.action
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn help_closes_on_any_key_but_ctrl_c_still_quits() {
+        assert_eq!(
+            action_for(&Overlay::Help, Key::Char('x')),
+            Some(Action::Close)
+        );
+        assert_eq!(
+            action_for(&Overlay::Help, Key::Ctrl('c')),
+            Some(Action::Quit)
+        );
+    }
+
+    #[test]
+    fn popups_take_digits_and_shadow_main_keys() {
+        let popup = Overlay::Algorithms(0);
+        assert_eq!(
+            action_for(&popup, Key::Char('7')),
+            Some(Action::PopupDigit(7))
+        );
+        assert_eq!(action_for(&popup, Key::Char('x')), None);
+        assert_eq!(action_for(&popup, Key::Char('q')), Some(Action::Close));
+        assert_eq!(
+            action_for(&Overlay::None, Key::Char('q')),
+            Some(Action::Quit)
+        );
+        assert_eq!(action_for(&Overlay::None, Key::Char('7')), None);
+    }
+}

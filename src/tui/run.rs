@@ -1,0 +1,192 @@
+//! The terminal loop: puts the terminal in raw mode on the alternate
+//! screen, starts the live driver, turns keys into Actions and Controls,
+//! draws frames at 30 fps (and at once when a key's effect arrives), and
+//! restores the terminal however the dashboard ends.
+
+use super::app::App;
+use super::keys::{self, Key};
+use super::view;
+use crate::lab::Lab;
+use crate::live::{self, LiveHandle, Speed};
+use crossterm::event::{Event, EventStream};
+use futures_util::StreamExt;
+use ratatui::DefaultTerminal;
+use std::io::IsTerminal;
+use std::time::Duration;
+
+/// Time between frames: 30 fps.
+pub const FRAME: Duration = Duration::from_nanos(33_333_333);
+
+/// What the dashboard needs to start.
+pub struct Options {
+    /// The lab to run.
+    pub lab: Lab,
+    /// Its seed.
+    pub seed: u64,
+    /// Starting speed.
+    pub speed: Speed,
+    /// Draw without colour.
+    pub monochrome: bool,
+}
+
+/// True when `NO_COLOR` asks for no colour (set and not empty).
+pub fn no_color_requested() -> bool {
+    std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
+}
+
+/// Runs the dashboard until the user quits; an error is one line for the
+/// user, printed after the terminal is restored.
+pub fn run(options: Options) -> Result<(), String> {
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        return Err(
+            "the dashboard needs a terminal (standard input and output must be a TTY); \
+             for a report without one, run: lblab run <LAB>"
+                .into(),
+        );
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    let handle = live::spawn(options.lab, options.seed, options.speed, false);
+    let mut terminal =
+        ratatui::try_init().map_err(|e| format!("cannot set up the terminal: {e}"))?;
+    let result = runtime.block_on(event_loop(&mut terminal, handle, options.monochrome));
+    ratatui::restore();
+    result
+}
+
+async fn event_loop(
+    terminal: &mut DefaultTerminal,
+    mut handle: LiveHandle,
+    monochrome: bool,
+) -> Result<(), String> {
+    let mut app = App::new(handle.frames.borrow_and_update().clone(), monochrome);
+    let mut events = EventStream::new();
+    let mut ticker = tokio::time::interval(FRAME);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut terminate = Signals::new()?;
+    // Controls sent so far: a frame whose `applied` reaches this shows the
+    // effect of every key pressed.
+    let mut sent: u64 = 0;
+    let mut awaiting = false;
+    let mut dirty = true;
+    loop {
+        if dirty {
+            terminal
+                .draw(|f| view::draw(f, &app))
+                .map_err(|e| format!("cannot draw: {e}"))?;
+            dirty = false;
+        }
+        tokio::select! {
+            _ = ticker.tick() => {
+                if handle.frames.has_changed().unwrap_or(false) {
+                    app.set_frame(handle.frames.borrow_and_update().clone());
+                    dirty = true;
+                }
+            }
+            changed = handle.frames.changed(), if awaiting => {
+                if changed.is_err() {
+                    return Err("the simulation stopped unexpectedly".into());
+                }
+                let frame = handle.frames.borrow_and_update().clone();
+                if frame.applied >= sent {
+                    awaiting = false;
+                    dirty = true;
+                }
+                app.set_frame(frame);
+            }
+            event = events.next() => match event {
+                Some(Ok(Event::Key(key))) => {
+                    tracing::debug!(?key, "key");
+                    if Key::from_event(&key) == Some(Key::Ctrl('z')) {
+                        suspend(terminal)?;
+                        dirty = true;
+                        continue;
+                    }
+                    if let Some(action) = keys::action_for_event(&app.overlay, &key) {
+                        tracing::info!(?action, "action");
+                        for control in app.update(action) {
+                            tracing::info!(?control, "control");
+                            if handle.controls.send(control).is_ok() {
+                                sent += 1;
+                                awaiting = true;
+                            }
+                        }
+                        dirty = true;
+                    }
+                }
+                Some(Ok(Event::Resize(_, _))) => {
+                    terminal.autoresize().map_err(|e| format!("cannot resize: {e}"))?;
+                    dirty = true;
+                }
+                Some(Ok(_)) => {}
+                Some(Err(e)) => return Err(format!("cannot read the terminal: {e}")),
+                None => break,
+            },
+            _ = terminate.recv() => break,
+        }
+        if app.quit {
+            break;
+        }
+    }
+    handle.shutdown();
+    Ok(())
+}
+
+/// Ctrl-Z: give the terminal back, stop like any job, and take the screen
+/// again on `fg`.
+fn suspend(terminal: &mut DefaultTerminal) -> Result<(), String> {
+    ratatui::restore();
+    #[cfg(unix)]
+    // SAFETY: raise only sends a signal to this process; SIGTSTP's default
+    // action stops it until SIGCONT, after which raise returns.
+    unsafe {
+        libc::raise(libc::SIGTSTP);
+    }
+    crossterm::terminal::enable_raw_mode().map_err(|e| format!("cannot resume: {e}"))?;
+    crossterm::execute!(std::io::stdout(), crossterm::terminal::EnterAlternateScreen)
+        .map_err(|e| format!("cannot resume: {e}"))?;
+    terminal
+        .clear()
+        .map_err(|e| format!("cannot resume: {e}"))?;
+    Ok(())
+}
+
+/// SIGTERM, SIGINT and SIGHUP end the dashboard cleanly.
+struct Signals {
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    hup: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn new() -> Result<Signals, String> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let listen = |k| signal(k).map_err(|e| format!("cannot listen for signals: {e}"));
+            Ok(Signals {
+                term: listen(SignalKind::terminate())?,
+                int: listen(SignalKind::interrupt())?,
+                hup: listen(SignalKind::hangup())?,
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(Signals {})
+    }
+
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.int.recv() => {}
+            _ = self.hup.recv() => {}
+        }
+        #[cfg(not(unix))]
+        std::future::pending::<()>().await
+    }
+}

@@ -1,0 +1,179 @@
+//! The servers table: one row per backend with its state, weight,
+//! connections against their limits, rates, probe p95, share of traffic and
+//! a sparkline of its active connections.
+
+use crate::sim::ServerRow;
+use crate::tui::app::App;
+use crate::tui::theme::{Theme, spark_text};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Row, Table, TableState};
+
+/// Terminal width from which every column is shown.
+const WIDE: u16 = 130;
+
+/// One column: its header, width, whether narrow screens show it, and how
+/// a row fills it.
+struct Column {
+    header: &'static str,
+    width: u16,
+    narrow: bool,
+    cell: fn(&ServerRow, &Ctx) -> (String, Style),
+}
+
+/// What cells need besides their row.
+struct Ctx<'a> {
+    theme: &'a Theme,
+    total_connections: u64,
+}
+
+const COLUMNS: &[Column] = &[
+    Column {
+        header: "server",
+        width: 10,
+        narrow: true,
+        cell: |r, c| (r.name.clone(), c.theme.text),
+    },
+    Column {
+        header: "state",
+        width: 10,
+        narrow: true,
+        cell: |r, c| {
+            let (symbol, style) = c.theme.server_state(r.state);
+            (format!("{symbol} {}", r.state.name()), style)
+        },
+    },
+    Column {
+        header: "wt",
+        width: 3,
+        narrow: true,
+        cell: |r, c| (r.weight.to_string(), c.theme.text),
+    },
+    Column {
+        header: "active",
+        width: 6,
+        narrow: true,
+        cell: |r, c| (r.active.to_string(), c.theme.text),
+    },
+    Column {
+        header: "half-open",
+        width: 9,
+        narrow: true,
+        cell: |r, c| {
+            let style = if r.half_open >= r.max_half_open {
+                c.theme.bad
+            } else if r.half_open * 2 >= r.max_half_open {
+                c.theme.warn
+            } else {
+                c.theme.text
+            };
+            (format!("{}/{}", r.half_open, r.max_half_open), style)
+        },
+    },
+    Column {
+        header: "new/s",
+        width: 5,
+        narrow: true,
+        cell: |r, c| (r.new_per_sec.to_string(), c.theme.text),
+    },
+    Column {
+        header: "queued",
+        width: 6,
+        narrow: false,
+        cell: |r, c| (r.queued.to_string(), c.theme.text),
+    },
+    Column {
+        header: "pkt/s",
+        width: 7,
+        narrow: false,
+        cell: |r, c| (r.packets_per_sec.to_string(), c.theme.text),
+    },
+    Column {
+        header: "probe p95",
+        width: 9,
+        narrow: true,
+        cell: |r, c| {
+            (
+                r.probe_p95.map_or("-".to_string(), |d| d.to_string()),
+                c.theme.text,
+            )
+        },
+    },
+    Column {
+        header: "share",
+        width: 6,
+        narrow: true,
+        cell: |r, c| {
+            let share = if c.total_connections == 0 {
+                0.0
+            } else {
+                r.connections as f64 * 100.0 / c.total_connections as f64
+            };
+            (format!("{share:5.1}%"), c.theme.text)
+        },
+    },
+    Column {
+        header: "served",
+        width: 10,
+        narrow: false,
+        cell: |r, c| (r.segments_served.to_string(), c.theme.text),
+    },
+];
+
+/// Draws the servers table into `area`.
+pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let s = &app.frame.snapshot;
+    let ctx = Ctx {
+        theme,
+        total_connections: s.servers.iter().map(|r| r.connections).sum(),
+    };
+    let wide = area.width >= WIDE;
+    let columns: Vec<&Column> = COLUMNS.iter().filter(|c| wide || c.narrow).collect();
+    // The sparkline takes what the other columns leave: borders (2), the
+    // highlight symbol (2) and one space after each column.
+    let fixed: u16 = columns.iter().map(|c| c.width + 1).sum();
+    let spark_width = area.width.saturating_sub(fixed + 4).max(4);
+    let mut header: Vec<&str> = columns.iter().map(|c| c.header).collect();
+    header.push("active connections");
+    let rows = s.servers.iter().map(|r| {
+        let mut cells: Vec<Cell> = columns
+            .iter()
+            .map(|c| {
+                let (text, style) = (c.cell)(r, &ctx);
+                Cell::from(Span::styled(text, style))
+            })
+            .collect();
+        cells.push(Cell::from(Span::styled(
+            spark_text(&r.active_series, spark_width as usize),
+            theme.spark,
+        )));
+        Row::new(cells)
+    });
+    let mut widths: Vec<Constraint> = columns
+        .iter()
+        .map(|c| Constraint::Length(c.width))
+        .collect();
+    widths.push(Constraint::Length(spark_width));
+    let hidden = s.servers_total.saturating_sub(s.servers.len());
+    let mut title = vec![Span::styled(" servers ", theme.title)];
+    if hidden > 0 {
+        title.push(Span::styled(
+            format!("(first {} of {}) ", s.servers.len(), s.servers_total),
+            theme.dim,
+        ));
+    }
+    let table = Table::new(rows, widths)
+        .header(Row::new(header).style(theme.dim))
+        .row_highlight_style(theme.selected)
+        .highlight_symbol("▶ ")
+        .block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(theme.border)
+                .title(Line::from(title)),
+        );
+    let mut state = TableState::default().with_selected(Some(app.selected));
+    f.render_stateful_widget(table, area, &mut state);
+}

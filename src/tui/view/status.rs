@@ -1,0 +1,28 @@
+//! The status bar: the main key hints, or the notice the last key left.
+
+use crate::tui::app::{App, Overlay};
+use crate::tui::keys;
+use crate::tui::theme::Theme;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+/// Draws the status bar into `area` (one line).
+pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let mut spans = Vec::new();
+    if let Some(n) = &app.notice {
+        spans.push(Span::styled(format!(" {n} "), theme.warn));
+        spans.push(Span::styled("│", theme.dim));
+    }
+    let hints: Vec<(String, &str)> = if app.overlay == Overlay::Help {
+        vec![("any key".to_string(), "close help")]
+    } else {
+        keys::hints(app.overlay.is_popup()).collect()
+    };
+    for (k, what) in hints {
+        spans.push(Span::styled(format!(" {k}"), theme.key));
+        spans.push(Span::styled(format!(" {what} "), theme.dim));
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
+}

@@ -1,0 +1,301 @@
+//! The dashboard without a terminal: frames drawn into a test backend and
+//! compared with reviewed snapshots, every size from nothing to 200×60, and
+//! key sequences turned into the Commands they should send.
+
+mod common;
+
+use common::at;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use lblab::lab::Lab;
+use lblab::live::{Control, LiveFrame, Speed};
+use lblab::policy::Algorithm;
+use lblab::sim::{Command, Timeout, World};
+use lblab::tui::app::{App, Overlay};
+use lblab::tui::{keys, view};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use std::sync::Arc;
+
+/// The classic lab run for `secs` seconds, with `cmds` applied at 5 s.
+fn world(secs: f64, cmds: &[Command]) -> World {
+    let lab = lblab::lab::builtin("classic").expect("classic loads");
+    let mut w = World::new(&lab, 1);
+    w.run_until(at(5.0));
+    for c in cmds {
+        w.apply(c.clone());
+    }
+    w.run_until(at(secs));
+    w
+}
+
+fn app(w: &World) -> App {
+    App::new(Arc::new(LiveFrame::of_world(w, Speed::Factor(10.0))), true)
+}
+
+fn render(app: &App, width: u16, height: u16) -> String {
+    let mut t = Terminal::new(TestBackend::new(width, height)).expect("test terminal");
+    t.draw(|f| view::draw(f, app)).expect("draw");
+    t.backend().to_string()
+}
+
+/// Presses keys (a character per key; `\n` is Enter, `\x1b` Esc) and
+/// returns every Control they sent.
+fn press(app: &mut App, keys_typed: &str) -> Vec<Control> {
+    let mut out = Vec::new();
+    for c in keys_typed.chars() {
+        let code = match c {
+            '\n' => KeyCode::Enter,
+            '\x1b' => KeyCode::Esc,
+            '↑' => KeyCode::Up,
+            '↓' => KeyCode::Down,
+            '←' => KeyCode::Left,
+            '→' => KeyCode::Right,
+            '\x08' => KeyCode::Backspace,
+            c => KeyCode::Char(c),
+        };
+        let event = KeyEvent::new(code, KeyModifiers::NONE);
+        if let Some(a) = keys::action_for_event(&app.overlay, &event) {
+            out.extend(app.update(a));
+        }
+    }
+    out
+}
+
+fn apply(cmd: Command) -> Control {
+    Control::Apply(cmd)
+}
+
+#[test]
+fn main_screen_160x48() {
+    insta::assert_snapshot!(render(&app(&world(30.0, &[])), 160, 48));
+}
+
+#[test]
+fn main_screen_80x24() {
+    insta::assert_snapshot!(render(&app(&world(30.0, &[])), 80, 24));
+}
+
+#[test]
+fn killed_server() {
+    let w = world(12.0, &[Command::KillServer("srv-3".into())]);
+    let mut a = app(&w);
+    a.selected = 2;
+    insta::assert_snapshot!(render(&a, 160, 48));
+}
+
+#[test]
+fn running_flood() {
+    let flood = lblab::lab::FloodSpec {
+        rate: lblab::lab::Rate::new_const(5000.0),
+        ..Default::default()
+    };
+    insta::assert_snapshot!(render(
+        &app(&world(9.0, &[Command::StartFlood(flood)])),
+        160,
+        48
+    ));
+}
+
+#[test]
+fn help_overlay() {
+    let mut a = app(&world(6.0, &[]));
+    press(&mut a, "?");
+    insta::assert_snapshot!(render(&a, 160, 48));
+}
+
+#[test]
+fn flood_popup() {
+    let mut a = app(&world(6.0, &[]));
+    press(&mut a, "f");
+    insta::assert_snapshot!(render(&a, 160, 48));
+}
+
+#[test]
+fn algorithm_popup() {
+    let mut a = app(&world(6.0, &[]));
+    press(&mut a, "aj");
+    insta::assert_snapshot!(render(&a, 160, 48));
+}
+
+#[test]
+fn timeouts_popup() {
+    let mut a = app(&world(6.0, &[]));
+    press(&mut a, "t");
+    insta::assert_snapshot!(render(&a, 160, 48));
+}
+
+#[test]
+fn too_small_terminal() {
+    insta::assert_snapshot!(render(&app(&world(1.0, &[])), 60, 12));
+}
+
+#[test]
+fn every_size_from_nothing_to_200x60_draws_without_panic() {
+    let w = world(8.0, &[Command::KillServer("srv-1".into())]);
+    let overlays = ["", "?", "f", "a", "t"];
+    let mut t = Terminal::new(TestBackend::new(1, 1)).expect("test terminal");
+    for keys_typed in overlays {
+        let mut a = app(&w);
+        press(&mut a, keys_typed);
+        for width in 0..=200u16 {
+            for height in 0..=60u16 {
+                t.backend_mut().resize(width, height);
+                t.resize(ratatui::layout::Rect::new(0, 0, width, height))
+                    .expect("resize");
+                t.draw(|f| view::draw(f, &a))
+                    .unwrap_or_else(|e| panic!("{width}x{height} with {keys_typed:?}: {e}"));
+            }
+        }
+    }
+}
+
+#[test]
+fn server_keys_send_commands_for_the_selected_server() {
+    let mut a = app(&world(6.0, &[]));
+    assert_eq!(
+        press(&mut a, "jjx"),
+        vec![apply(Command::KillServer("srv-3".into()))]
+    );
+    assert_eq!(
+        press(&mut a, "↓d"),
+        vec![apply(Command::DrainServer("srv-4".into()))]
+    );
+    assert_eq!(
+        press(&mut a, "+"),
+        vec![apply(Command::SetWeight("srv-4".into(), 2))]
+    );
+    assert_eq!(
+        press(&mut a, "-"),
+        vec![apply(Command::SetWeight("srv-4".into(), 0))]
+    );
+    assert_eq!(
+        press(&mut a, "XC"),
+        vec![
+            apply(Command::KillRandomServer),
+            apply(Command::KillRandomClient)
+        ]
+    );
+    // Selection stops at the ends.
+    assert!(press(&mut a, "kkkkkkkkkk").is_empty());
+    assert_eq!(a.selected, 0);
+    assert!(press(&mut a, "jjjjjjjjjjjjjjjjjj").is_empty());
+    assert_eq!(a.selected, 9);
+}
+
+#[test]
+fn reviving_needs_a_dead_or_draining_server() {
+    let w = world(6.0, &[Command::KillServer("srv-1".into())]);
+    let mut a = app(&w);
+    assert_eq!(
+        press(&mut a, "r"),
+        vec![apply(Command::ReviveServer("srv-1".into()))]
+    );
+    assert!(
+        press(&mut a, "jr").is_empty(),
+        "srv-2 is up: nothing to revive"
+    );
+    assert!(press(&mut a, "kx").is_empty(), "srv-1 is already killed");
+}
+
+#[test]
+fn flood_popup_keys_start_a_flood_with_the_typed_values() {
+    let mut a = app(&world(6.0, &[]));
+    let sent = press(&mut a, "f\x08\x08\x08\x0820000↓\x08\x08\x08\x0850↓→\n");
+    let expected = lblab::lab::FloodSpec {
+        rate: lblab::lab::Rate::new_const(20000.0),
+        sources: lblab::lab::Positive::new_const(50),
+        start: lblab::lab::Dur::ZERO,
+        duration: Some(lblab::lab::Dur::from_secs(35)),
+    };
+    assert_eq!(sent, vec![apply(Command::StartFlood(expected))]);
+    assert_eq!(a.overlay, Overlay::None);
+    // While a flood runs, f stops it.
+    let flooding = world(9.0, &[Command::StartFlood(Default::default())]);
+    let mut b = app(&flooding);
+    assert_eq!(press(&mut b, "f"), vec![apply(Command::StopFlood)]);
+}
+
+#[test]
+fn algorithm_picker_switches_algorithm() {
+    let mut a = app(&world(6.0, &[]));
+    assert_eq!(
+        press(&mut a, "ajjj\n"),
+        vec![apply(Command::SetAlgorithm(Algorithm::LeastConnections))]
+    );
+    assert_eq!(
+        press(&mut a, "a5\n"),
+        vec![apply(Command::SetAlgorithm(Algorithm::PowerOfTwoChoices))]
+    );
+    assert!(press(&mut a, "ak\x1b").is_empty(), "Esc cancels");
+}
+
+#[test]
+fn timeouts_editor_sends_each_change_at_once() {
+    let mut a = app(&world(6.0, &[]));
+    let sent = press(&mut a, "t→→↓←↓→");
+    assert_eq!(
+        sent,
+        vec![
+            apply(Command::SetTimeout(
+                Timeout::Syn,
+                lblab::lab::Dur::from_millis(700)
+            )),
+            apply(Command::SetTimeout(
+                Timeout::Syn,
+                lblab::lab::Dur::from_millis(1000)
+            )),
+            apply(Command::SetTimeout(
+                Timeout::Segment,
+                lblab::lab::Dur::from_millis(500)
+            )),
+            apply(Command::SetMaxRetransmissions(4)),
+        ]
+    );
+    assert!(matches!(a.overlay, Overlay::Timeouts(_)));
+    assert!(press(&mut a, "\x1b").is_empty());
+    assert_eq!(a.overlay, Overlay::None);
+}
+
+#[test]
+fn run_controls_and_quit() {
+    let mut a = app(&world(6.0, &[]));
+    assert_eq!(press(&mut a, " "), vec![Control::TogglePause]);
+    assert_eq!(press(&mut a, "."), vec![Control::Step]);
+    assert_eq!(
+        press(&mut a, "]"),
+        vec![Control::SetSpeed(Speed::Factor(25.0))]
+    );
+    assert_eq!(
+        press(&mut a, "["),
+        vec![Control::SetSpeed(Speed::Factor(5.0))]
+    );
+    assert_eq!(press(&mut a, "R"), vec![Control::Restart]);
+    assert!(!a.quit);
+    assert_eq!(press(&mut a, "q"), vec![Control::Quit]);
+    assert!(a.quit);
+}
+
+#[test]
+fn any_key_in_any_state_is_safe() {
+    // Every printable key and every special key, in every overlay, twice.
+    let w = world(6.0, &[Command::KillServer("srv-2".into())]);
+    let all: String = (' '..='~').chain("↑↓←→\n\x1b\x08".chars()).collect();
+    for opener in ["", "?", "f", "a", "t"] {
+        let mut a = app(&w);
+        press(&mut a, opener);
+        for _ in 0..2 {
+            let _ = press(&mut a, &all.replace('q', ""));
+            let _ = render(&a, 100, 30);
+        }
+    }
+    let empty = Lab {
+        servers: lblab::lab::ServersSpec::List(vec![]),
+        ..Lab::named("empty")
+    };
+    let mut a = App::new(
+        Arc::new(LiveFrame::of_world(&World::new(&empty, 1), Speed::Max)),
+        true,
+    );
+    assert!(press(&mut a, "xrd+-jk").is_empty());
+    assert_eq!(a.notice.as_deref(), Some("no server to act on"));
+}
