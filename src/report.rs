@@ -173,9 +173,9 @@ impl Report {
     /// Builds the report of `world` as it is now.
     pub fn from_world(world: &World, finished: bool, wall: Option<WallClock>) -> Report {
         let snap: Snapshot = world.snapshot();
-        let total_conns: u64 = snap.servers.iter().map(|s| s.connections).sum();
-        let backends = snap
-            .servers
+        let rows = world.server_rows();
+        let total_conns: u64 = rows.iter().map(|s| s.connections).sum();
+        let backends = rows
             .iter()
             .map(|s| BackendReport {
                 name: s.name.clone(),

@@ -325,3 +325,106 @@ fn snapshots_stay_bounded_whatever_the_world_size() {
     let bytes = serde_json::to_vec(&s).expect("snapshot serializes").len();
     assert!(bytes < 256 * 1024, "snapshot is {bytes} bytes");
 }
+
+#[test]
+fn a_reused_port_meets_no_stale_connection() {
+    // One client cycling through the 28 232 ephemeral ports more than twice
+    // in under 3 s a cycle, with rare loss on the backend link: a lost final
+    // ACK leaves the server in LAST-ACK when the port comes round, and the
+    // new SYN must replace that connection rather than be ignored.
+    let lab = lab(r#"(name: "ports",
+        network: (client_link: (delay: "5us"), backend_link: (delay: "5us", loss: 0.0002)),
+        servers: Replicate(count: 1, template: (name: "srv", service_time: Constant("1us"))),
+        clients: (tcp: (syn_timeout: "10ms", segment_timeout: "10ms"),
+                  closed: Some((population: 1, segments: Constant(1), gap: Constant("0ms"),
+                                think: Constant("0ms"), connections: Some(60000), start_spread: "0ms"))))"#);
+    let mut w = World::new(&lab, 1);
+    assert!(w.run_to_completion(at(10_000.0)));
+    let c = w.metrics().conns;
+    assert_eq!(c.attempted, 60_000);
+    assert_eq!(c.failed[FailReason::SynTimeout.index()], 0, "{c:?}");
+    assert!(c.completed > 59_900, "{c:?}");
+}
+
+#[test]
+fn removing_a_server_resets_its_clients_in_reset_mode() {
+    let mut w = World::new(&busy_lab(3, 30, "on_backend_down: Reset"), 1);
+    run_to(&mut w, 2.0);
+    w.apply(Command::RemoveServer("srv-2".into()));
+    run_to(&mut w, 3.0);
+    let s = w.snapshot();
+    assert!(
+        s.conns.failed[FailReason::Reset.index()] > 0,
+        "{:?}",
+        s.conns
+    );
+    assert!(!s.servers.iter().any(|r| r.name == "srv-2" && r.active > 0));
+    // Its name is free again.
+    w.apply(Command::AddServer(lblab::lab::ServerSpec {
+        name: "srv-2".into(),
+        ..Default::default()
+    }));
+    assert_eq!(w.server_index("srv-2"), Some(3));
+}
+
+#[test]
+fn an_added_server_gets_the_backend_links_as_they_are_now() {
+    let mut w = World::new(&busy_lab(2, 20, ""), 1);
+    let lossy = lblab::lab::LinkSpec {
+        loss: lblab::lab::Probability::new(0.5).expect("a probability"),
+        ..Default::default()
+    };
+    w.apply(Command::SetLink(lblab::sim::LinkTarget::AllBackends, lossy));
+    w.apply(Command::AddServer(lblab::lab::ServerSpec {
+        name: "new".into(),
+        ..Default::default()
+    }));
+    run_to(&mut w, 5.0);
+    let new_link = w.link_stats()[3];
+    assert!(new_link.lost * 3 > new_link.sent, "{new_link:?}");
+}
+
+#[test]
+fn a_server_never_holds_more_than_max_connections() {
+    let lab = lab(r#"(name: "cap",
+        servers: Replicate(count: 1, template: (name: "srv", max_connections: 2, backlog: 50)),
+        clients: (closed: Some((population: 20, segments: Constant(50), gap: Constant("10ms"),
+                                connections: Some(1), start_spread: "0ms"))))"#);
+    let mut w = World::new(&lab, 1);
+    run_to(&mut w, 0.5);
+    let s = w.snapshot();
+    assert!(s.servers[0].server_established <= 2, "{:?}", s.servers[0]);
+    assert_eq!(s.conns.failed[FailReason::Refused.index()], 18);
+}
+
+#[test]
+fn reports_cover_every_server_beyond_the_snapshot() {
+    let lab = lab(
+        r#"(name: "wide", servers: Replicate(count: 100, template: (name: "srv")),
+        clients: (closed: Some((population: 1000, segments: Constant(2), connections: Some(1)))))"#,
+    );
+    let mut w = World::new(&lab, 1);
+    assert!(w.run_to_completion(at(60.0)));
+    let r = lblab::report::Report::from_world(&w, true, None);
+    assert_eq!(r.backends.len(), 100);
+    assert!(
+        r.backends
+            .iter()
+            .all(|b| b.connections == 10 && (b.share_pct - 1.0).abs() < 1e-9)
+    );
+}
+
+#[test]
+fn a_flood_only_lab_runs_until_its_floods_end() {
+    let bounded = lab(r#"(name: "flood-only", clients: (closed: None,
+        floods: [(rate: 1000.0, sources: 100, duration: Some("3s"))]))"#);
+    let mut w = World::new(&bounded, 1);
+    assert!(w.workload_is_finite());
+    assert!(w.run_to_completion(at(100.0)));
+    assert!(w.now() >= at(2.99) && w.now() <= at(3.01), "{}", w.now());
+    assert!(w.metrics().flood_syns > 2500);
+    let endless = lab(r#"(name: "flood-only", clients: (closed: None, floods: [(rate: 1000.0)]))"#);
+    let w = World::new(&endless, 1);
+    assert!(!w.workload_is_finite());
+    assert!(lblab::headless::stop_for(&endless, &w, None).is_err());
+}

@@ -14,4 +14,5 @@ pub use builtin::{BUILTIN, DEFAULT_LAB, builtin, resolve};
 pub use error::LabError;
 pub use load::{MAX_LAB_BYTES, MAX_NESTING, load_file, load_str};
 pub use schema::*;
+pub use validate::MAX_FLOOD_SOURCES;
 pub use values::{Dur, Positive, Probability, Rate, format_duration, parse_duration};

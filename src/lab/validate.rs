@@ -13,6 +13,10 @@ use std::collections::HashMap;
 /// useful lab, and well short of exhausting memory at start-up.
 pub(crate) const MAX_POPULATION: u32 = 10_000_000;
 
+/// Spoofed flood sources come from 198.18.0.0/15, which holds this many
+/// addresses.
+pub const MAX_FLOOD_SOURCES: u32 = 1 << 17;
+
 /// A lab that parsed but cannot run as written.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Problem {
@@ -34,8 +38,49 @@ pub(crate) fn check(lab: &Lab) -> Result<(), Problem> {
     if lab.name.trim().is_empty() {
         problem(&[Seg::Field("name")], "the lab needs a name".to_string())?;
     }
+    check_timers(lab)?;
     check_servers(&lab.servers)?;
     check_clients(&lab.clients)
+}
+
+/// Timers of zero length would fire in a loop without time passing (a
+/// probe every 0 s) or expire everything at once, so each must be positive.
+fn check_timers(lab: &Lab) -> Result<(), Problem> {
+    const B: Seg<'static> = Seg::Field("balancer");
+    const H: Seg<'static> = Seg::Field("health");
+    const T: [Seg<'static>; 2] = [Seg::Field("clients"), Seg::Field("tcp")];
+    let timers: [(Vec<Seg<'static>>, Dur); 6] = [
+        (
+            vec![B, Seg::Field("half_open_timeout")],
+            lab.balancer.half_open_timeout,
+        ),
+        (
+            vec![B, Seg::Field("established_timeout")],
+            lab.balancer.established_timeout,
+        ),
+        (
+            vec![B, H, Seg::Field("interval")],
+            lab.balancer.health.interval,
+        ),
+        (
+            vec![B, H, Seg::Field("timeout")],
+            lab.balancer.health.timeout,
+        ),
+        (
+            vec![T[0], T[1], Seg::Field("syn_timeout")],
+            lab.clients.tcp.syn_timeout,
+        ),
+        (
+            vec![T[0], T[1], Seg::Field("segment_timeout")],
+            lab.clients.tcp.segment_timeout,
+        ),
+    ];
+    for (at, d) in timers {
+        if d.get().as_nanos() == 0 {
+            problem(&at, "this timer must be longer than zero".to_string())?;
+        }
+    }
+    Ok(())
 }
 
 fn check_servers(servers: &ServersSpec) -> Result<(), Problem> {
@@ -122,6 +167,17 @@ fn check_clients(clients: &ClientsSpec) -> Result<(), Problem> {
         check_segments(&[C, OP, Seg::Field("segments")], &open.segments)?;
         check_dist(&[C, OP, Seg::Field("segment_size")], &open.segment_size)?;
         check_dist(&[C, OP, Seg::Field("gap")], &open.gap)?;
+    }
+    for (i, flood) in clients.floods.iter().enumerate() {
+        if flood.sources.get() > MAX_FLOOD_SOURCES {
+            problem(
+                &[C, Seg::Field("floods"), Seg::Item(i), Seg::Field("sources")],
+                format!(
+                    "at most {MAX_FLOOD_SOURCES} spoofed sources (the 198.18.0.0/15 range), found {}",
+                    flood.sources.get()
+                ),
+            )?;
+        }
     }
     check_someone_sends(clients)
 }

@@ -63,10 +63,12 @@ impl SimDuration {
     pub const fn from_secs(n: u64) -> SimDuration {
         SimDuration(n * 1_000_000_000)
     }
-    /// A span from fractional seconds; negative and NaN become zero.
+    /// A span from fractional seconds; negative and NaN become zero, and
+    /// anything too long (infinity included) the longest span there is.
     pub fn from_secs_f64(s: f64) -> SimDuration {
-        if s.is_finite() && s > 0.0 {
-            SimDuration((s * 1e9).min(u64::MAX as f64) as u64)
+        if s > 0.0 {
+            // `as` saturates: +inf and huge values become u64::MAX.
+            SimDuration((s * 1e9) as u64)
         } else {
             SimDuration::ZERO
         }

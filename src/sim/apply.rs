@@ -3,7 +3,7 @@
 
 use super::command::{Command, LinkTarget, Timeout};
 use super::log::LogKind;
-use super::world::{Life, Workload, World};
+use super::world::{Dest, Life, Workload, World};
 use crate::lab::{OpenSpec, RetransmitMode};
 use crate::model::SimDuration;
 use rand::Rng;
@@ -32,12 +32,13 @@ impl World {
         }
     }
 
-    /// The index of the server called `name`.
+    /// The index of the server in the pool called `name` (a removed
+    /// server's name may be used again).
     pub fn server_index(&self, name: &str) -> Option<u32> {
         self.servers
             .iter()
-            .position(|s| s.name == name)
-            .filter(|&i| !self.lb.backends[i].removed)
+            .enumerate()
+            .position(|(i, s)| s.name == name && !self.lb.backends[i].removed)
             .map(|i| i as u32)
     }
 
@@ -91,16 +92,21 @@ impl World {
                 self.lb.views[s].weight = *w;
             }
             Command::AddServer(spec) => {
-                if self.servers.iter().any(|s| s.name == spec.name) {
+                if self.server_index(&spec.name).is_some() {
                     return Err(format!("a server is already named \"{}\"", spec.name));
                 }
                 self.add_server(spec, SimDuration::ZERO);
             }
             Command::RemoveServer(name) => {
-                let s = self.named(name)? as usize;
-                self.servers[s].kill();
-                self.lb.backends[s].removed = true;
-                self.lb.views[s].healthy = false;
+                let s = self.named(name)?;
+                self.servers[s as usize].kill();
+                self.lb.backends[s as usize].removed = true;
+                self.lb.views[s as usize].healthy = false;
+                // Taken out by hand, not by health checks: its connections
+                // are treated as if checks had marked it down.
+                for rst in self.lb.backend_went_down(s) {
+                    self.send(Dest::Client, rst);
+                }
             }
             Command::KillClient(c) => {
                 let c = *c;
@@ -114,15 +120,14 @@ impl World {
                 self.kill_client(c);
             }
             Command::KillRandomClient => {
-                let n = self.meta.len();
-                if self.active_clients == 0 || n == 0 {
+                if self.active_clients == 0 {
                     return Err("no client is running".into());
                 }
-                // Scan from a random start: one draw, deterministic.
-                let start = (self.rng.next_u64() % n as u64) as usize;
-                let c = (0..n)
-                    .map(|k| (start + k) % n)
-                    .find(|&c| self.meta[c].life == Life::Active)
+                // Every running client equally likely: draw a rank among them.
+                let k = self.rng.next_u64() % self.active_clients;
+                let c = (0..self.meta.len())
+                    .filter(|&c| self.meta[c].life == Life::Active)
+                    .nth(k as usize)
                     .ok_or("no client is running")?;
                 let state = self.clients[c].state;
                 self.kill_client(c as u32);
@@ -200,6 +205,12 @@ impl World {
             Command::StartFlood(spec) => {
                 if spec.rate.get() <= 0.0 {
                     return Err("a flood needs a rate above zero".into());
+                }
+                if spec.sources.get() > crate::lab::MAX_FLOOD_SOURCES {
+                    return Err(format!(
+                        "at most {} spoofed sources fit in 198.18.0.0/15",
+                        crate::lab::MAX_FLOOD_SOURCES
+                    ));
                 }
                 let at = self.now + spec.start.get();
                 self.start_flood(*spec, at, false);

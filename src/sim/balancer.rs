@@ -246,12 +246,19 @@ impl Balancer {
 
     /// Handles a packet a client sent to the VIP.
     pub fn from_client(&mut self, p: &Packet, now: SimTime, entropy: u64) -> Forward {
+        let bare_syn = p.flags.contains(Flags::SYN)
+            && !p.flags.intersects(Flags::ACK | Flags::RST | Flags::FIN);
         if let Some(&slot) = self.table.get(&p.key) {
-            return self.forward_known(slot, p, now);
+            // A new SYN on an entry past its handshake: the client reused
+            // the port, so the old entry goes and the flow is balanced anew.
+            if bare_syn && !self.entries[slot as usize].state.is_half_open() {
+                self.remove(slot);
+            } else {
+                return self.forward_known(slot, p, now);
+            }
         }
         // Only a bare SYN may open a flow.
-        if !p.flags.contains(Flags::SYN) || p.flags.intersects(Flags::ACK | Flags::RST | Flags::FIN)
-        {
+        if !bare_syn {
             return Forward::Drop(DropReason::NoConnEntry);
         }
         let b = match self.selector.pick(&self.views, &p.key, entropy) {
@@ -559,6 +566,25 @@ mod tests {
             .unwrap();
         assert_eq!(out.key.src, vip());
         assert_eq!(out.key.dst, client(2));
+    }
+
+    #[test]
+    fn a_syn_reusing_a_closing_flow_starts_a_new_entry() {
+        let mut lb = lb(2);
+        lb.from_client(&from(1, Flags::SYN), SimTime(0), 0);
+        lb.from_client(&from(1, Flags::ACK), SimTime(1), 0);
+        lb.from_client(&from(1, Flags::FIN | Flags::ACK), SimTime(2), 0);
+        let again = lb.from_client(&from(1, Flags::SYN), SimTime(3), 0);
+        let Forward::ToBackend {
+            backend, new_entry, ..
+        } = again
+        else {
+            panic!("dropped")
+        };
+        assert!(new_entry.is_some());
+        assert_eq!(backend, 1, "round robin moves on");
+        assert_eq!((lb.views[0].active, lb.views[1].half_open), (0, 1));
+        assert_eq!(lb.table_len(), 1);
     }
 
     #[test]

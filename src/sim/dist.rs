@@ -19,11 +19,8 @@ impl Scalar for u64 {
         self as f64
     }
     fn from_f64(x: f64) -> u64 {
-        if x.is_finite() && x > 0.0 {
-            x.round().min(u64::MAX as f64) as u64
-        } else {
-            0
-        }
+        // `as` saturates (+inf becomes u64::MAX) and maps NaN to 0.
+        if x > 0.0 { x.round() as u64 } else { 0 }
     }
 }
 
@@ -99,6 +96,14 @@ mod tests {
                 "case {i}: {got} vs {want}"
             );
         }
+    }
+
+    #[test]
+    fn huge_draws_saturate_instead_of_wrapping_to_zero() {
+        assert_eq!(u64::from_f64(f64::INFINITY), u64::MAX);
+        assert_eq!(u64::from_f64(1e300), u64::MAX);
+        assert_eq!(u64::from_f64(f64::NAN), 0);
+        assert_eq!(u64::from_f64(-3.0), 0);
     }
 
     #[test]

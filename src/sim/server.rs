@@ -35,6 +35,9 @@ enum ConnState {
 #[derive(Clone, Copy, Debug)]
 struct Conn {
     state: ConnState,
+    /// The client's initial sequence number: a SYN with another one is a new
+    /// connection reusing the port.
+    irs: u32,
     iss: u32,
     rcv_nxt: u32,
     /// A segment is queued or in service; its retransmissions are ignored.
@@ -201,6 +204,13 @@ impl Server {
         let Some(conn) = self.conns.get_mut(&p.key) else {
             return self.on_unknown(p, now, rng, out);
         };
+        // A SYN with a new initial sequence number: the client reused the
+        // port for a new connection, so the old one is over.
+        if f.contains(Flags::SYN) && !f.contains(Flags::ACK) && p.seq != conn.irs {
+            let state = conn.state;
+            self.forget(&p.key, state);
+            return self.on_unknown(p, now, rng, out);
+        }
         conn.last_seen = now;
         let conn = *conn;
         match conn.state {
@@ -278,7 +288,9 @@ impl Server {
             self.reply(p, Flags::RST, p.ack, 0, out);
             return Ok(());
         }
-        if self.established >= self.max_connections {
+        // Half-open connections count too: each may complete, and the cap
+        // is on what the server can hold.
+        if self.established + self.half_open >= self.max_connections {
             self.stats.refused += 1;
             self.reply(p, Flags::RST | Flags::ACK, 0, p.seq.wrapping_add(1), out);
             return Ok(());
@@ -292,6 +304,7 @@ impl Server {
             p.key,
             Conn {
                 state: ConnState::SynReceived,
+                irs: p.seq,
                 iss,
                 rcv_nxt,
                 busy: false,
@@ -375,11 +388,11 @@ impl Server {
         let mut idle_expired = 0;
         self.conns.retain(|_, c| {
             let idle = now - c.last_seen;
+            // LAST-ACK waits as long as SYN-RECEIVED: the final ACK is due
+            // one round trip after the FIN|ACK.
             let expire = match c.state {
-                ConnState::SynReceived => idle >= SYN_RECEIVED_TIMEOUT,
-                ConnState::Established | ConnState::LastAck => {
-                    !c.busy && idle >= SERVER_IDLE_TIMEOUT
-                }
+                ConnState::SynReceived | ConnState::LastAck => idle >= SYN_RECEIVED_TIMEOUT,
+                ConnState::Established => !c.busy && idle >= SERVER_IDLE_TIMEOUT,
             };
             if expire {
                 if c.state == ConnState::SynReceived {
@@ -603,6 +616,52 @@ mod tests {
             Packet::control(key(1), Flags::ACK, 102, iss + 2),
         );
         assert_eq!(s.established(), 0);
+    }
+
+    #[test]
+    fn test_last_ack_syn_with_a_new_sequence_number_opens_a_new_connection() {
+        let (mut s, mut rng) = server(ServerSpec::default());
+        let iss = handshake(&mut s, &mut rng, 1);
+        // The client's last ACK was lost; the port comes round again.
+        deliver(
+            &mut s,
+            &mut rng,
+            Packet::control(key(1), Flags::FIN | Flags::ACK, 101, iss + 1),
+        );
+        let out = deliver(
+            &mut s,
+            &mut rng,
+            Packet::control(key(1), Flags::SYN, 9_000, 0),
+        );
+        assert_eq!(out.packets[0].flags, Flags::SYN | Flags::ACK);
+        assert_eq!(out.packets[0].ack, 9_001);
+        assert_eq!((s.half_open(), s.established()), (1, 0));
+    }
+
+    #[test]
+    fn test_last_ack_expires() {
+        let (mut s, mut rng) = server(ServerSpec::default());
+        let iss = handshake(&mut s, &mut rng, 1);
+        deliver(
+            &mut s,
+            &mut rng,
+            Packet::control(key(1), Flags::FIN | Flags::ACK, 101, iss + 1),
+        );
+        s.sweep(SimTime::ZERO + SYN_RECEIVED_TIMEOUT);
+        assert_eq!(s.established(), 0);
+    }
+
+    #[test]
+    fn test_listen_syn_counts_half_open_against_max_connections() {
+        let spec = ServerSpec {
+            max_connections: Positive::new_const(2),
+            ..ServerSpec::default()
+        };
+        let (mut s, mut rng) = server(spec);
+        deliver(&mut s, &mut rng, syn(1));
+        deliver(&mut s, &mut rng, syn(2));
+        let out = deliver(&mut s, &mut rng, syn(3));
+        assert!(out.packets[0].flags.contains(Flags::RST));
     }
 
     #[test]

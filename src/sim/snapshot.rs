@@ -218,6 +218,14 @@ impl World {
         }
     }
 
+    /// A row for every server, beyond the first [`TRACKED_SERVERS`] too
+    /// (their sparklines stay empty), for reports.
+    pub fn server_rows(&self) -> Vec<ServerRow> {
+        (0..self.servers.len())
+            .map(|i| self.server_row(i))
+            .collect()
+    }
+
     fn server_row(&self, i: usize) -> ServerRow {
         let s = &self.servers[i];
         let v = &self.lb.views[i];

@@ -182,7 +182,8 @@ impl World {
         for (i, spec) in specs.iter().enumerate() {
             // Probes are spread over one interval so they do not all leave
             // at the same instant.
-            let offset = SimDuration::from_nanos(w.lb.health.interval.as_nanos() * i as u64 / n);
+            let spread = u128::from(w.lb.health.interval.as_nanos()) * i as u128 / u128::from(n);
+            let offset = SimDuration::from_nanos(spread as u64);
             w.add_server(spec, offset);
         }
         if let Some(closed) = lab.clients.closed.clone() {
@@ -223,7 +224,13 @@ impl World {
         let endpoint = addressing::server_endpoint(i);
         self.servers.push(Server::new(spec, endpoint));
         self.history.push(ServerHistory::default());
-        self.links.push(Link::new(self.lab.network.backend_link));
+        // A new server's link behaves like the backend links do now, which
+        // commands may have changed since the lab started.
+        let link = self
+            .links
+            .get(1)
+            .map_or(self.lab.network.backend_link, |l| l.spec);
+        self.links.push(Link::new(link));
         let b = self
             .lb
             .add_backend(endpoint, spec.weight.get(), spec.max_half_open.get());
@@ -272,9 +279,16 @@ impl World {
     }
 
     /// True once every client has made all its connections and no open
-    /// arrivals remain (floods do not count: they are background).
+    /// arrivals remain. Floods are background to clients; a lab with floods
+    /// and no clients finishes when its floods end.
     pub fn workload_finished(&self) -> bool {
-        self.active_clients == 0 && !self.arrivals_pending()
+        let clients_done = self.active_clients == 0 && !self.arrivals_pending();
+        clients_done && (self.has_clients() || self.floods.iter().all(|f| !f.active))
+    }
+
+    /// The lab has clients of its own (not only floods).
+    fn has_clients(&self) -> bool {
+        self.closed.as_ref().is_some_and(|c| c.population > 0) || self.open.is_some()
     }
 
     /// Open arrivals will still come.
@@ -294,7 +308,9 @@ impl World {
             .open
             .as_ref()
             .is_none_or(|o| o.rate == 0.0 || o.spec.limit.is_some());
-        closed_finite && open_finite
+        let floods_finite =
+            self.has_clients() || self.floods.iter().all(|f| f.until != SimTime::MAX);
+        closed_finite && open_finite && floods_finite
     }
 
     /// Runs every event due at or before `until`, then sets the clock to

@@ -43,6 +43,15 @@ impl FloodForm {
         "duration (s, 0 = until f)",
     ];
 
+    /// The largest value the field under the cursor takes.
+    fn limit(&self) -> u64 {
+        if self.cursor == 1 {
+            u64::from(crate::lab::MAX_FLOOD_SOURCES)
+        } else {
+            FLOOD_MAX
+        }
+    }
+
     fn value(&mut self) -> &mut u64 {
         match self.cursor {
             0 => &mut self.rate,
@@ -69,11 +78,12 @@ impl FloodForm {
     /// Doubles or halves the field (duration moves by 5 s).
     pub fn adjust<T>(&mut self, up: bool) -> Vec<T> {
         let is_duration = self.cursor == 2;
+        let limit = self.limit();
         let v = self.value();
         *v = match (is_duration, up) {
-            (true, true) => (*v + 5).min(FLOOD_MAX),
+            (true, true) => (*v + 5).min(limit),
             (true, false) => v.saturating_sub(5),
-            (false, true) => (*v * 2).clamp(1, FLOOD_MAX),
+            (false, true) => (*v * 2).clamp(1, limit),
             (false, false) => (*v / 2).max(1),
         };
         Vec::new()
@@ -81,8 +91,9 @@ impl FloodForm {
 
     /// Appends a typed digit.
     pub fn digit<T>(&mut self, d: u8) -> Vec<T> {
+        let limit = self.limit();
         let v = self.value();
-        *v = (*v * 10 + u64::from(d)).min(FLOOD_MAX);
+        *v = (*v * 10 + u64::from(d)).min(limit);
         Vec::new()
     }
 
