@@ -299,3 +299,16 @@ fn any_key_in_any_state_is_safe() {
     assert!(press(&mut a, "xrd+-jk").is_empty());
     assert_eq!(a.notice.as_deref(), Some("no server to act on"));
 }
+
+#[test]
+fn the_readme_lists_every_key() {
+    let readme = include_str!("../README.md");
+    for b in keys::KEYS {
+        assert!(
+            readme.contains(b.help),
+            "README.md lacks the key for {:?}: {}",
+            b.action,
+            b.help
+        );
+    }
+}
