@@ -80,9 +80,14 @@ async fn event_loop(
         }
         tokio::select! {
             _ = ticker.tick() => {
-                if handle.frames.has_changed().unwrap_or(false) {
-                    app.set_frame(handle.frames.borrow_and_update().clone());
-                    dirty = true;
+                match handle.frames.has_changed() {
+                    Ok(true) => {
+                        app.set_frame(handle.frames.borrow_and_update().clone());
+                        dirty = true;
+                    }
+                    Ok(false) => {}
+                    // The driver thread is gone (it panicked): stop drawing.
+                    Err(_) => return Err("the simulation stopped unexpectedly".into()),
                 }
             }
             changed = handle.frames.changed(), if awaiting => {

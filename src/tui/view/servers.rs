@@ -53,9 +53,19 @@ const COLUMNS: &[Column] = &[
     },
     Column {
         header: "active",
-        width: 6,
+        width: 9,
         narrow: true,
-        cell: |r, c| (r.active.to_string(), c.theme.text),
+        cell: |r, c| {
+            let style = if r.server_established >= r.max_connections {
+                c.theme.bad
+            } else {
+                c.theme.text
+            };
+            (
+                format!("{}/{}", r.active, compact(u64::from(r.max_connections))),
+                style,
+            )
+        },
     },
     Column {
         header: "half-open",
@@ -122,6 +132,16 @@ const COLUMNS: &[Column] = &[
     },
 ];
 
+/// A count in at most four characters: 950, 12k, 3.4M.
+fn compact(n: u64) -> String {
+    match n {
+        0..=9_999 => n.to_string(),
+        10_000..=999_999 => format!("{}k", n / 1_000),
+        _ if n < 10_000_000 => format!("{:.1}M", n as f64 / 1e6),
+        _ => format!("{}M", n / 1_000_000),
+    }
+}
+
 /// Draws the servers table into `area`.
 pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let s = &app.frame.snapshot;
@@ -176,4 +196,18 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         );
     let mut state = TableState::default().with_selected(Some(app.selected));
     f.render_stateful_widget(table, area, &mut state);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::compact;
+
+    #[test]
+    fn counts_fit_in_four_characters() {
+        assert_eq!(compact(950), "950");
+        assert_eq!(compact(9_999), "9999");
+        assert_eq!(compact(10_000), "10k");
+        assert_eq!(compact(3_400_000), "3.4M");
+        assert_eq!(compact(42_000_000), "42M");
+    }
 }
