@@ -2,10 +2,10 @@
 //! and produces its report. The only place outside the CLI that reads the
 //! wall clock, and only to report speed.
 
-use crate::lab::Lab;
+use crate::lab::{Lab, TimedCommand};
 use crate::model::{SimDuration, SimTime};
 use crate::report::{Report, WallClock};
-use crate::sim::World;
+use crate::sim::{Origin, World};
 use std::time::Instant;
 
 /// How a headless run ends.
@@ -51,14 +51,22 @@ pub fn run_world(world: &mut World, stop: Stop) -> bool {
     }
 }
 
-/// Builds the World for `lab` with `seed`, runs it and reports, with
-/// wall-clock figures.
+/// Builds the World for `lab` with `seed`, schedules the `script` of timed
+/// commands, runs it and reports, with wall-clock figures.
 pub fn run(
     lab: &Lab,
     seed: u64,
     run_for: Option<SimDuration>,
+    script: &[TimedCommand],
 ) -> Result<(Report, World), RunError> {
     let mut world = World::new(lab, seed);
+    for entry in script {
+        world.schedule_from(
+            SimTime::ZERO + entry.at().get(),
+            entry.command().clone(),
+            Origin::Script,
+        );
+    }
     let stop = stop_for(lab, &world, run_for)?;
     let started = Instant::now();
     let finished = run_world(&mut world, stop);

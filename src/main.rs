@@ -51,6 +51,10 @@ enum Cmd {
         /// Report format.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+        /// A RON list of timed commands to apply, like
+        /// [At("10s", KillServer("srv-1"))].
+        #[arg(long, value_name = "FILE")]
+        commands: Option<PathBuf>,
     },
     /// List the built-in labs.
     Labs,
@@ -75,10 +79,15 @@ fn run(
     seed: Option<u64>,
     run_for: Option<SimDuration>,
     format: Format,
+    commands: Option<&PathBuf>,
 ) -> Result<(), String> {
     let lab = lab::resolve(lab_name).map_err(|e| e.to_string())?;
+    let script = match commands {
+        Some(path) => lab::load_commands(path).map_err(|e| e.to_string())?,
+        None => Vec::new(),
+    };
     let seed = seed.unwrap_or(lab.seed);
-    let (report, _) = headless::run(&lab, seed, run_for).map_err(|e| e.to_string())?;
+    let (report, _) = headless::run(&lab, seed, run_for, &script).map_err(|e| e.to_string())?;
     print!("{}", report.render(format));
     Ok(())
 }
@@ -148,7 +157,8 @@ fn main() -> ExitCode {
             seed,
             run_for,
             format,
-        }) => run(lab, *seed, *run_for, *format),
+            commands,
+        }) => run(lab, *seed, *run_for, *format, commands.as_ref()),
         Some(Cmd::Labs) => labs(),
         Some(Cmd::Check { files }) => check(files),
         None => dashboard(&cli),

@@ -5,7 +5,8 @@
 
 use crate::model::{SimDuration, SimTime};
 use crate::sim::{
-    DropReason, FailReason, LinkStats, Percentiles, RetransmitCounters, Snapshot, World,
+    DropReason, FailReason, LinkStats, ObjectiveStatus, Percentiles, RetransmitCounters, Snapshot,
+    World,
 };
 use serde::Serialize;
 use std::fmt::Write as _;
@@ -152,6 +153,8 @@ pub struct Report {
     pub latency: LatencySet,
     /// Every link's counters: clients first, then each server's.
     pub links: Vec<LinkStats>,
+    /// The lab's objectives and their verdicts.
+    pub objectives: Vec<ObjectiveStatus>,
     /// The newest event-log lines.
     pub log: Vec<String>,
     /// Wall-clock figures; `None` in reproducibility tests.
@@ -227,6 +230,7 @@ impl Report {
                 detection: snap.latency.detection.into(),
             },
             links,
+            objectives: world.objective_statuses(true),
             log: snap
                 .log
                 .iter()
@@ -349,6 +353,22 @@ impl Report {
                 ms(l.max_ms)
             );
         }
+        if !self.objectives.is_empty() {
+            let _ = writeln!(o);
+            let _ = writeln!(o, "objectives");
+            for obj in &self.objectives {
+                let value = obj
+                    .value
+                    .map_or("no value".to_string(), |v| format!("{v:.2}{}", obj.unit));
+                let _ = writeln!(
+                    o,
+                    "  {:<8} {}: {} (measured {value})",
+                    obj.verdict.to_string().to_uppercase(),
+                    obj.name,
+                    obj.claim
+                );
+            }
+        }
         if !self.log.is_empty() {
             let _ = writeln!(o);
             let _ = writeln!(o, "events");
@@ -432,6 +452,15 @@ impl Report {
             row(&scope, "p95_ms", ms(l.p95_ms));
             row(&scope, "p99_ms", ms(l.p99_ms));
             row(&scope, "max_ms", ms(l.max_ms));
+        }
+        for obj in &self.objectives {
+            let scope = format!("objective:{}", csv_text(&obj.name));
+            row(&scope, "verdict", obj.verdict.to_string());
+            row(
+                &scope,
+                "value",
+                obj.value.map_or(String::new(), |v| format!("{v:.3}")),
+            );
         }
         if let Some(w) = &self.wall {
             row("wall", "seconds", format!("{:.6}", w.seconds));

@@ -2,9 +2,11 @@
 //! fail cleanly and errors that point at the line and column.
 
 use super::error::LabError;
+use super::lesson::TimedCommand;
 use super::locate::locate;
 use super::schema::Lab;
 use super::{ron_error, validate};
+use serde::de::DeserializeOwned;
 use std::io::Read;
 use std::path::Path;
 
@@ -19,29 +21,58 @@ pub const MAX_NESTING: usize = 64;
 /// Parses and validates a lab written in RON. `origin` names the text in
 /// errors: a path, `<builtin NAME>`, or whatever the caller chooses.
 pub fn load_str(text: &str, origin: &str) -> Result<Lab, LabError> {
+    let (text, lab): (&str, Lab) = parse(text, origin)?;
+    validate::check(&lab).map_err(|p| {
+        let mut offset = locate(text, &p.path.0);
+        if let Some(k) = p.needle.as_deref().and_then(|n| text[offset..].find(n)) {
+            offset += k;
+        }
+        LabError::at(origin, text, offset, format!("{}: {}", p.path, p.message))
+    })?;
+    Ok(lab)
+}
+
+/// Parses RON text into `T` within the size and nesting limits; returns the
+/// text as parsed (without a byte-order mark) and the value.
+fn parse<'t, T: DeserializeOwned>(text: &'t str, origin: &str) -> Result<(&'t str, T), LabError> {
     check_size(text.len(), origin)?;
     // Editors hide a byte-order mark, so columns are counted without it.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let options = ron::Options::default().with_recursion_limit(MAX_NESTING);
-    let lab: Lab = options.from_str(text).map_err(|e| {
+    let value: T = options.from_str(text).map_err(|e| {
         let (offset, message) = ron_error::describe(text, &e, MAX_NESTING);
         LabError::at(origin, text, offset, message)
     })?;
-    validate::check(&lab).map_err(|p| {
-        let offset = locate(text, &p.path.0);
-        LabError::at(origin, text, offset, format!("{}: {}", p.path, p.message))
-    })?;
-    Ok(lab)
+    Ok((text, value))
+}
+
+/// Parses a command script: a RON list of timed commands,
+/// `[At("10s", KillServer("srv-1")), At("20s", StopFlood)]`.
+pub fn load_commands_str(text: &str, origin: &str) -> Result<Vec<TimedCommand>, LabError> {
+    parse(text, origin).map(|(_, commands)| commands)
+}
+
+/// Reads and parses the command script at `path`.
+pub fn load_commands(path: &Path) -> Result<Vec<TimedCommand>, LabError> {
+    let origin = path.display().to_string();
+    let text = read_text(path, &origin)?;
+    load_commands_str(&text, &origin)
 }
 
 /// Reads, parses and validates the lab file at `path`; errors name the
 /// path as given.
 pub fn load_file(path: &Path) -> Result<Lab, LabError> {
     let origin = path.display().to_string();
-    let cannot_read = |e: std::io::Error| LabError::whole(&origin, format!("cannot read: {e}"));
+    let text = read_text(path, &origin)?;
+    load_str(&text, &origin)
+}
+
+/// Reads a UTF-8 file of at most [`MAX_LAB_BYTES`].
+fn read_text(path: &Path, origin: &str) -> Result<String, LabError> {
+    let cannot_read = |e: std::io::Error| LabError::whole(origin, format!("cannot read: {e}"));
     let file = std::fs::File::open(path).map_err(cannot_read)?;
     if let Ok(meta) = file.metadata() {
-        check_size(usize::try_from(meta.len()).unwrap_or(usize::MAX), &origin)?;
+        check_size(usize::try_from(meta.len()).unwrap_or(usize::MAX), origin)?;
     }
     // The size can change between the check and the read (or the metadata
     // can lie, as for pipes); reading one byte past the limit tells.
@@ -49,20 +80,21 @@ pub fn load_file(path: &Path) -> Result<Lab, LabError> {
     file.take(MAX_LAB_BYTES as u64 + 1)
         .read_to_end(&mut bytes)
         .map_err(cannot_read)?;
-    check_size(bytes.len(), &origin)?;
-    let text = std::str::from_utf8(&bytes).map_err(|e| {
+    check_size(bytes.len(), origin)?;
+    String::from_utf8(bytes).map_err(|e| {
+        let bytes = e.as_bytes();
+        let e = e.utf8_error();
         let valid = &bytes[..e.valid_up_to()];
         // The prefix is valid UTF-8 by definition of `valid_up_to`.
         let prefix = std::str::from_utf8(valid).unwrap_or_default();
         let bad = bytes.get(e.valid_up_to()).copied().unwrap_or(0);
         LabError::at(
-            &origin,
+            origin,
             prefix,
             prefix.len(),
             format!("not UTF-8 text (byte 0x{bad:02x}); a lab must be UTF-8"),
         )
-    })?;
-    load_str(text, &origin)
+    })
 }
 
 fn check_size(len: usize, origin: &str) -> Result<(), LabError> {
@@ -129,7 +161,7 @@ mod tests {
         assert_eq!(
             err("(name: \"x\",\n  bogus: 1)"),
             "t.ron:2:3: unknown field \"bogus\", expected one of: name, summary, seed, \
-             duration, network, balancer, servers, clients"
+             duration, network, balancer, servers, clients, lesson, timeline, objectives"
         );
     }
 

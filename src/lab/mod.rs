@@ -3,6 +3,7 @@
 
 mod builtin;
 mod error;
+mod lesson;
 mod load;
 mod locate;
 mod ron_error;
@@ -12,7 +13,8 @@ mod values;
 
 pub use builtin::{BUILTIN, DEFAULT_LAB, builtin, resolve};
 pub use error::LabError;
-pub use load::{MAX_LAB_BYTES, MAX_NESTING, load_file, load_str};
+pub use lesson::{Comparison, Lesson, Metric, Objective, TimedCommand, Window};
+pub use load::{MAX_LAB_BYTES, MAX_NESTING, load_commands, load_commands_str, load_file, load_str};
 pub use schema::*;
 pub use validate::MAX_FLOOD_SOURCES;
 pub use values::{Dur, Positive, Probability, Rate, format_duration, parse_duration};

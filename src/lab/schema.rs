@@ -8,6 +8,7 @@
 //! Every struct, and every enum with struct variants, denies unknown fields:
 //! a misspelt field is an error, never a silently kept default.
 
+use super::lesson::{Lesson, Objective, TimedCommand};
 use super::values::{Dur, Positive, Probability, Rate};
 use crate::policy::Algorithm;
 use serde::{Deserialize, Serialize};
@@ -40,6 +41,15 @@ pub struct Lab {
     /// Who sends traffic, and how their TCP behaves.
     #[serde(default)]
     pub clients: ClientsSpec,
+    /// What the lab teaches: paragraphs and numbered steps.
+    #[serde(default, skip_serializing_if = "Lesson::is_empty")]
+    pub lesson: Lesson,
+    /// Commands applied at set times.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub timeline: Vec<TimedCommand>,
+    /// Claims about the run, checked live and in reports.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub objectives: Vec<Objective>,
 }
 
 impl Lab {
@@ -55,6 +65,9 @@ impl Lab {
             balancer: BalancerSpec::default(),
             servers: ServersSpec::default(),
             clients: ClientsSpec::default(),
+            lesson: Lesson::default(),
+            timeline: Vec::new(),
+            objectives: Vec::new(),
         }
     }
 }

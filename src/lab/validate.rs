@@ -4,9 +4,11 @@
 //! Each problem names the field it is about, so the loader can point at the
 //! line and column where that field is written.
 
+use super::lesson::{Metric, TimedCommand, Window};
 use super::locate::{Path, Seg};
 use super::schema::{ClientsSpec, Dist, Lab, RetransmitMode, ServersSpec};
 use super::values::{Dur, format_duration};
+use crate::sim::Command;
 use std::collections::HashMap;
 
 /// The most closed-population clients a lab may ask for: far beyond any
@@ -24,12 +26,16 @@ pub(crate) struct Problem {
     pub path: Path<'static>,
     /// What is wrong, without the path.
     pub message: String,
+    /// Text to point at within the field's value, when the field is a list
+    /// whose items have no field names of their own.
+    pub needle: Option<String>,
 }
 
 fn problem(path: &[Seg<'static>], message: String) -> Result<(), Problem> {
     Err(Problem {
         path: Path(path.to_vec()),
         message,
+        needle: None,
     })
 }
 
@@ -40,7 +46,79 @@ pub(crate) fn check(lab: &Lab) -> Result<(), Problem> {
     }
     check_timers(lab)?;
     check_servers(&lab.servers)?;
-    check_clients(&lab.clients)
+    check_clients(&lab.clients)?;
+    check_timeline(lab)?;
+    check_objectives(lab)
+}
+
+/// Every server a timeline entry names must exist: in the lab, or added by
+/// an earlier `AddServer` entry.
+fn check_timeline(lab: &Lab) -> Result<(), Problem> {
+    let mut known: Vec<String> = lab.servers.expand().into_iter().map(|s| s.name).collect();
+    let mut entries: Vec<(usize, &TimedCommand)> = lab.timeline.iter().enumerate().collect();
+    entries.sort_by_key(|(_, e)| e.at());
+    for (i, entry) in entries {
+        let at = [Seg::Field("timeline"), Seg::Item(i)];
+        if let Command::AddServer(spec) = entry.command() {
+            known.push(spec.name.clone());
+            continue;
+        }
+        if let Some(name) = entry.command().server_name()
+            && !known.iter().any(|k| k == name)
+        {
+            let mut names = known.clone();
+            names.truncate(12);
+            return Err(Problem {
+                path: Path(at.to_vec()),
+                message: format!("no server is named \"{name}\"; the lab's servers are {}", names.join(", ")),
+                needle: Some(format!("\"{name}\"")),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Objectives must be answerable: a threshold in range and a window that
+/// opens before it closes (and before the lab ends).
+fn check_objectives(lab: &Lab) -> Result<(), Problem> {
+    for (i, o) in lab.objectives.iter().enumerate() {
+        let at = |f: &'static str| [Seg::Field("objectives"), Seg::Item(i), Seg::Field(f)];
+        if o.name.trim().is_empty() {
+            problem(&at("name"), "an objective needs a name".to_string())?;
+        }
+        let percent = matches!(o.metric, Metric::SuccessRate | Metric::MaxShare);
+        if !o.value.is_finite() || o.value < 0.0 || (percent && o.value > 100.0) {
+            let range = if percent {
+                "from 0 to 100 (percent)"
+            } else {
+                "of 0 or more"
+            };
+            problem(
+                &at("value"),
+                format!("expected a threshold {range}, found {}", o.value),
+            )?;
+        }
+        if let Window::Between(start, end) = o.window
+            && start >= end
+        {
+            problem(
+                &at("window"),
+                format!("the window opens at {start} but closes at {end}; it must open first"),
+            )?;
+        }
+        if let Some(d) = lab.duration
+            && o.window.start() >= d
+        {
+            problem(
+                &at("window"),
+                format!(
+                    "the window opens at {} but the lab lasts {d}",
+                    o.window.start()
+                ),
+            )?;
+        }
+    }
+    Ok(())
 }
 
 /// Timers of zero length would fire in a loop without time passing (a

@@ -144,10 +144,12 @@ impl fmt::Display for SimTime {
 }
 
 impl fmt::Display for SimDuration {
-    /// The shortest honest unit: `850ns`, `120µs`, `500ms`, `1.250s`.
+    /// The shortest honest unit: `850ns`, `120µs`, `500ms`, `1.250s`, `30s`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let ns = self.0;
-        if ns >= 1_000_000_000 {
+        if ns >= 1_000_000_000 && ns % 1_000_000_000 == 0 {
+            write!(f, "{}s", ns / 1_000_000_000)
+        } else if ns >= 1_000_000_000 {
             write_secs(f, ns)
         } else if ns >= 1_000_000 {
             let us = ns / 1_000;
@@ -179,6 +181,7 @@ mod tests {
     fn duration_displays_in_the_shortest_unit() {
         assert_eq!(SimDuration::from_millis(500).to_string(), "500ms");
         assert_eq!(SimDuration::from_millis(1250).to_string(), "1.250s");
+        assert_eq!(SimDuration::from_secs(30).to_string(), "30s");
         assert_eq!(SimDuration::from_micros(1500).to_string(), "1.500ms");
         assert_eq!(SimDuration::from_micros(120).to_string(), "120µs");
         assert_eq!(SimDuration::from_nanos(850).to_string(), "850ns");

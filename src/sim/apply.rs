@@ -3,7 +3,7 @@
 
 use super::command::{Command, LinkTarget, Timeout};
 use super::log::LogKind;
-use super::world::{Dest, Life, Workload, World};
+use super::world::{Dest, Life, Origin, Workload, World};
 use crate::lab::{OpenSpec, RetransmitMode};
 use crate::model::SimDuration;
 use rand::Rng;
@@ -11,6 +11,16 @@ use rand::Rng;
 impl World {
     /// Applies `cmd` now.
     pub fn apply(&mut self, cmd: Command) {
+        self.apply_from(cmd, Origin::User);
+    }
+
+    /// Applies `cmd` from `origin` now; the log line says where it came from.
+    pub fn apply_from(&mut self, cmd: Command, origin: Origin) {
+        let tag = match origin {
+            Origin::User => "",
+            Origin::Timeline => "timeline: ",
+            Origin::Script => "script: ",
+        };
         let kind = match &cmd {
             Command::KillServer(_)
             | Command::ReviveServer(_)
@@ -24,11 +34,13 @@ impl World {
             _ => LogKind::Config,
         };
         match self.try_apply(&cmd) {
-            Ok(Some(detail)) => self.log.push(self.now, kind, detail),
-            Ok(None) => self.log.push(self.now, kind, cmd.to_string()),
-            Err(why) => self
-                .log
-                .push(self.now, LogKind::Error, format!("cannot {cmd}: {why}")),
+            Ok(Some(detail)) => self.log.push(self.now, kind, format!("{tag}{detail}")),
+            Ok(None) => self.log.push(self.now, kind, format!("{tag}{cmd}")),
+            Err(why) => self.log.push(
+                self.now,
+                LogKind::Error,
+                format!("{tag}cannot {cmd}: {why}"),
+            ),
         }
     }
 

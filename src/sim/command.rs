@@ -98,6 +98,22 @@ pub enum Command {
     StopFlood,
 }
 
+impl Command {
+    /// The server the command names, if it names one.
+    pub fn server_name(&self) -> Option<&str> {
+        match self {
+            Command::KillServer(s)
+            | Command::ReviveServer(s)
+            | Command::DrainServer(s)
+            | Command::SetWeight(s, _)
+            | Command::RemoveServer(s)
+            | Command::SetLink(LinkTarget::Backend(s), _) => Some(s),
+            Command::AddServer(spec) => Some(&spec.name),
+            _ => None,
+        }
+    }
+}
+
 impl fmt::Display for Command {
     /// A short human description for the event log.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -24,6 +24,8 @@ pub enum LogKind {
     Drop,
     /// A command that could not be applied.
     Error,
+    /// An objective's verdict.
+    Objective,
     /// Anything else worth a line.
     Info,
 }

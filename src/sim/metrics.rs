@@ -124,6 +124,13 @@ impl Latency {
     }
 }
 
+impl Default for Latency {
+    /// Three significant figures.
+    fn default() -> Latency {
+        Latency::new(3)
+    }
+}
+
 /// A latency distribution in four numbers.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Percentiles {

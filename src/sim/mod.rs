@@ -11,6 +11,7 @@ mod dist;
 mod log;
 mod metrics;
 mod net;
+mod objectives;
 mod queue;
 mod reasons;
 mod rto;
@@ -27,6 +28,7 @@ pub use dist::{mean, sample};
 pub use log::{EventLog, LogEntry, LogKind};
 pub use metrics::{ConnCounters, Latency, Metrics, Percentiles, RetransmitCounters, SeriesSet};
 pub use net::LinkStats;
+pub use objectives::{ObjectiveStatus, Verdict};
 pub use queue::EventQueue;
 pub use reasons::{DropReason, FailReason};
 pub use rto::RtoEstimator;
@@ -35,4 +37,4 @@ pub use server::{Server, ServerStats};
 pub use snapshot::{
     ClientCounts, Latencies, SNAPSHOT_LOG_LINES, ServerRow, ServerState, Settings, Snapshot,
 };
-pub use world::{MemoryBreakdown, TRACKED_SERVERS, World};
+pub use world::{MemoryBreakdown, Origin, TRACKED_SERVERS, World};

@@ -6,6 +6,7 @@ use super::client::TcpState;
 use super::command::Timeout;
 use super::log::LogEntry;
 use super::metrics::{ConnCounters, Percentiles, RetransmitCounters, SeriesSet};
+use super::objectives::ObjectiveStatus;
 use super::reasons::DropReason;
 use super::world::{Life, TRACKED_SERVERS, World};
 use crate::lab::{OnBackendDown, RetransmitMode};
@@ -178,6 +179,8 @@ pub struct Snapshot {
     pub series: SeriesSet,
     /// The newest log lines, oldest first.
     pub log: Vec<LogEntry>,
+    /// The lab's objectives and where they stand.
+    pub objectives: Vec<ObjectiveStatus>,
 }
 
 impl World {
@@ -215,6 +218,7 @@ impl World {
             flood_syns: m.flood_syns,
             series: m.series.clone(),
             log: self.log.tail(SNAPSHOT_LOG_LINES),
+            objectives: self.objective_statuses(false),
         }
     }
 

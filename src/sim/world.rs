@@ -11,6 +11,7 @@ use super::dist::{sample, sample_duration};
 use super::log::{EventLog, LogKind};
 use super::metrics::Metrics;
 use super::net::{Link, LinkStats, unit};
+use super::objectives::{ObjectiveStatus, Sample, Tracker};
 use super::queue::EventQueue;
 use super::reasons::DropReason;
 use super::series::Series;
@@ -63,6 +64,19 @@ pub(super) enum Event {
     OpenArrival { epoch: u32 },
     SecondTick,
     Command { index: u32 },
+    ObjectiveOpen { index: u32 },
+    ObjectiveClose { index: u32 },
+}
+
+/// Where a scheduled command came from, for the event log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// Typed or pressed by a person (or sent by a program).
+    User,
+    /// The lab's timeline.
+    Timeline,
+    /// A command script given to `lblab run --commands`.
+    Script,
 }
 
 /// Which workload a client belongs to.
@@ -143,7 +157,8 @@ pub struct World {
     pub(super) floods: Vec<Flood>,
     pub(super) metrics: Metrics,
     pub(super) log: EventLog,
-    pub(super) scheduled: Vec<Option<Command>>,
+    pub(super) scheduled: Vec<Option<(Command, Origin)>>,
+    pub(super) objectives: Vec<Tracker>,
     pub(super) events: u64,
     out: Vec<Packet>,
     sout: ServerOut,
@@ -173,6 +188,7 @@ impl World {
             metrics: Metrics::default(),
             log: EventLog::default(),
             scheduled: Vec::new(),
+            objectives: Vec::new(),
             events: 0,
             out: Vec::with_capacity(4),
             sout: ServerOut::default(),
@@ -211,7 +227,75 @@ impl World {
         }
         w.queue
             .push(SimTime::ZERO + SimDuration::from_secs(1), Event::SecondTick);
+        for entry in &lab.timeline {
+            w.schedule_from(
+                SimTime::ZERO + entry.at().get(),
+                entry.command().clone(),
+                Origin::Timeline,
+            );
+        }
+        for (i, objective) in lab.objectives.iter().enumerate() {
+            w.objectives.push(Tracker::new(objective.clone()));
+            let index = i as u32;
+            let start = SimTime::ZERO + objective.window.start().get();
+            if start == SimTime::ZERO {
+                w.open_objective(index);
+            } else {
+                w.queue.push(start, Event::ObjectiveOpen { index });
+            }
+            if let Some(end) = objective.window.end() {
+                w.queue
+                    .push(SimTime::ZERO + end.get(), Event::ObjectiveClose { index });
+            }
+        }
         w
+    }
+
+    fn picks(&self) -> Vec<u64> {
+        self.lb.backends.iter().map(|b| b.picks).collect()
+    }
+
+    fn open_objective(&mut self, index: u32) {
+        let picks = self.picks();
+        if let Some(t) = self.objectives.get_mut(index as usize) {
+            t.open(&self.metrics, picks);
+        }
+    }
+
+    fn close_objective(&mut self, index: u32) {
+        let picks = self.picks();
+        if let Some(t) = self.objectives.get_mut(index as usize) {
+            t.close(&self.metrics, &picks);
+            let status = t.status(&self.metrics, &picks, true);
+            let value = status
+                .value
+                .map_or("no value".to_string(), |v| format!("{v:.2}{}", status.unit));
+            self.log.push(
+                self.now,
+                LogKind::Objective,
+                format!(
+                    "objective {}: {} ({}: {value})",
+                    status.verdict, status.name, status.claim
+                ),
+            );
+        }
+    }
+
+    /// Every objective's status now. With `run_over`, objectives whose
+    /// window lasts to the end of the run are judged as they stand.
+    pub fn objective_statuses(&self, run_over: bool) -> Vec<ObjectiveStatus> {
+        let picks = self.picks();
+        self.objectives
+            .iter()
+            .map(|t| t.status(&self.metrics, &picks, run_over))
+            .collect()
+    }
+
+    #[inline]
+    fn sample(&mut self, kind: Sample, d: SimDuration) {
+        for t in &mut self.objectives {
+            t.record(kind, d);
+        }
     }
 
     /// Adds a server with its link, backend entry and timers; returns its index.
@@ -380,22 +464,29 @@ impl World {
             Event::OpenArrival { epoch } => self.on_open_arrival(epoch),
             Event::SecondTick => self.on_second(),
             Event::Command { index } => {
-                if let Some(cmd) = self
+                if let Some((cmd, origin)) = self
                     .scheduled
                     .get_mut(index as usize)
                     .and_then(Option::take)
                 {
-                    self.apply(cmd);
+                    self.apply_from(cmd, origin);
                 }
             }
+            Event::ObjectiveOpen { index } => self.open_objective(index),
+            Event::ObjectiveClose { index } => self.close_objective(index),
         }
         true
     }
 
     /// Queues `cmd` to be applied at `at` (or now, if `at` has passed).
     pub fn schedule(&mut self, at: SimTime, cmd: Command) {
+        self.schedule_from(at, cmd, Origin::User);
+    }
+
+    /// Queues `cmd` from `origin` to be applied at `at`.
+    pub fn schedule_from(&mut self, at: SimTime, cmd: Command, origin: Origin) {
         let index = self.scheduled.len() as u32;
-        self.scheduled.push(Some(cmd));
+        self.scheduled.push(Some((cmd, origin)));
         self.queue.push(at.max(self.now), Event::Command { index });
     }
 
@@ -583,6 +674,7 @@ impl World {
                     .map(|k| self.now - k);
                 if let Some(d) = delay {
                     self.metrics.detection.record(d);
+                    self.sample(Sample::Detection, d);
                 }
                 let since = delay
                     .map(|d| format!(", {d} after it died"))
@@ -879,12 +971,14 @@ impl World {
             Outcome::Nothing => {}
             Outcome::Established { handshake } => {
                 self.metrics.established(handshake);
+                self.sample(Sample::Handshake, handshake);
                 let mut out = std::mem::take(&mut self.out);
                 self.send_next_segment(c, &mut out);
                 self.out = out;
             }
             Outcome::SegmentAcked { latency } => {
                 self.metrics.segment_acked(latency);
+                self.sample(Sample::Segment, latency);
                 if self.clients[c as usize].segments_left == 0 {
                     let mut out = std::mem::take(&mut self.out);
                     self.send_next_segment(c, &mut out);
@@ -897,6 +991,7 @@ impl World {
             }
             Outcome::Completed { duration } => {
                 self.metrics.completed(duration);
+                self.sample(Sample::Completion, duration);
                 self.connection_over(c);
             }
             Outcome::Retransmitted(kind) => self.metrics.retransmitted(kind),

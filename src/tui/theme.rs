@@ -98,6 +98,7 @@ impl Theme {
             LogKind::Config => self.info,
             LogKind::Drop => self.warn,
             LogKind::Error => self.bad,
+            LogKind::Objective => self.title,
             LogKind::Info => self.text,
         }
     }

@@ -1,0 +1,213 @@
+//! Objectives checked while the World runs: each measures its metric over
+//! its window from a baseline taken when the window opens, and gives a
+//! verdict when the window closes (or when the run ends).
+
+use super::metrics::{ConnCounters, Latency, Metrics};
+use super::reasons::DropReason;
+use crate::lab::{Metric, Objective};
+use crate::model::SimDuration;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Where an objective stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Verdict {
+    /// Its window is still open (or has not opened).
+    Pending,
+    /// Met.
+    Pass,
+    /// Not met.
+    Fail,
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Verdict::Pending => "pending",
+            Verdict::Pass => "pass",
+            Verdict::Fail => "fail",
+        })
+    }
+}
+
+/// An objective's state, as Snapshots and reports show it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ObjectiveStatus {
+    /// The objective's name.
+    pub name: String,
+    /// The claim in words (`success rate ≥ 99% from 30s`).
+    pub claim: String,
+    /// The value measured so far, in the metric's unit.
+    pub value: Option<f64>,
+    /// The metric's unit.
+    pub unit: String,
+    /// Where it stands.
+    pub verdict: Verdict,
+}
+
+/// A timed sample the World hands to objectives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Sample {
+    /// First SYN to SYN|ACK.
+    Handshake,
+    /// Segment to its ACK.
+    Segment,
+    /// First SYN to clean close.
+    Completion,
+    /// A server's death to its detection.
+    Detection,
+}
+
+impl Sample {
+    /// The sample a metric is computed from, if it is one.
+    fn of(metric: Metric) -> Option<Sample> {
+        match metric {
+            Metric::HandshakeP95 => Some(Sample::Handshake),
+            Metric::SegmentP95 | Metric::SegmentP99 => Some(Sample::Segment),
+            Metric::CompletionP95 => Some(Sample::Completion),
+            Metric::DetectionDelay => Some(Sample::Detection),
+            _ => None,
+        }
+    }
+}
+
+/// Counters at the moment a window opened.
+#[derive(Clone, Debug)]
+struct Baseline {
+    conns: ConnCounters,
+    drops: [u64; DropReason::COUNT],
+    retransmits: u64,
+    picks: Vec<u64>,
+}
+
+/// One objective being tracked.
+#[derive(Clone, Debug)]
+pub(super) struct Tracker {
+    spec: Objective,
+    baseline: Option<Baseline>,
+    latency: Option<Latency>,
+    detection: Option<SimDuration>,
+    closed: Option<(Option<f64>, Verdict)>,
+}
+
+impl Tracker {
+    pub(super) fn new(spec: Objective) -> Tracker {
+        Tracker {
+            spec,
+            baseline: None,
+            latency: None,
+            detection: None,
+            closed: None,
+        }
+    }
+
+    fn open_now(&self) -> bool {
+        self.baseline.is_some() && self.closed.is_none()
+    }
+
+    /// The window opens: remember where the counters stand.
+    pub(super) fn open(&mut self, m: &Metrics, picks: Vec<u64>) {
+        self.baseline = Some(Baseline {
+            conns: m.conns,
+            drops: m.drops,
+            retransmits: m.retransmits.total(),
+            picks,
+        });
+        if matches!(
+            Sample::of(self.spec.metric),
+            Some(Sample::Handshake | Sample::Segment | Sample::Completion)
+        ) {
+            self.latency = Some(Latency::default());
+        }
+    }
+
+    /// The window closes: the verdict is final.
+    pub(super) fn close(&mut self, m: &Metrics, picks: &[u64]) {
+        if self.closed.is_none() {
+            let value = self.value(m, picks);
+            self.closed = Some((value, self.judge(value)));
+        }
+    }
+
+    /// Records a sample of `kind` while the window is open, if this
+    /// objective measures it.
+    pub(super) fn record(&mut self, kind: Sample, d: SimDuration) {
+        if !self.open_now() || Sample::of(self.spec.metric) != Some(kind) {
+            return;
+        }
+        if kind == Sample::Detection {
+            self.detection = Some(self.detection.map_or(d, |m| m.max(d)));
+        } else if let Some(l) = &mut self.latency {
+            l.record(d);
+        }
+    }
+
+    fn judge(&self, value: Option<f64>) -> Verdict {
+        match value {
+            Some(v) if self.spec.op.holds(v, self.spec.value) => Verdict::Pass,
+            _ => Verdict::Fail,
+        }
+    }
+
+    fn value(&self, m: &Metrics, picks: &[u64]) -> Option<f64> {
+        let b = self.baseline.as_ref()?;
+        let completed = m.conns.completed - b.conns.completed;
+        let failed = m.conns.failed_total() - b.conns.failed_total();
+        let ms = |d: Option<SimDuration>| d.map(|d| d.as_millis_f64());
+        let latency = |q| self.latency.as_ref().and_then(|l| l.quantile(q));
+        match self.spec.metric {
+            Metric::SuccessRate => {
+                let ended = completed + failed;
+                (ended > 0).then(|| completed as f64 * 100.0 / ended as f64)
+            }
+            Metric::CompletedConnections => Some(completed as f64),
+            Metric::FailedConnections => Some(failed as f64),
+            Metric::HandshakeP95 | Metric::SegmentP95 | Metric::CompletionP95 => ms(latency(0.95)),
+            Metric::SegmentP99 => ms(latency(0.99)),
+            Metric::Drops(r) => Some((m.drops[r.index()] - b.drops[r.index()]) as f64),
+            Metric::AllDrops => {
+                Some((m.drops.iter().sum::<u64>() - b.drops.iter().sum::<u64>()) as f64)
+            }
+            Metric::Retransmissions => Some((m.retransmits.total() - b.retransmits) as f64),
+            Metric::MaxShare => {
+                let deltas: Vec<u64> = picks
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| p - b.picks.get(i).copied().unwrap_or(0))
+                    .collect();
+                let total: u64 = deltas.iter().sum();
+                let max = deltas.iter().copied().max().unwrap_or(0);
+                (total > 0).then(|| max as f64 * 100.0 / total as f64)
+            }
+            Metric::DetectionDelay => ms(self.detection),
+        }
+    }
+
+    /// The status now; with `run_over`, an open window is judged as if it
+    /// closed now (the run has ended).
+    pub(super) fn status(&self, m: &Metrics, picks: &[u64], run_over: bool) -> ObjectiveStatus {
+        let (value, verdict) = match self.closed {
+            Some(done) => done,
+            None => {
+                let value = self.value(m, picks);
+                let can_judge =
+                    run_over && self.baseline.is_some() && self.spec.window.end().is_none();
+                (
+                    value,
+                    if can_judge {
+                        self.judge(value)
+                    } else {
+                        Verdict::Pending
+                    },
+                )
+            }
+        };
+        ObjectiveStatus {
+            name: self.spec.name.clone(),
+            claim: self.spec.to_string(),
+            value,
+            unit: self.spec.metric.unit().to_string(),
+            verdict,
+        }
+    }
+}
