@@ -312,3 +312,67 @@ fn the_readme_lists_every_key() {
         );
     }
 }
+
+/// A small lab with a lesson, a timeline and objectives, run to `secs`.
+fn lesson_world(secs: f64) -> World {
+    let lab = common::lab(
+        r#"(name: "teaching",
+        summary: "a lab with a lesson",
+        lesson: (
+            text: ["When a backend dies, health checks need fall x interval to notice.",
+                   "Watch the servers table and the event log."],
+            steps: ["Wait for srv-2 to die at 5s.", "Press t and lower the health interval.", "Press R to run again."],
+        ),
+        servers: Replicate(count: 3, template: (name: "srv")),
+        clients: (closed: Some((population: 30, segments: Constant(20), gap: Constant("20ms"), connections: None))),
+        timeline: [At("5s", KillServer("srv-2"))],
+        objectives: [
+            (name: "most connections complete", metric: SuccessRate, op: AtLeast, value: 90.0),
+            (name: "detected within a second", metric: DetectionDelay, op: AtMost, value: 1000.0, window: Between("4s", "9s")),
+            (name: "fast segments later on", metric: SegmentP95, op: AtMost, value: 10.0, window: From("20s")),
+        ])"#,
+    );
+    let mut w = World::new(&lab, 1);
+    w.run_until(at(secs));
+    w
+}
+
+#[test]
+fn lesson_panel_with_objectives() {
+    insta::assert_snapshot!(render(&app(&lesson_world(12.0)), 160, 48));
+}
+
+#[test]
+fn lab_picker() {
+    let mut a = app(&world(6.0, &[]));
+    press(&mut a, "l");
+    insta::assert_snapshot!(render(&a, 160, 48));
+}
+
+#[test]
+fn lab_picker_loads_the_chosen_lab() {
+    let mut a = app(&world(6.0, &[]));
+    let sent = press(&mut a, "l\n");
+    let [Control::Load(lab, seed)] = sent.as_slice() else {
+        panic!("expected one Load, got {sent:?}")
+    };
+    assert_eq!(lab.name, lblab::lab::BUILTIN[0].0);
+    assert_eq!(*seed, lab.seed);
+    assert!(press(&mut a, "l\x1b").is_empty());
+}
+
+#[test]
+fn lesson_scrolls_and_stays_in_range() {
+    let mut a = app(&lesson_world(6.0));
+    press(&mut a, "JJ");
+    assert_eq!(a.lesson_scroll, 6);
+    press(&mut a, "KKKK");
+    assert_eq!(a.lesson_scroll, 0);
+}
+
+#[test]
+fn timeline_entries_show_in_the_log_as_they_fire() {
+    let w = lesson_world(6.0);
+    let s = w.snapshot();
+    assert!(s.log.iter().any(|e| e.text == "timeline: kill srv-2"), "{:?}", s.log);
+}

@@ -52,6 +52,12 @@ pub enum Action {
     Faster,
     /// Restart the lab with the same seed.
     Restart,
+    /// Open the lab picker.
+    Labs,
+    /// Scroll the lesson down.
+    LessonDown,
+    /// Scroll the lesson up.
+    LessonUp,
     /// Previous field or choice in a popup.
     PopupUp,
     /// Next field or choice in a popup.
@@ -81,6 +87,8 @@ pub enum Overlay {
     Algorithms(usize),
     /// The timeouts editor.
     Timeouts(TimeoutsForm),
+    /// The lab picker, with the highlighted row.
+    Labs(usize),
 }
 
 impl Overlay {
@@ -88,7 +96,7 @@ impl Overlay {
     pub fn is_popup(&self) -> bool {
         matches!(
             self,
-            Overlay::Flood(_) | Overlay::Algorithms(_) | Overlay::Timeouts(_)
+            Overlay::Flood(_) | Overlay::Algorithms(_) | Overlay::Timeouts(_) | Overlay::Labs(_)
         )
     }
 }
@@ -107,6 +115,8 @@ pub struct App {
     pub quit: bool,
     /// Draw without colour (`NO_COLOR`).
     pub monochrome: bool,
+    /// Lines the lesson panel is scrolled down by.
+    pub lesson_scroll: u16,
 }
 
 impl App {
@@ -119,6 +129,7 @@ impl App {
             notice: None,
             quit: false,
             monochrome,
+            lesson_scroll: 0,
         }
     }
 
@@ -126,6 +137,7 @@ impl App {
     pub fn set_frame(&mut self, frame: Arc<LiveFrame>) {
         if frame.generation != self.frame.generation {
             self.selected = 0;
+            self.lesson_scroll = 0;
         }
         self.frame = frame;
         let rows = self.frame.snapshot.servers.len();
@@ -229,6 +241,22 @@ impl App {
                 self.overlay = Overlay::None;
                 vec![Control::Restart]
             }
+            Action::Labs => {
+                let current = crate::lab::BUILTIN
+                    .iter()
+                    .position(|(name, _)| *name == self.frame.lab.name)
+                    .unwrap_or(0);
+                self.overlay = Overlay::Labs(current);
+                Vec::new()
+            }
+            Action::LessonDown => {
+                self.lesson_scroll = self.lesson_scroll.saturating_add(3);
+                Vec::new()
+            }
+            Action::LessonUp => {
+                self.lesson_scroll = self.lesson_scroll.saturating_sub(3);
+                Vec::new()
+            }
             // Popup actions with no popup open do nothing.
             _ => Vec::new(),
         }
@@ -285,6 +313,37 @@ impl App {
                 }
                 _ => Vec::new(),
             },
+            Overlay::Labs(i) => {
+                let n = crate::lab::BUILTIN.len().max(1);
+                match action {
+                    Action::PopupUp | Action::PopupLess => {
+                        *i = (*i + n - 1) % n;
+                        Vec::new()
+                    }
+                    Action::PopupDown | Action::PopupMore => {
+                        *i = (*i + 1) % n;
+                        Vec::new()
+                    }
+                    Action::PopupConfirm => {
+                        let name = crate::lab::BUILTIN
+                            .get(*i)
+                            .map(|(name, _)| *name)
+                            .unwrap_or_default();
+                        match crate::lab::builtin(name) {
+                            Ok(lab) => {
+                                close = true;
+                                let seed = lab.seed;
+                                vec![Control::Load(Box::new(lab), seed)]
+                            }
+                            Err(e) => {
+                                self.notice = Some(e.to_string());
+                                Vec::new()
+                            }
+                        }
+                    }
+                    _ => Vec::new(),
+                }
+            }
             Overlay::None | Overlay::Help => Vec::new(),
         };
         if close {

@@ -28,6 +28,10 @@ pub enum Key {
     Right,
     /// Tab.
     Tab,
+    /// Page up.
+    PageUp,
+    /// Page down.
+    PageDown,
 }
 
 impl Key {
@@ -48,6 +52,8 @@ impl Key {
             KeyCode::Left => Key::Left,
             KeyCode::Right => Key::Right,
             KeyCode::Tab => Key::Tab,
+            KeyCode::PageUp => Key::PageUp,
+            KeyCode::PageDown => Key::PageDown,
             _ => return None,
         })
     }
@@ -66,6 +72,8 @@ impl Key {
             Key::Left => "←".into(),
             Key::Right => "→".into(),
             Key::Tab => "Tab".into(),
+            Key::PageUp => "PgUp".into(),
+            Key::PageDown => "PgDn".into(),
         }
     }
 }
@@ -243,6 +251,25 @@ pub const KEYS: &[Binding] = &[
         &[Key::Char('R')],
         Action::Restart,
         "restart the lab with the same seed",
+    ),
+    hinted(
+        Scope::Main,
+        &[Key::Char('l')],
+        Action::Labs,
+        "choose another lab (restarts into it)",
+        "labs",
+    ),
+    bind(
+        Scope::Main,
+        &[Key::PageDown, Key::Char('J')],
+        Action::LessonDown,
+        "scroll the lesson down",
+    ),
+    bind(
+        Scope::Main,
+        &[Key::PageUp, Key::Char('K')],
+        Action::LessonUp,
+        "scroll the lesson up",
     ),
     bind(
         Scope::Main,

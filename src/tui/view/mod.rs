@@ -5,7 +5,7 @@
 //! │ servers: state, weight, connections vs limits, rates, p95, share, ▂▅▇ │
 //! ├ traffic sparklines ─────────────────────────────┬ clients ────────────┤
 //! │ new / completed / failed per s, drops, p95      │ counts by state     │
-//! ├ event log ──────────────────────────────────────┴─────────────────────┤
+//! ├ event log ────────────────────────┬ lesson: objectives ✔ ✖, steps ───┤
 //! └ status bar: key hints, notices ───────────────────────────────────────┘
 //! ```
 //!
@@ -16,6 +16,7 @@ mod charts;
 mod clients;
 mod header;
 mod help;
+mod lesson;
 mod log;
 mod popups;
 mod servers;
@@ -67,7 +68,15 @@ pub fn draw(f: &mut Frame, app: &App) {
     .areas(middle);
     charts::render(f, charts_area, app, &theme);
     clients::render(f, clients_area, app, &theme);
+    let lesson_width = if area.width >= 120 {
+        area.width * 2 / 5
+    } else {
+        area.width / 2
+    };
+    let [log_area, lesson_area] =
+        Layout::horizontal([Constraint::Min(20), Constraint::Length(lesson_width)]).areas(log_area);
     log::render(f, log_area, app, &theme);
+    lesson::render(f, lesson_area, app, &theme);
 
     match &app.overlay {
         Overlay::None => {}
@@ -75,6 +84,7 @@ pub fn draw(f: &mut Frame, app: &App) {
         Overlay::Flood(form) => popups::flood(f, area, form, &theme),
         Overlay::Algorithms(i) => popups::algorithms(f, area, *i, app, &theme),
         Overlay::Timeouts(form) => popups::timeouts(f, area, form, &theme),
+        Overlay::Labs(i) => popups::labs(f, area, *i, app, &theme),
     }
 }
 

@@ -113,3 +113,37 @@ pub fn timeouts(f: &mut Frame, screen: Rect, form: &TimeoutsForm, theme: &Theme)
     )));
     f.render_widget(Paragraph::new(lines), inner);
 }
+
+/// The lab picker, `highlight` being the row under the cursor.
+pub fn labs(f: &mut Frame, screen: Rect, highlight: usize, app: &App, theme: &Theme) {
+    let area = centered(screen, 100, crate::lab::BUILTIN.len() as u16 + 5);
+    let inner = frame_popup(f, area, "labs", theme);
+    let current = &app.frame.lab.name;
+    let mut lines: Vec<Line> = crate::lab::BUILTIN
+        .iter()
+        .enumerate()
+        .map(|(i, (name, _))| {
+            let style = if i == highlight {
+                theme.selected
+            } else {
+                theme.text
+            };
+            let mark = if name == current { "●" } else { " " };
+            let summary = crate::lab::builtin(name)
+                .map(|l| l.summary)
+                .unwrap_or_default();
+            Line::from(vec![
+                Span::styled(cursor(i == highlight), theme.key),
+                Span::styled(format!("{mark} "), theme.dim),
+                Span::styled(format!("{name:<18}"), style),
+                Span::styled(summary, theme.dim),
+            ])
+        })
+        .collect();
+    lines.push(Line::default());
+    lines.push(Line::from(Span::styled(
+        " ● running   ↑↓ choose, Enter start it (with its own seed), Esc cancel",
+        theme.dim,
+    )));
+    f.render_widget(Paragraph::new(lines), inner);
+}
