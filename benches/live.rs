@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 /// stays the same however long a run lasts.
 fn classic() -> lblab::lab::Lab {
     let mut lab = lblab::lab::builtin("classic").expect("the classic lab loads");
+    lab.timeline.clear();
     if let Some(closed) = lab.clients.closed.as_mut() {
         closed.connections = None;
     }
