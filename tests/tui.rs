@@ -374,5 +374,9 @@ fn lesson_scrolls_and_stays_in_range() {
 fn timeline_entries_show_in_the_log_as_they_fire() {
     let w = lesson_world(6.0);
     let s = w.snapshot();
-    assert!(s.log.iter().any(|e| e.text == "timeline: kill srv-2"), "{:?}", s.log);
+    assert!(
+        s.log.iter().any(|e| e.text == "timeline: kill srv-2"),
+        "{:?}",
+        s.log
+    );
 }

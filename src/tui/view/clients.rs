@@ -6,8 +6,14 @@ use crate::tui::app::App;
 use crate::tui::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
+
+/// `style` when `n` is not zero (something to notice), plain text otherwise.
+fn alert(n: u64, style: Style, theme: &Theme) -> Style {
+    if n > 0 { style } else { theme.text }
+}
 
 /// Draws the clients panel into `area`.
 pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
@@ -31,11 +37,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         row(
             "SYN-SENT",
             c.syn_sent.to_string(),
-            if c.syn_sent > 0 {
-                theme.warn
-            } else {
-                theme.text
-            },
+            alert(c.syn_sent, theme.warn, theme),
         ),
         row("ESTABLISHED", c.established.to_string(), theme.good),
         row("FIN-WAIT", c.fin_wait.to_string(), theme.text),
@@ -44,7 +46,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         row(
             "failed",
             format!("{failed}{top_failure}"),
-            if failed > 0 { theme.bad } else { theme.text },
+            alert(failed, theme.bad, theme),
         ),
         row(
             "retries",
@@ -59,11 +61,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         row(
             "half-open",
             s.half_open.to_string(),
-            if s.half_open > 0 {
-                theme.warn
-            } else {
-                theme.text
-            },
+            alert(s.half_open, theme.warn, theme),
         ),
     ];
     if c.killed > 0 {
