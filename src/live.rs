@@ -286,6 +286,10 @@ impl Driver {
         self.window_sim = self.anchor_sim;
         self.window_events = self.world.events_processed();
         self.behind = false;
+        // Figures from before a change of speed or a pause would describe
+        // a run that is no longer happening.
+        self.achieved = 0.0;
+        self.events_per_sec = 0.0;
     }
 
     /// Handles one control; false when the driver should stop.
@@ -363,7 +367,9 @@ impl Driver {
                 }
             }
             self.advance();
-            if last_publish.elapsed() >= PUBLISH_EVERY {
+            // A pause the World reached by itself (the lab's end) is shown
+            // at once: the loop is about to wait for a control.
+            if self.paused || last_publish.elapsed() >= PUBLISH_EVERY {
                 last_publish = Instant::now();
                 if tx.send(Arc::new(self.frame())).is_err() {
                     return;
@@ -376,13 +382,20 @@ impl Driver {
     /// most one slice of wall time, then sleeps if it is ahead.
     fn advance(&mut self) {
         let started = Instant::now();
-        let target = match self.speed {
+        let mut target = match self.speed {
             Speed::Max => SimTime::MAX,
             Speed::Factor(f) => {
                 let wall = started.duration_since(self.anchor_wall).as_secs_f64();
                 self.anchor_sim + SimDuration::from_secs_f64(wall * f)
             }
         };
+        // A lab with a duration stops there once, so its objectives are
+        // judged on the screen as in a headless report; space runs on.
+        let end = self.lab.duration.map(|d| SimTime::ZERO + d.get());
+        let stop_at_end = end.filter(|&e| self.world.now() < e && target >= e);
+        if let Some(e) = stop_at_end {
+            target = e;
+        }
         let mut caught_up = false;
         while started.elapsed() < SLICE {
             let mut ran = 0;
@@ -404,6 +417,17 @@ impl Driver {
         }
         if caught_up && target != SimTime::MAX {
             self.world.run_until(target);
+        }
+        if let Some(e) = stop_at_end
+            && self.world.now() >= e
+        {
+            self.paused = true;
+            self.world.note(format!(
+                "the lab's {} are up: paused (space runs on)",
+                lab_duration_words(e)
+            ));
+            self.reanchor();
+            return;
         }
         self.measure();
         match self.speed {
@@ -443,6 +467,10 @@ impl Driver {
         self.window_sim = self.world.now();
         self.window_events = self.world.events_processed();
     }
+}
+
+fn lab_duration_words(end: SimTime) -> String {
+    format!("{}", end.saturating_since(SimTime::ZERO))
 }
 
 #[cfg(test)]
@@ -512,6 +540,26 @@ mod tests {
         h.controls.send(Control::Restart).unwrap();
         let restarted = wait_for(&mut h, |f| f.generation == 1);
         assert_eq!(restarted.snapshot.now, SimTime::ZERO);
+        h.shutdown();
+    }
+
+    #[test]
+    fn a_lab_with_a_duration_pauses_there_and_runs_on_with_space() {
+        let lab = Lab {
+            duration: Some(crate::lab::Dur::from_secs(3)),
+            ..Lab::named("short")
+        };
+        let mut h = spawn(lab, 1, Speed::Max, false);
+        let end = wait_for(&mut h, |f| f.pace.paused);
+        assert_eq!(end.snapshot.now, SimTime(3_000_000_000));
+        assert!(
+            end.snapshot
+                .log
+                .iter()
+                .any(|e| e.text.contains("paused (space runs on)"))
+        );
+        h.controls.send(Control::TogglePause).unwrap();
+        wait_for(&mut h, |f| f.snapshot.now > SimTime(3_500_000_000));
         h.shutdown();
     }
 

@@ -428,3 +428,49 @@ fn a_flood_only_lab_runs_until_its_floods_end() {
     assert!(!w.workload_is_finite());
     assert!(lblab::headless::stop_for(&endless, &w, None).is_err());
 }
+
+#[test]
+fn objectives_are_judged_on_screen_once_the_lab_is_over() {
+    let lab = lab(r#"(name: "short", duration: Some("20s"),
+        clients: (closed: Some((population: 10, segments: Constant(5), connections: None))),
+        objectives: [(name: "all complete", metric: SuccessRate, op: AtLeast, value: 99.0)])"#);
+    let mut w = World::new(&lab, 1);
+    run_to(&mut w, 10.0);
+    assert_eq!(
+        w.snapshot().objectives[0].verdict,
+        lblab::sim::Verdict::Pending
+    );
+    run_to(&mut w, 20.0);
+    assert_eq!(
+        w.snapshot().objectives[0].verdict,
+        lblab::sim::Verdict::Pass
+    );
+}
+
+#[test]
+fn a_command_at_a_window_edge_counts_the_same_from_timeline_or_script() {
+    let text = |timeline: &str| {
+        format!(
+            r#"(name: "edge", duration: Some("6s"),
+            servers: Replicate(count: 1, template: (name: "srv")),
+            clients: (closed: Some((population: 3, segments: Constant(1000), gap: Constant("10ms"), connections: Some(1)))),
+            timeline: [{timeline}],
+            objectives: [(name: "no failures", metric: FailedConnections, op: AtMost, value: 0.0, window: Between("2s", "4s"))])"#
+        )
+    };
+    let from_timeline = lab(&text(r#"At("2s", KillClient(0))"#));
+    let mut a = World::new(&from_timeline, 1);
+    a.run_until(at(6.0));
+    let from_script = lab(&text(""));
+    let mut b = World::new(&from_script, 1);
+    b.schedule_from(at(2.0), Command::KillClient(0), lblab::sim::Origin::Script);
+    b.run_until(at(6.0));
+    let va = a.objective_statuses(true)[0].clone();
+    let vb = b.objective_statuses(true)[0].clone();
+    assert_eq!(
+        va.value,
+        Some(1.0),
+        "a kill at the window's start falls inside it"
+    );
+    assert_eq!((va.value, va.verdict), (vb.value, vb.verdict));
+}

@@ -380,3 +380,31 @@ fn timeline_entries_show_in_the_log_as_they_fire() {
         s.log
     );
 }
+
+#[test]
+fn help_overlay_at_the_smallest_size_shows_every_key() {
+    let mut a = app(&world(6.0, &[]));
+    press(&mut a, "?");
+    let screen = render(&a, 80, 24);
+    for label in ["Ctrl-C", "PgUp/K", "Esc/q", "Enter", "0-9"] {
+        assert!(
+            screen.contains(label),
+            "{label} missing at 80x24:\n{screen}"
+        );
+    }
+}
+
+#[test]
+fn increase_keys_never_lower_a_value_set_above_the_editor_range() {
+    let lab = common::lab(
+        r#"(name: "big", clients: (tcp: (max_retransmissions: 4294967295)),
+           balancer: (health: (rise: 4294967295)),
+           servers: List([(name: "heavy", weight: 500)]))"#,
+    );
+    let w = World::new(&lab, 1);
+    let mut a = app(&w);
+    assert!(press(&mut a, "+").is_empty(), "weight 500 stays");
+    assert!(press(&mut a, "t↓↓→").is_empty(), "retries stay");
+    assert!(press(&mut a, "↓↓↓↓↓↓→").is_empty(), "rise stays");
+    assert_eq!(press(&mut a, "←").len(), 1, "lowering still works");
+}

@@ -109,6 +109,14 @@ fn check_objectives(lab: &Lab) -> Result<(), Problem> {
                 format!("the window opens at {start} but closes at {end}; it must open first"),
             )?;
         }
+        if let Some((d, end)) = lab.duration.zip(o.window.end())
+            && end > d
+        {
+            problem(
+                &at("window"),
+                format!("the window closes at {end} but the lab lasts {d}"),
+            )?;
+        }
         if let Some(d) = lab.duration
             && o.window.start() >= d
         {

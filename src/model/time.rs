@@ -160,6 +160,8 @@ impl fmt::Display for SimDuration {
             }
         } else if ns >= 1_000 {
             write!(f, "{}µs", ns / 1_000)
+        } else if ns == 0 {
+            f.write_str("0s")
         } else {
             write!(f, "{ns}ns")
         }

@@ -189,12 +189,13 @@ impl Tracker {
         let (value, verdict) = match self.closed {
             Some(done) => done,
             None => {
+                // Once the run is over every window is as closed as it will
+                // get: one cut short is judged on what it saw, one that
+                // never opened has no value and fails.
                 let value = self.value(m, picks);
-                let can_judge =
-                    run_over && self.baseline.is_some() && self.spec.window.end().is_none();
                 (
                     value,
-                    if can_judge {
+                    if run_over {
                         self.judge(value)
                     } else {
                         Verdict::Pending

@@ -218,7 +218,7 @@ impl World {
             flood_syns: m.flood_syns,
             series: m.series.clone(),
             log: self.log.tail(SNAPSHOT_LOG_LINES),
-            objectives: self.objective_statuses(false),
+            objectives: self.objective_statuses(self.run_over()),
         }
     }
 

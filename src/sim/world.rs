@@ -227,13 +227,9 @@ impl World {
         }
         w.queue
             .push(SimTime::ZERO + SimDuration::from_secs(1), Event::SecondTick);
-        for entry in &lab.timeline {
-            w.schedule_from(
-                SimTime::ZERO + entry.at().get(),
-                entry.command().clone(),
-                Origin::Timeline,
-            );
-        }
+        // Objective windows first, so a command at a window's edge falls
+        // inside it ([start, end)) whether it comes from the timeline or
+        // from a script scheduled after construction.
         for (i, objective) in lab.objectives.iter().enumerate() {
             w.objectives.push(Tracker::new(objective.clone()));
             let index = i as u32;
@@ -247,6 +243,13 @@ impl World {
                 w.queue
                     .push(SimTime::ZERO + end.get(), Event::ObjectiveClose { index });
             }
+        }
+        for entry in &lab.timeline {
+            w.schedule_from(
+                SimTime::ZERO + entry.at().get(),
+                entry.command().clone(),
+                Origin::Timeline,
+            );
         }
         w
     }
@@ -279,6 +282,20 @@ impl World {
                 ),
             );
         }
+    }
+
+    /// Adds a line to the event log (for drivers: a pause, a lab's end).
+    pub fn note(&mut self, text: impl Into<String>) {
+        self.log.push(self.now, LogKind::Info, text);
+    }
+
+    /// The lab's run is over: its workload finished, or its duration passed.
+    pub fn run_over(&self) -> bool {
+        self.workload_finished()
+            || self
+                .lab
+                .duration
+                .is_some_and(|d| self.now >= SimTime::ZERO + d.get())
     }
 
     /// Every objective's status now. With `run_over`, objectives whose

@@ -74,6 +74,10 @@ pub enum Action {
     PopupConfirm,
 }
 
+/// Highest weight `+` raises a server to (a lab may set more; `+` then does
+/// nothing).
+const MAX_WEIGHT: u32 = 100;
+
 /// What is drawn over the main screen.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Overlay {
@@ -203,10 +207,7 @@ impl App {
                     .then(|| Command::DrainServer(r.name.clone()))
             }),
             Action::WeightUp => self.on_selected(|r| {
-                Some(Command::SetWeight(
-                    r.name.clone(),
-                    r.weight.saturating_add(1).min(100),
-                ))
+                (r.weight < MAX_WEIGHT).then(|| Command::SetWeight(r.name.clone(), r.weight + 1))
             }),
             Action::WeightDown => self.on_selected(|r| {
                 (r.weight > 0).then(|| Command::SetWeight(r.name.clone(), r.weight - 1))
@@ -250,7 +251,13 @@ impl App {
                 Vec::new()
             }
             Action::LessonDown => {
-                self.lesson_scroll = self.lesson_scroll.saturating_add(3);
+                let lesson = &self.frame.lab.lesson;
+                // Logical lines: two per objective and per paragraph, one per
+                // step, and a heading; wrapping only adds to it.
+                let lines =
+                    2 * (snap.objectives.len() + lesson.text.len()) + lesson.steps.len() + 2;
+                let max = u16::try_from(lines).unwrap_or(u16::MAX);
+                self.lesson_scroll = self.lesson_scroll.saturating_add(3).min(max);
                 Vec::new()
             }
             Action::LessonUp => {

@@ -172,6 +172,13 @@ impl Field {
     }
 }
 
+/// Highest retransmission count the editor raises to (a lab may set more;
+/// the editor then only lowers it).
+const MAX_RETRIES: u32 = 15;
+
+/// Highest rise or fall the editor raises to.
+const MAX_RISE_FALL: u32 = 10;
+
 /// Durations the editor steps through.
 const DURATIONS_MS: [u64; 21] = [
     10, 20, 50, 100, 200, 250, 300, 500, 700, 1_000, 1_500, 2_000, 3_000, 5_000, 10_000, 15_000,
@@ -293,10 +300,10 @@ impl TimeoutsForm {
                 Command::SetTimeout(t, Dur(next))
             }
             Field::Retries => {
-                let next = if up {
-                    (s.max_retransmissions + 1).min(15)
-                } else {
-                    s.max_retransmissions.saturating_sub(1)
+                let next = match up {
+                    true if s.max_retransmissions >= MAX_RETRIES => return None,
+                    true => s.max_retransmissions + 1,
+                    false => s.max_retransmissions.saturating_sub(1),
                 };
                 if next == s.max_retransmissions {
                     return None;
@@ -320,10 +327,10 @@ impl TimeoutsForm {
                 } else {
                     &mut s.fall
                 };
-                let next = if up {
-                    (*v + 1).min(10)
-                } else {
-                    v.saturating_sub(1).max(1)
+                let next = match up {
+                    true if *v >= MAX_RISE_FALL => return None,
+                    true => *v + 1,
+                    false => v.saturating_sub(1).max(1),
                 };
                 if next == *v {
                     return None;

@@ -143,6 +143,8 @@ async fn event_loop(
 /// again on `fg`.
 fn suspend(terminal: &mut DefaultTerminal) -> Result<(), String> {
     ratatui::restore();
+    // The shell gets the cursor back too (restore leaves it hidden).
+    let _ = terminal.show_cursor();
     #[cfg(unix)]
     // SAFETY: raise only sends a signal to this process; SIGTSTP's default
     // action stops it until SIGCONT, after which raise returns.

@@ -51,7 +51,10 @@ pub fn draw(f: &mut Frame, app: &App) {
     status::render(f, status_area, app, &theme);
 
     let rows = app.frame.snapshot.servers.len() as u16;
-    let servers_height = (rows + 3).min(body.height * 2 / 5).max(5);
+    let servers_height = rows
+        .saturating_add(3)
+        .min(fraction(body.height, 2, 5))
+        .max(5);
     // The charts take half of what the servers leave; the log the rest.
     let middle_height = (body.height.saturating_sub(servers_height) / 2).max(8);
     let [servers_area, middle, log_area] = Layout::vertical([
@@ -69,7 +72,7 @@ pub fn draw(f: &mut Frame, app: &App) {
     charts::render(f, charts_area, app, &theme);
     clients::render(f, clients_area, app, &theme);
     let lesson_width = if area.width >= 120 {
-        area.width * 2 / 5
+        fraction(area.width, 2, 5)
     } else {
         area.width / 2
     };
@@ -86,6 +89,11 @@ pub fn draw(f: &mut Frame, app: &App) {
         Overlay::Timeouts(form) => popups::timeouts(f, area, form, &theme),
         Overlay::Labs(i) => popups::labs(f, area, *i, app, &theme),
     }
+}
+
+/// `n × num / den` without overflowing u16 on huge terminals.
+fn fraction(n: u16, num: u32, den: u32) -> u16 {
+    u16::try_from(u32::from(n) * num / den).unwrap_or(u16::MAX)
 }
 
 /// A rectangle of `w`×`h` centred in `area`, clipped to it.

@@ -49,7 +49,7 @@ pub fn flood(f: &mut Frame, screen: Rect, form: &FloodForm, theme: &Theme) {
     }
     lines.push(Line::default());
     lines.push(Line::from(Span::styled(
-        " type digits, ←→ halve/double, Enter start, Esc cancel",
+        " type digits, ←→ change, Enter start, Esc cancel",
         theme.dim,
     )));
     f.render_widget(Paragraph::new(lines), inner);
