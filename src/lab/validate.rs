@@ -70,7 +70,10 @@ fn check_timeline(lab: &Lab) -> Result<(), Problem> {
             names.truncate(12);
             return Err(Problem {
                 path: Path(at.to_vec()),
-                message: format!("no server is named \"{name}\"; the lab's servers are {}", names.join(", ")),
+                message: format!(
+                    "no server is named \"{name}\"; the lab's servers are {}",
+                    names.join(", ")
+                ),
                 needle: Some(format!("\"{name}\"")),
             });
         }
