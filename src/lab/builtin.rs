@@ -64,13 +64,25 @@ mod tests {
 
     #[test]
     fn classic_is_the_source_design_written_out() {
+        // Its scenario is exactly the defaults; only the teaching parts
+        // (summary, lesson, timeline, objectives) are its own.
         let lab = builtin("classic").unwrap();
         let expected = Lab {
             summary: lab.summary.clone(),
+            lesson: lab.lesson.clone(),
+            timeline: lab.timeline.clone(),
+            objectives: lab.objectives.clone(),
             ..Lab::named("classic")
         };
         assert_eq!(lab, expected);
         assert!(!lab.summary.is_empty() && !lab.summary.contains('\n'));
+    }
+
+    #[test]
+    fn built_in_names_are_the_labs_own_names() {
+        for (name, _) in BUILTIN {
+            assert_eq!(builtin(name).unwrap().name, *name);
+        }
     }
 
     #[test]
@@ -82,11 +94,17 @@ mod tests {
     fn unknown_names_list_the_built_in_labs() {
         assert_eq!(
             builtin("nope").unwrap_err().to_string(),
-            "<builtin nope>: no built-in lab with this name; built-in labs: classic"
+            format!(
+                "<builtin nope>: no built-in lab with this name; built-in labs: {}",
+                names()
+            )
         );
         assert_eq!(
             resolve("no-such-lab.ron").unwrap_err().to_string(),
-            "no-such-lab.ron: no such file, and not a built-in lab (built-in labs: classic)"
+            format!(
+                "no-such-lab.ron: no such file, and not a built-in lab (built-in labs: {})",
+                names()
+            )
         );
     }
 
