@@ -9,8 +9,19 @@ use std::path::Path;
 /// The lab used when none is named.
 pub const DEFAULT_LAB: &str = "classic";
 
-/// Every built-in lab as (name, RON text), in the order lists show them.
-pub const BUILTIN: &[(&str, &str)] = &[("classic", include_str!("../../presets/classic.ron"))];
+/// A built-in lab: its name and the text of `presets/<name>.ron`.
+macro_rules! preset {
+    ($name:literal) => {
+        (
+            $name,
+            include_str!(concat!("../../presets/", $name, ".ron")),
+        )
+    };
+}
+
+/// Every built-in lab as (name, RON text), in teaching order, which is the
+/// order lists show them.
+pub const BUILTIN: &[(&str, &str)] = &[preset!("classic"), preset!("round-robin")];
 
 /// The built-in lab called `name`, parsed; an unknown name is an error that
 /// lists the known ones.
@@ -106,6 +117,7 @@ mod tests {
                 names()
             )
         );
+        assert!(names().starts_with("classic, round-robin, "));
     }
 
     #[test]
