@@ -21,7 +21,11 @@ macro_rules! preset {
 
 /// Every built-in lab as (name, RON text), in teaching order, which is the
 /// order lists show them.
-pub const BUILTIN: &[(&str, &str)] = &[preset!("classic"), preset!("round-robin")];
+pub const BUILTIN: &[(&str, &str)] = &[
+    preset!("classic"),
+    preset!("round-robin"),
+    preset!("uneven-servers"),
+];
 
 /// The built-in lab called `name`, parsed; an unknown name is an error that
 /// lists the known ones.
