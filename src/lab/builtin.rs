@@ -25,6 +25,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     preset!("classic"),
     preset!("round-robin"),
     preset!("uneven-servers"),
+    preset!("slow-server"),
 ];
 
 /// The built-in lab called `name`, parsed; an unknown name is an error that
