@@ -26,6 +26,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     preset!("round-robin"),
     preset!("uneven-servers"),
     preset!("slow-server"),
+    preset!("shootout"),
 ];
 
 /// The built-in lab called `name`, parsed; an unknown name is an error that
