@@ -27,6 +27,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     preset!("uneven-servers"),
     preset!("slow-server"),
     preset!("shootout"),
+    preset!("server-dies"),
 ];
 
 /// The built-in lab called `name`, parsed; an unknown name is an error that
