@@ -28,6 +28,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     preset!("slow-server"),
     preset!("shootout"),
     preset!("server-dies"),
+    preset!("drain-vs-kill"),
 ];
 
 /// The built-in lab called `name`, parsed; an unknown name is an error that
