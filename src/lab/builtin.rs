@@ -29,6 +29,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     preset!("shootout"),
     preset!("server-dies"),
     preset!("drain-vs-kill"),
+    preset!("thundering-herd"),
 ];
 
 /// The built-in lab called `name`, parsed; an unknown name is an error that
