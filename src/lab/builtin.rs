@@ -30,6 +30,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     preset!("server-dies"),
     preset!("drain-vs-kill"),
     preset!("thundering-herd"),
+    preset!("idle-timeouts"),
 ];
 
 /// The built-in lab called `name`, parsed; an unknown name is an error that
