@@ -31,6 +31,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     preset!("drain-vs-kill"),
     preset!("thundering-herd"),
     preset!("idle-timeouts"),
+    preset!("lossy-link"),
 ];
 
 /// The built-in lab called `name`, parsed; an unknown name is an error that
