@@ -32,6 +32,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     preset!("thundering-herd"),
     preset!("idle-timeouts"),
     preset!("lossy-link"),
+    preset!("syn-flood"),
 ];
 
 /// The built-in lab called `name`, parsed; an unknown name is an error that
