@@ -9,8 +9,31 @@ use std::path::Path;
 /// The lab used when none is named.
 pub const DEFAULT_LAB: &str = "classic";
 
-/// Every built-in lab as (name, RON text), in the order lists show them.
-pub const BUILTIN: &[(&str, &str)] = &[("classic", include_str!("../../presets/classic.ron"))];
+/// A built-in lab: its name and the text of `presets/<name>.ron`.
+macro_rules! preset {
+    ($name:literal) => {
+        (
+            $name,
+            include_str!(concat!("../../presets/", $name, ".ron")),
+        )
+    };
+}
+
+/// Every built-in lab as (name, RON text), in teaching order, which is the
+/// order lists show them.
+pub const BUILTIN: &[(&str, &str)] = &[
+    preset!("classic"),
+    preset!("round-robin"),
+    preset!("uneven-servers"),
+    preset!("slow-server"),
+    preset!("shootout"),
+    preset!("server-dies"),
+    preset!("drain-vs-kill"),
+    preset!("thundering-herd"),
+    preset!("idle-timeouts"),
+    preset!("lossy-link"),
+    preset!("syn-flood"),
+];
 
 /// The built-in lab called `name`, parsed; an unknown name is an error that
 /// lists the known ones.
@@ -64,13 +87,25 @@ mod tests {
 
     #[test]
     fn classic_is_the_source_design_written_out() {
+        // Its scenario is exactly the defaults; only the teaching parts
+        // (summary, lesson, timeline, objectives) are its own.
         let lab = builtin("classic").unwrap();
         let expected = Lab {
             summary: lab.summary.clone(),
+            lesson: lab.lesson.clone(),
+            timeline: lab.timeline.clone(),
+            objectives: lab.objectives.clone(),
             ..Lab::named("classic")
         };
         assert_eq!(lab, expected);
         assert!(!lab.summary.is_empty() && !lab.summary.contains('\n'));
+    }
+
+    #[test]
+    fn built_in_names_are_the_labs_own_names() {
+        for (name, _) in BUILTIN {
+            assert_eq!(builtin(name).unwrap().name, *name);
+        }
     }
 
     #[test]
@@ -82,12 +117,19 @@ mod tests {
     fn unknown_names_list_the_built_in_labs() {
         assert_eq!(
             builtin("nope").unwrap_err().to_string(),
-            "<builtin nope>: no built-in lab with this name; built-in labs: classic"
+            format!(
+                "<builtin nope>: no built-in lab with this name; built-in labs: {}",
+                names()
+            )
         );
         assert_eq!(
             resolve("no-such-lab.ron").unwrap_err().to_string(),
-            "no-such-lab.ron: no such file, and not a built-in lab (built-in labs: classic)"
+            format!(
+                "no-such-lab.ron: no such file, and not a built-in lab (built-in labs: {})",
+                names()
+            )
         );
+        assert!(names().starts_with("classic, round-robin, "));
     }
 
     #[test]

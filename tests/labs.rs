@@ -1,0 +1,210 @@
+//! The built-in labs keep their promises: each loads with what a student
+//! needs (summary, lesson, duration, objectives), each solution script names
+//! only servers its lab has, and each lab's objectives say what they claim:
+//! with a solution, they fail untouched and pass with the script applied;
+//! without one, they pass untouched.
+
+use lblab::headless::{run_world, stop_for};
+use lblab::lab::{BUILTIN, Lab, TimedCommand, builtin, load_commands};
+use lblab::model::{SimDuration, SimTime};
+use lblab::sim::{ObjectiveStatus, Origin, Verdict, World};
+use std::path::{Path, PathBuf};
+
+fn solutions_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("presets/solutions")
+}
+
+/// The solution script of the built-in lab `name`, if it has one.
+fn solution(name: &str) -> Option<Vec<TimedCommand>> {
+    let path = solutions_dir().join(format!("{name}.ron"));
+    path.exists().then(|| match load_commands(&path) {
+        Ok(script) => script,
+        Err(e) => panic!("{name}: solution does not parse: {e}"),
+    })
+}
+
+fn lab(name: &str) -> Lab {
+    builtin(name).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// Runs `lab` as `lblab run` does (to its duration, or to completion), with
+/// `script` applied; returns the objectives as the report judges them and
+/// any log line saying a command could not be applied.
+fn run(lab: &Lab, script: &[TimedCommand]) -> (Vec<ObjectiveStatus>, Vec<String>) {
+    let mut world = World::new(lab, lab.seed);
+    for entry in script {
+        world.schedule_from(
+            SimTime::ZERO + entry.at().get(),
+            entry.command().clone(),
+            Origin::Script,
+        );
+    }
+    let stop = stop_for(lab, &world, None).expect("the lab can run headless");
+    run_world(&mut world, stop);
+    let refused = world
+        .snapshot()
+        .log
+        .iter()
+        .filter(|e| e.text.contains("cannot "))
+        .map(|e| format!("{} {}", e.at, e.text))
+        .collect();
+    (world.objective_statuses(true), refused)
+}
+
+fn show(statuses: &[ObjectiveStatus]) -> String {
+    statuses
+        .iter()
+        .map(|s| {
+            let value = s
+                .value
+                .map_or("no value".into(), |v| format!("{v:.2}{}", s.unit));
+            format!(
+                "\n    {:<7} {}: {} (measured {value})",
+                s.verdict, s.name, s.claim
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn every_built_in_lab_is_ready_to_teach() {
+    assert!(BUILTIN.len() >= 11, "{} labs", BUILTIN.len());
+    assert_eq!(BUILTIN[0].0, "classic", "classic comes first");
+    for (name, _) in BUILTIN {
+        let lab = lab(name);
+        assert_eq!(lab.name, *name);
+        assert!(
+            !lab.summary.trim().is_empty() && !lab.summary.contains('\n'),
+            "{name}: needs a one-line summary"
+        );
+        let (paragraphs, steps) = (lab.lesson.text.len(), lab.lesson.steps.len());
+        assert!(
+            (2..=4).contains(&paragraphs),
+            "{name}: {paragraphs} lesson paragraphs"
+        );
+        assert!((3..=6).contains(&steps), "{name}: {steps} lesson steps");
+        assert!(
+            lab.lesson
+                .text
+                .iter()
+                .chain(&lab.lesson.steps)
+                .all(|t| !t.trim().is_empty()),
+            "{name}: an empty paragraph or step"
+        );
+        assert!(
+            (1..=3).contains(&lab.objectives.len()),
+            "{name}: {} objectives",
+            lab.objectives.len()
+        );
+        if *name == "classic" {
+            assert_eq!(lab.duration, None, "classic runs to completion");
+        } else {
+            let d = lab
+                .duration
+                .unwrap_or_else(|| panic!("{name}: no duration"))
+                .get();
+            assert!(
+                (SimDuration::from_secs(60)..=SimDuration::from_secs(300)).contains(&d),
+                "{name}: lasts {d}"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_solution_belongs_to_a_lab_and_names_only_its_servers() {
+    let mut found = 0;
+    for entry in std::fs::read_dir(solutions_dir()).expect("presets/solutions exists") {
+        let path = entry.expect("readable directory").path();
+        let name = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .expect("a file name")
+            .to_string();
+        assert_eq!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("ron"),
+            "{}",
+            path.display()
+        );
+        assert!(
+            BUILTIN.iter().any(|(n, _)| *n == name),
+            "{name}: a solution for no built-in lab"
+        );
+        let lab = lab(&name);
+        let script = solution(&name).expect("the file exists");
+        assert!(!script.is_empty(), "{name}: an empty solution");
+        let servers: Vec<String> = lab.servers.expand().into_iter().map(|s| s.name).collect();
+        for e in &script {
+            if let Some(server) = e.command().server_name() {
+                assert!(
+                    servers.iter().any(|s| s == server),
+                    "{name}: the solution names {server}; the lab has {servers:?}"
+                );
+            }
+        }
+        // Applied in order to the lab's World, no command is refused.
+        let mut world = World::new(&lab, lab.seed);
+        let mut ordered: Vec<&TimedCommand> = script.iter().collect();
+        ordered.sort_by_key(|e| e.at());
+        for e in ordered {
+            world.apply(e.command().clone());
+        }
+        let log = world.snapshot().log;
+        assert!(
+            log.iter().all(|e| !e.text.starts_with("cannot")),
+            "{name}: {:?}",
+            log.iter().map(|e| &e.text).collect::<Vec<_>>()
+        );
+        found += 1;
+    }
+    assert!(found > 0, "no solutions found");
+}
+
+/// What is wrong with `name`'s objectives, if anything.
+fn check_objectives(name: &str) -> Option<String> {
+    let lab = lab(name);
+    let all = |s: &[ObjectiveStatus], v: Verdict| s.iter().all(|o| o.verdict == v);
+    let untouched = run(&lab, &[]);
+    match solution(name) {
+        None => (!all(&untouched.0, Verdict::Pass))
+            .then(|| format!("{name}, untouched, must pass:{}", show(&untouched.0))),
+        Some(script) => {
+            let solved = run(&lab, &script);
+            let mut problems = Vec::new();
+            if !untouched.0.iter().any(|o| o.verdict == Verdict::Fail) {
+                problems.push(format!(
+                    "{name}, untouched, must fail at least one objective:{}",
+                    show(&untouched.0)
+                ));
+            }
+            if !all(&solved.0, Verdict::Pass) {
+                problems.push(format!(
+                    "{name}, with its solution, must pass:{}",
+                    show(&solved.0)
+                ));
+            }
+            if !solved.1.is_empty() {
+                problems.push(format!("{name}: solution commands refused: {:?}", solved.1));
+            }
+            (!problems.is_empty()).then(|| problems.join("\n"))
+        }
+    }
+}
+
+#[test]
+fn objectives_fail_untouched_and_pass_with_the_solution() {
+    // One thread per lab: the runs are independent and the slowest (classic,
+    // to completion) sets the pace.
+    let problems: Vec<String> = std::thread::scope(|scope| {
+        let handles: Vec<_> = BUILTIN
+            .iter()
+            .map(|(name, _)| scope.spawn(move || check_objectives(name)))
+            .collect();
+        handles
+            .into_iter()
+            .filter_map(|h| h.join().expect("a lab run panicked"))
+            .collect()
+    });
+    assert!(problems.is_empty(), "\n{}", problems.join("\n"));
+}
