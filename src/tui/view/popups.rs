@@ -116,7 +116,7 @@ pub fn timeouts(f: &mut Frame, screen: Rect, form: &TimeoutsForm, theme: &Theme)
 
 /// The lab picker, `highlight` being the row under the cursor.
 pub fn labs(f: &mut Frame, screen: Rect, highlight: usize, app: &App, theme: &Theme) {
-    let area = centered(screen, 100, crate::lab::BUILTIN.len() as u16 + 5);
+    let area = centered(screen, 150, crate::lab::BUILTIN.len() as u16 + 5);
     let inner = frame_popup(f, area, "labs", theme);
     let current = &app.frame.lab.name;
     let mut lines: Vec<Line> = crate::lab::BUILTIN
