@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use std::ops::{Add, AddAssign, Sub};
+use std::ops::{Add, AddAssign, Mul, Sub};
 
 /// An instant on the simulation clock, in nanoseconds since the run began.
 #[derive(
@@ -120,6 +120,14 @@ impl Sub<SimTime> for SimTime {
     type Output = SimDuration;
     fn sub(self, earlier: SimTime) -> SimDuration {
         self.saturating_since(earlier)
+    }
+}
+
+impl Mul<u64> for SimDuration {
+    type Output = SimDuration;
+    /// `n` times the span, saturating.
+    fn mul(self, n: u64) -> SimDuration {
+        SimDuration(self.0.saturating_mul(n))
     }
 }
 

@@ -12,9 +12,13 @@ mod least_connections;
 mod power_of_two;
 mod random;
 mod round_robin;
+mod syn_cookie;
 mod weighted_round_robin;
 
 pub use health::{HealthTracker, HealthTransition};
+pub use syn_cookie::{
+    CookieError, CookieJar, MAX_AGE as COOKIE_MAX_AGE, MSS_TABLE, PERIOD as COOKIE_PERIOD,
+};
 
 use crate::model::FourTuple;
 use serde::{Deserialize, Serialize};
