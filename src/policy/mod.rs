@@ -11,10 +11,12 @@ mod health;
 mod least_connections;
 mod power_of_two;
 mod random;
+mod rate_limit;
 mod round_robin;
 mod weighted_round_robin;
 
 pub use health::{HealthTracker, HealthTransition};
+pub use rate_limit::{Decision, RateLimit, RateLimiter};
 
 use crate::model::FourTuple;
 use serde::{Deserialize, Serialize};
