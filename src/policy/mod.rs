@@ -8,6 +8,7 @@
 //! function of its inputs and the World's seed decides every run.
 
 mod health;
+mod ip_filter;
 mod least_connections;
 mod power_of_two;
 mod random;
@@ -16,6 +17,7 @@ mod round_robin;
 mod weighted_round_robin;
 
 pub use health::{HealthTracker, HealthTransition};
+pub use ip_filter::{Cidr, DenyReason, FilterVerdict, IpFilter};
 pub use rate_limit::{Decision, RateLimit, RateLimiter};
 
 use crate::model::FourTuple;
