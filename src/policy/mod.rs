@@ -8,14 +8,18 @@
 //! function of its inputs and the World's seed decides every run.
 
 mod health;
+mod ip_filter;
 mod least_connections;
 mod power_of_two;
 mod random;
+mod rate_limit;
 mod round_robin;
 mod syn_cookie;
 mod weighted_round_robin;
 
 pub use health::{HealthTracker, HealthTransition};
+pub use ip_filter::{Cidr, DenyReason, FilterVerdict, IpFilter};
+pub use rate_limit::{Decision, RateLimit, RateLimiter};
 pub use syn_cookie::{
     CookieError, CookieJar, MAX_AGE as COOKIE_MAX_AGE, MSS_TABLE, PERIOD as COOKIE_PERIOD,
 };
