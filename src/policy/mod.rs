@@ -1,6 +1,8 @@
 //! Pure decisions with no clock and no I/O: which backend takes a new
-//! connection, and when a backend's health flips. Shared by the simulation
-//! and, later, a real proxy; depends on `model/` only.
+//! connection, when a backend's health flips, and the SYN-flood defences
+//! (SYN cookies, per-source rate limits, CIDR allow/deny lists). Shared by
+//! the simulation and, later, a real proxy; depends on `model/` only, and
+//! takes the time as an argument wherever time matters.
 //!
 //! Every algorithm sees the whole backend table in a stable order and picks
 //! only among healthy, non-draining backends. Randomised algorithms take
