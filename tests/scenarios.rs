@@ -474,3 +474,61 @@ fn a_command_at_a_window_edge_counts_the_same_from_timeline_or_script() {
     );
     assert_eq!((va.value, va.verdict), (vb.value, vb.verdict));
 }
+
+#[test]
+fn a_rate_limit_tames_a_flood_from_a_few_sources() {
+    let flood_lab = |defences: &str| {
+        lab(&format!(
+            r#"(name: "few-sources", duration: Some("30s"),
+            balancer: (defences: ({defences})),
+            servers: Replicate(count: 2, template: (name: "srv")),
+            clients: (closed: Some((population: 30, segments: Constant(5), gap: Constant("20ms"), connections: None)),
+                      floods: [(rate: 3000.0, sources: 3, start: "5s")]))"#
+        ))
+    };
+    let run = |defences: &str| {
+        let mut w = World::new(&flood_lab(defences), 1);
+        w.run_until(at(30.0));
+        let m = w.metrics();
+        let ended = m.conns.completed + m.conns.failed_total();
+        (
+            m.conns.completed as f64 / ended as f64,
+            m.drops[DropReason::RateLimited.index()],
+        )
+    };
+    let (open, _) = run("");
+    let (limited, refused) = run("rate_limit: Some((rate: 10, per: \"1s\", burst: 20))");
+    assert!(
+        open < 0.9,
+        "without a limit the flood hurts: success {open}"
+    );
+    assert!(
+        limited > 0.99,
+        "with a limit clients get through: success {limited}"
+    );
+    assert!(refused > 50_000, "the flood's SYNs are refused: {refused}");
+}
+
+#[test]
+fn a_deny_list_stops_a_spoofed_flood_before_the_half_open_table() {
+    let lab = lab(r#"(name: "deny", duration: Some("20s"),
+        balancer: (defences: (filter: (deny: ["198.18.0.0/15"]))),
+        servers: Replicate(count: 2, template: (name: "srv")),
+        clients: (closed: Some((population: 20, segments: Constant(5), connections: None)),
+                  floods: [(rate: 5000.0, sources: 10000, start: "2s")]))"#);
+    let mut w = World::new(&lab, 1);
+    w.run_until(at(20.0));
+    let s = w.snapshot();
+    assert_eq!(s.half_open, 0);
+    assert!(
+        s.drops
+            .iter()
+            .any(|(r, n)| *r == DropReason::Filtered && *n > 80_000)
+    );
+    assert_eq!(s.conns.failed_total(), 0);
+    assert!(
+        s.defences.iter().any(|d| d == "filter +0/-1"),
+        "{:?}",
+        s.defences
+    );
+}

@@ -10,7 +10,7 @@
 
 use super::lesson::{Lesson, Objective, TimedCommand};
 use super::values::{Dur, Positive, Probability, Rate};
-use crate::policy::Algorithm;
+use crate::policy::{Algorithm, IpFilter, RateLimit};
 use serde::{Deserialize, Serialize};
 
 /// A complete lab: network, balancer, servers, clients and seed.
@@ -136,6 +136,66 @@ pub struct BalancerSpec {
     pub on_backend_down: OnBackendDown,
     /// Active health checking of every backend.
     pub health: HealthSpec,
+    /// What the balancer checks before a new connection may take a
+    /// half-open slot.
+    pub defences: DefencesSpec,
+}
+
+/// Checks a SYN must pass before it takes a half-open slot.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DefencesSpec {
+    /// Drop packets with flags no TCP stack sends together (SYN with FIN or
+    /// RST, FIN with RST, or no flag at all).
+    pub validate_packets: bool,
+    /// Source addresses allowed and denied (CIDR; deny beats allow; an
+    /// empty allow list allows every source not denied).
+    pub filter: IpFilter,
+    /// New connections allowed per source address.
+    pub rate_limit: Option<RateLimitSpec>,
+}
+
+impl Default for DefencesSpec {
+    fn default() -> Self {
+        DefencesSpec {
+            validate_packets: true,
+            filter: IpFilter::default(),
+            rate_limit: None,
+        }
+    }
+}
+
+/// A per-source limit on new connections (GCRA): `rate` per `per`, with
+/// bursts of up to `burst`, remembering at most `sources` addresses.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitSpec {
+    /// Connections allowed per period.
+    pub rate: Positive,
+    /// The period.
+    pub per: Dur,
+    /// Connections allowed back to back.
+    #[serde(default = "default_burst")]
+    pub burst: Positive,
+    /// Sources remembered at once; past it the one closest to good standing
+    /// is forgotten.
+    #[serde(default = "default_sources")]
+    pub sources: Positive,
+}
+
+fn default_burst() -> Positive {
+    Positive::new_const(1)
+}
+
+fn default_sources() -> Positive {
+    Positive::new_const(65_536)
+}
+
+impl RateLimitSpec {
+    /// The policy's limit, or why these numbers make none.
+    pub fn limit(&self) -> Result<RateLimit, String> {
+        RateLimit::new(self.rate.get(), self.per.get(), self.burst.get())
+    }
 }
 
 impl Default for BalancerSpec {
@@ -146,6 +206,7 @@ impl Default for BalancerSpec {
             established_timeout: Dur::from_secs(2),
             on_backend_down: OnBackendDown::Timeout,
             health: HealthSpec::default(),
+            defences: DefencesSpec::default(),
         }
     }
 }

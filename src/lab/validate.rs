@@ -45,6 +45,18 @@ pub(crate) fn check(lab: &Lab) -> Result<(), Problem> {
         problem(&[Seg::Field("name")], "the lab needs a name".to_string())?;
     }
     check_timers(lab)?;
+    if let Some(r) = &lab.balancer.defences.rate_limit
+        && let Err(why) = r.limit()
+    {
+        problem(
+            &[
+                Seg::Field("balancer"),
+                Seg::Field("defences"),
+                Seg::Field("rate_limit"),
+            ],
+            why,
+        )?;
+    }
     check_servers(&lab.servers)?;
     check_clients(&lab.clients)?;
     check_timeline(lab)?;

@@ -227,6 +227,20 @@ impl World {
                 let at = self.now + spec.start.get();
                 self.start_flood(*spec, at, false);
             }
+            Command::SetRateLimit(spec) => {
+                self.lb.limiter = match spec {
+                    None => None,
+                    Some(r) => {
+                        let limit = r.limit()?;
+                        Some(crate::policy::RateLimiter::new(
+                            limit,
+                            r.sources.get() as usize,
+                        ))
+                    }
+                };
+            }
+            Command::SetFilter(filter) => self.lb.filter = filter.clone(),
+            Command::SetPacketValidation(on) => self.lb.validate_packets = *on,
             Command::StopFlood => {
                 let running = self.floods.iter().filter(|f| f.active).count();
                 if running == 0 {

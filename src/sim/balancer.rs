@@ -9,7 +9,7 @@
 use super::reasons::DropReason;
 use crate::lab::{BalancerSpec, HealthSpec, OnBackendDown};
 use crate::model::{Endpoint, Flags, FourTuple, Packet, SimDuration, SimTime};
-use crate::policy::{BackendView, HealthTracker, Selector};
+use crate::policy::{BackendView, HealthTracker, IpFilter, RateLimiter, Selector};
 use rustc_hash::FxHashMap;
 use std::collections::VecDeque;
 
@@ -127,6 +127,14 @@ pub struct BalancerStats {
     pub resets_sent: u64,
 }
 
+/// Flags no TCP stack sends together: SYN with FIN or RST, FIN with RST,
+/// or no flag at all.
+pub fn impossible_flags(f: Flags) -> bool {
+    f == Flags::NONE
+        || (f.contains(Flags::SYN) && f.intersects(Flags::FIN | Flags::RST))
+        || f.contains(Flags::FIN | Flags::RST)
+}
+
 /// What to do with a packet from a client.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Forward {
@@ -176,6 +184,12 @@ pub struct Balancer {
     pub health: HealthConfig,
     /// Counters.
     pub stats: BalancerStats,
+    /// Drop packets with impossible flag combinations.
+    pub validate_packets: bool,
+    /// Source allow/deny lists for new connections.
+    pub filter: IpFilter,
+    /// Per-source limit on new connections.
+    pub limiter: Option<RateLimiter>,
     table: FxHashMap<FourTuple, u32>,
     entries: Vec<Entry>,
     free: Vec<u32>,
@@ -194,6 +208,13 @@ impl Balancer {
             on_backend_down: spec.on_backend_down,
             health: HealthConfig::from(&spec.health),
             stats: BalancerStats::default(),
+            validate_packets: spec.defences.validate_packets,
+            filter: spec.defences.filter.clone(),
+            limiter: spec.defences.rate_limit.and_then(|r| {
+                r.limit()
+                    .ok()
+                    .map(|l| RateLimiter::new(l, r.sources.get() as usize))
+            }),
             table: FxHashMap::default(),
             entries: Vec::new(),
             free: Vec::new(),
@@ -246,6 +267,9 @@ impl Balancer {
 
     /// Handles a packet a client sent to the VIP.
     pub fn from_client(&mut self, p: &Packet, now: SimTime, entropy: u64) -> Forward {
+        if self.validate_packets && impossible_flags(p.flags) {
+            return Forward::Drop(DropReason::InvalidFlags);
+        }
         let bare_syn = p.flags.contains(Flags::SYN)
             && !p.flags.intersects(Flags::ACK | Flags::RST | Flags::FIN);
         if let Some(&slot) = self.table.get(&p.key) {
@@ -260,6 +284,16 @@ impl Balancer {
         // Only a bare SYN may open a flow.
         if !bare_syn {
             return Forward::Drop(DropReason::NoConnEntry);
+        }
+        // Admission, cheapest and most certain first, all before the SYN
+        // can take a half-open slot.
+        if !self.filter.verdict(p.key.src.ip).is_allowed() {
+            return Forward::Drop(DropReason::Filtered);
+        }
+        if let Some(limiter) = &mut self.limiter
+            && !limiter.check(p.key.src.ip, now).is_allow()
+        {
+            return Forward::Drop(DropReason::RateLimited);
         }
         let b = match self.selector.pick(&self.views, &p.key, entropy) {
             Ok(b) => b,
@@ -688,6 +722,90 @@ mod tests {
         lb.from_client(&from(1, Flags::SYN), SimTime(0), 0);
         assert!(lb.backend_went_down(0).is_empty());
         assert_eq!(lb.table_len(), 1);
+    }
+
+    #[test]
+    fn impossible_flags_are_dropped_with_their_own_reason() {
+        let mut lb = lb(1);
+        for flags in [
+            Flags::NONE,
+            Flags::SYN | Flags::FIN,
+            Flags::SYN | Flags::RST,
+            Flags::FIN | Flags::RST,
+        ] {
+            assert_eq!(
+                lb.from_client(&from(1, flags), SimTime(0), 0),
+                Forward::Drop(DropReason::InvalidFlags),
+                "{flags}"
+            );
+        }
+        lb.validate_packets = false;
+        assert_eq!(
+            lb.from_client(&from(1, Flags::SYN | Flags::FIN), SimTime(0), 0),
+            Forward::Drop(DropReason::NoConnEntry)
+        );
+    }
+
+    #[test]
+    fn a_denied_source_never_takes_a_half_open_slot() {
+        let mut lb = lb(1);
+        let cidr = |s: &str| crate::policy::Cidr::parse(s).unwrap();
+        lb.filter = IpFilter::new(vec![cidr("10.0.0.0/8")], vec![cidr("10.0.0.1/32")]);
+        assert_eq!(
+            lb.from_client(&from(1, Flags::SYN), SimTime(0), 0),
+            Forward::Drop(DropReason::Filtered)
+        );
+        assert_eq!(lb.views[0].half_open, 0);
+        let other = Packet::control(
+            FourTuple::tcp(Endpoint::new(Ip::new(10, 0, 0, 2), 1), vip()),
+            Flags::SYN,
+            1,
+            0,
+        );
+        assert!(matches!(
+            lb.from_client(&other, SimTime(0), 0),
+            Forward::ToBackend { .. }
+        ));
+        let outsider = Packet::control(
+            FourTuple::tcp(Endpoint::new(Ip::new(198, 18, 0, 1), 1), vip()),
+            Flags::SYN,
+            1,
+            0,
+        );
+        assert_eq!(
+            lb.from_client(&outsider, SimTime(0), 0),
+            Forward::Drop(DropReason::Filtered)
+        );
+    }
+
+    #[test]
+    fn the_rate_limit_refuses_the_fourth_connection_in_a_minute() {
+        let mut lb = lb(1);
+        lb.views[0].half_open = 0;
+        lb.backends[0].max_half_open = 100;
+        let limit = crate::policy::RateLimit::new(3, SimDuration::from_secs(60), 3).unwrap();
+        lb.limiter = Some(RateLimiter::new(limit, 16));
+        for port in 1..=3 {
+            assert!(matches!(
+                lb.from_client(&from(port, Flags::SYN), SimTime(0), 0),
+                Forward::ToBackend { .. }
+            ));
+        }
+        assert_eq!(
+            lb.from_client(&from(4, Flags::SYN), SimTime(0), 0),
+            Forward::Drop(DropReason::RateLimited)
+        );
+        // A retransmitted SYN of an admitted flow is not a new connection.
+        assert!(matches!(
+            lb.from_client(&from(1, Flags::SYN), SimTime(1), 0),
+            Forward::ToBackend { .. }
+        ));
+        // 20 s later the bucket has one more.
+        let later = SimTime(20_000_000_000);
+        assert!(matches!(
+            lb.from_client(&from(5, Flags::SYN), later, 0),
+            Forward::ToBackend { .. }
+        ));
     }
 
     #[test]

@@ -3,9 +3,10 @@
 //! simulated time, so a run is fully described by (lab, seed, commands).
 
 use crate::lab::{
-    Dur, FloodSpec, HealthSpec, LinkSpec, OnBackendDown, Rate, RetransmitMode, ServerSpec,
+    Dur, FloodSpec, HealthSpec, LinkSpec, OnBackendDown, Rate, RateLimitSpec, RetransmitMode,
+    ServerSpec,
 };
-use crate::policy::Algorithm;
+use crate::policy::{Algorithm, IpFilter};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -96,6 +97,12 @@ pub enum Command {
     StartFlood(FloodSpec),
     /// Stop every running flood.
     StopFlood,
+    /// Set (or, with `None`, lift) the per-source limit on new connections.
+    SetRateLimit(Option<RateLimitSpec>),
+    /// Replace the source allow/deny lists.
+    SetFilter(IpFilter),
+    /// Turn dropping of packets with impossible flags on or off.
+    SetPacketValidation(bool),
 }
 
 impl Command {
@@ -174,6 +181,23 @@ impl fmt::Display for Command {
                 fl.sources.get()
             ),
             Command::StopFlood => f.write_str("stop SYN floods"),
+            Command::SetRateLimit(None) => f.write_str("rate limit off"),
+            Command::SetRateLimit(Some(r)) => write!(
+                f,
+                "rate limit -> {} new connections per {} per source, burst {}",
+                r.rate.get(),
+                r.per,
+                r.burst.get()
+            ),
+            Command::SetFilter(filter) => write!(
+                f,
+                "source filter -> allow {} ranges, deny {}",
+                filter.allow().len(),
+                filter.deny().len()
+            ),
+            Command::SetPacketValidation(on) => {
+                write!(f, "packet validation {}", if *on { "on" } else { "off" })
+            }
         }
     }
 }

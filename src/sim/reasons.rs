@@ -22,11 +22,17 @@ pub enum DropReason {
     /// It reached a client address with no matching connection (a spoofed
     /// source, a killed client, or a connection already closed).
     NoSocket,
+    /// Its flags make no sense together (SYN with FIN, no flag at all...).
+    InvalidFlags,
+    /// Its source is denied (or not allowed) by the balancer's filter.
+    Filtered,
+    /// Its source opened new connections faster than the rate limit allows.
+    RateLimited,
 }
 
 impl DropReason {
     /// Every reason, in a stable order (the index of each counter).
-    pub const ALL: [DropReason; 7] = [
+    pub const ALL: [DropReason; 10] = [
         DropReason::LinkLoss,
         DropReason::NoHealthyBackend,
         DropReason::HalfOpenLimit,
@@ -34,6 +40,9 @@ impl DropReason {
         DropReason::ServerDown,
         DropReason::BacklogFull,
         DropReason::NoSocket,
+        DropReason::InvalidFlags,
+        DropReason::Filtered,
+        DropReason::RateLimited,
     ];
 
     /// Number of reasons.
@@ -55,6 +64,9 @@ impl DropReason {
             DropReason::ServerDown => "server-down",
             DropReason::BacklogFull => "backlog-full",
             DropReason::NoSocket => "no-socket",
+            DropReason::InvalidFlags => "invalid-flags",
+            DropReason::Filtered => "filtered",
+            DropReason::RateLimited => "rate-limited",
         }
     }
 }

@@ -181,6 +181,8 @@ pub struct Snapshot {
     pub log: Vec<LogEntry>,
     /// The lab's objectives and where they stand.
     pub objectives: Vec<ObjectiveStatus>,
+    /// The defences in force, in words (`rate limit 3/60s`).
+    pub defences: Vec<String>,
 }
 
 impl World {
@@ -219,6 +221,7 @@ impl World {
             series: m.series.clone(),
             log: self.log.tail(SNAPSHOT_LOG_LINES),
             objectives: self.objective_statuses(self.run_over()),
+            defences: self.defences(),
         }
     }
 
@@ -284,6 +287,21 @@ impl World {
             }
         }
         c
+    }
+
+    fn defences(&self) -> Vec<String> {
+        let mut d = vec![format!(
+            "half-open limit {}",
+            self.lb.backends.first().map_or(0, |b| b.max_half_open)
+        )];
+        if let Some(l) = &self.lb.limiter {
+            d.push(format!("rate limit {}", l.limit()));
+        }
+        let (allow, deny) = (self.lb.filter.allow().len(), self.lb.filter.deny().len());
+        if allow + deny > 0 {
+            d.push(format!("filter +{allow}/-{deny}"));
+        }
+        d
     }
 
     fn settings(&self) -> Settings {

@@ -44,10 +44,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         sep(),
         Span::styled(format!("seed {}", s.seed), theme.dim),
         sep(),
-        Span::styled(
-            format!("half-open limit {}", s.settings.max_half_open),
-            theme.dim,
-        ),
+        Span::styled(s.defences.join(", "), theme.dim),
     ]);
     if s.floods_active > 0 {
         spans.push(sep());
