@@ -408,3 +408,38 @@ fn increase_keys_never_lower_a_value_set_above_the_editor_range() {
     assert!(press(&mut a, "↓↓↓↓↓↓→").is_empty(), "rise stays");
     assert_eq!(press(&mut a, "←").len(), 1, "lowering still works");
 }
+
+#[test]
+fn defence_keys_toggle_the_rate_limit_and_the_allow_list() {
+    let mut a = app(&world(6.0, &[]));
+    let sent = press(&mut a, "L");
+    assert!(
+        matches!(sent.as_slice(), [Control::Apply(Command::SetRateLimit(Some(r)))] if r.rate.get() == 20)
+    );
+    let sent = press(&mut a, "A");
+    let [Control::Apply(Command::SetFilter(f))] = sent.as_slice() else {
+        panic!("expected SetFilter, got {sent:?}")
+    };
+    assert!(f.verdict(lblab::model::Ip::new(10, 1, 2, 3)).is_allowed());
+    assert!(!f.verdict(lblab::model::Ip::new(198, 18, 0, 1)).is_allowed());
+    // With both in force, the same keys turn them off.
+    let limit = lblab::lab::RateLimitSpec {
+        rate: lblab::lab::Positive::new_const(20),
+        per: lblab::lab::Dur::from_secs(1),
+        burst: lblab::lab::Positive::new_const(40),
+        sources: lblab::lab::Positive::new_const(100),
+    };
+    let w = world(
+        6.0,
+        &[
+            Command::SetRateLimit(Some(limit)),
+            Command::SetFilter(f.clone()),
+        ],
+    );
+    let mut b = app(&w);
+    assert_eq!(press(&mut b, "L"), vec![apply(Command::SetRateLimit(None))]);
+    assert_eq!(
+        press(&mut b, "A"),
+        vec![apply(Command::SetFilter(Default::default()))]
+    );
+}

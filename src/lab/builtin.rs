@@ -33,6 +33,8 @@ pub const BUILTIN: &[(&str, &str)] = &[
     preset!("idle-timeouts"),
     preset!("lossy-link"),
     preset!("syn-flood"),
+    preset!("abusive-client"),
+    preset!("allow-list"),
 ];
 
 /// The built-in lab called `name`, parsed; an unknown name is an error that

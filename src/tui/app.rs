@@ -54,6 +54,10 @@ pub enum Action {
     Restart,
     /// Open the lab picker.
     Labs,
+    /// Turn the per-source rate limit on or off.
+    ToggleRateLimit,
+    /// Turn the allow list of the clients' range on or off.
+    ToggleAllowList,
     /// Scroll the lesson down.
     LessonDown,
     /// Scroll the lesson up.
@@ -241,6 +245,26 @@ impl App {
             Action::Restart => {
                 self.overlay = Overlay::None;
                 vec![Control::Restart]
+            }
+            Action::ToggleRateLimit => {
+                let on = snap.defences.iter().any(|d| d.starts_with("rate limit"));
+                let spec = (!on).then(|| crate::lab::RateLimitSpec {
+                    rate: crate::lab::Positive::new_const(20),
+                    per: crate::lab::Dur::from_secs(1),
+                    burst: crate::lab::Positive::new_const(40),
+                    sources: crate::lab::Positive::new_const(65_536),
+                });
+                vec![Control::Apply(Command::SetRateLimit(spec))]
+            }
+            Action::ToggleAllowList => {
+                let on = snap.defences.iter().any(|d| d.starts_with("filter"));
+                let filter = if on {
+                    crate::policy::IpFilter::default()
+                } else {
+                    let clients = crate::policy::Cidr::new(crate::model::Ip::new(10, 0, 0, 0), 8);
+                    crate::policy::IpFilter::new(clients.into_iter().collect(), Vec::new())
+                };
+                vec![Control::Apply(Command::SetFilter(filter))]
             }
             Action::Labs => {
                 let current = crate::lab::BUILTIN

@@ -252,6 +252,18 @@ pub const KEYS: &[Binding] = &[
         Action::Restart,
         "restart the lab with the same seed",
     ),
+    bind(
+        Scope::Main,
+        &[Key::Char('L')],
+        Action::ToggleRateLimit,
+        "rate limit on/off: 20 new connections/s per source, burst 40",
+    ),
+    bind(
+        Scope::Main,
+        &[Key::Char('A')],
+        Action::ToggleAllowList,
+        "allow list on/off: only the clients' range 10.0.0.0/8 may connect",
+    ),
     hinted(
         Scope::Main,
         &[Key::Char('l')],
