@@ -532,3 +532,32 @@ fn a_deny_list_stops_a_spoofed_flood_before_the_half_open_table() {
         s.defences
     );
 }
+
+#[test]
+fn early_drop_lets_real_clients_in_past_a_moderate_flood() {
+    let flood_lab = |early: bool| {
+        lab(&format!(
+            r#"(name: "early", duration: Some("30s"),
+            balancer: (defences: (early_drop: {early})),
+            servers: Replicate(count: 2, template: (name: "srv", backlog: 4096)),
+            clients: (closed: Some((population: 30, segments: Constant(5), gap: Constant("20ms"), connections: None)),
+                      floods: [(rate: 400.0, sources: 10000, start: "5s")]))"#
+        ))
+    };
+    let success = |early: bool| {
+        let mut w = World::new(&flood_lab(early), 1);
+        w.run_until(at(30.0));
+        assert!(w.half_open_by_backend().all(|h| h <= 64));
+        let m = w.metrics();
+        m.conns.completed as f64 / (m.conns.completed + m.conns.failed_total()) as f64
+    };
+    let (without, with) = (success(false), success(true));
+    assert!(
+        without < 0.9,
+        "the flood hurts without early drop: {without}"
+    );
+    assert!(
+        with > 0.99,
+        "early drop keeps room for real handshakes: {with}"
+    );
+}

@@ -153,6 +153,9 @@ pub struct DefencesSpec {
     pub filter: IpFilter,
     /// New connections allowed per source address.
     pub rate_limit: Option<RateLimitSpec>,
+    /// At a backend's half-open limit, forget its oldest half-open entry to
+    /// admit the new SYN (IPVS's drop_entry) instead of dropping the SYN.
+    pub early_drop: bool,
 }
 
 impl Default for DefencesSpec {
@@ -161,6 +164,7 @@ impl Default for DefencesSpec {
             validate_packets: true,
             filter: IpFilter::default(),
             rate_limit: None,
+            early_drop: false,
         }
     }
 }

@@ -241,6 +241,7 @@ impl World {
             }
             Command::SetFilter(filter) => self.lb.filter = filter.clone(),
             Command::SetPacketValidation(on) => self.lb.validate_packets = *on,
+            Command::SetEarlyDrop(on) => self.lb.set_early_drop(*on),
             Command::StopFlood => {
                 let running = self.floods.iter().filter(|f| f.active).count();
                 if running == 0 {

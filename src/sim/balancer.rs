@@ -125,6 +125,8 @@ pub struct BalancerStats {
     pub established_expired: u64,
     /// RSTs sent to clients of backends that went down.
     pub resets_sent: u64,
+    /// Half-open entries forgotten to make room (early drop).
+    pub early_drops: u64,
 }
 
 /// Flags no TCP stack sends together: SYN with FIN or RST, FIN with RST,
@@ -190,6 +192,9 @@ pub struct Balancer {
     pub filter: IpFilter,
     /// Per-source limit on new connections.
     pub limiter: Option<RateLimiter>,
+    /// Half-open entries per backend, oldest first, kept only while early
+    /// drop is on (entries that moved on are skipped lazily).
+    half_open_fifo: Option<Vec<VecDeque<(u32, u32)>>>,
     table: FxHashMap<FourTuple, u32>,
     entries: Vec<Entry>,
     free: Vec<u32>,
@@ -198,7 +203,7 @@ pub struct Balancer {
 impl Balancer {
     /// A balancer at `vip` with no backends yet.
     pub fn new(spec: &BalancerSpec, vip: Endpoint) -> Balancer {
-        Balancer {
+        let mut lb = Balancer {
             vip,
             selector: Selector::new(spec.algorithm),
             views: Vec::new(),
@@ -215,10 +220,13 @@ impl Balancer {
                     .ok()
                     .map(|l| RateLimiter::new(l, r.sources.get() as usize))
             }),
+            half_open_fifo: None,
             table: FxHashMap::default(),
             entries: Vec::new(),
             free: Vec::new(),
-        }
+        };
+        lb.set_early_drop(spec.defences.early_drop);
+        lb
     }
 
     /// Adds a healthy backend; returns its index.
@@ -238,6 +246,9 @@ impl Balancer {
             probe_rtts: VecDeque::with_capacity(PROBE_WINDOW),
             probe_failures: 0,
         });
+        if let Some(fifo) = &mut self.half_open_fifo {
+            fifo.push(VecDeque::new());
+        }
         (self.backends.len() - 1) as u32
     }
 
@@ -299,7 +310,7 @@ impl Balancer {
             Ok(b) => b,
             Err(_) => return Forward::Drop(DropReason::NoHealthyBackend),
         };
-        if self.views[b].half_open >= self.backends[b].max_half_open {
+        if self.views[b].half_open >= self.backends[b].max_half_open && !self.early_drop(b) {
             return Forward::Drop(DropReason::HalfOpenLimit);
         }
         let timer_at = now + self.half_open_timeout;
@@ -327,6 +338,20 @@ impl Balancer {
             }
         };
         self.table.insert(p.key, slot);
+        if let Some(fifo) = &mut self.half_open_fifo {
+            let gen_now = self.entries[slot as usize].generation;
+            let queue = &mut fifo[b];
+            // Entries that left half-open are dropped from the front as new
+            // ones arrive, so the queue holds about one timeout's worth.
+            while let Some(&(s, g)) = queue.front() {
+                let e = &self.entries[s as usize];
+                if e.live && e.generation == g && e.state.is_half_open() {
+                    break;
+                }
+                queue.pop_front();
+            }
+            queue.push_back((slot, gen_now));
+        }
         self.views[b].half_open += 1;
         self.backends[b].picks += 1;
         self.stats.entries_created += 1;
@@ -405,6 +430,42 @@ impl Balancer {
             v.half_open -= 1;
             v.active += 1;
         }
+    }
+
+    /// Early drop (IPVS's `drop_entry`): at the half-open limit, forget the
+    /// backend's oldest half-open entry to make room. True if one went.
+    fn early_drop(&mut self, b: usize) -> bool {
+        let Some(fifo) = &mut self.half_open_fifo else {
+            return false;
+        };
+        while let Some((slot, g)) = fifo[b].pop_front() {
+            let e = &self.entries[slot as usize];
+            if e.live && e.generation == g && e.state.is_half_open() && e.backend as usize == b {
+                self.remove(slot);
+                self.stats.early_drops += 1;
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Turns early drop on (keeping a queue of half-open entries per
+    /// backend, oldest first) or off.
+    pub fn set_early_drop(&mut self, on: bool) {
+        self.half_open_fifo = on.then(|| {
+            let mut fifo = vec![VecDeque::new(); self.backends.len()];
+            for (slot, e) in self.entries.iter().enumerate() {
+                if e.live && e.state.is_half_open() {
+                    fifo[e.backend as usize].push_back((slot as u32, e.generation));
+                }
+            }
+            fifo
+        });
+    }
+
+    /// Early drop is on.
+    pub fn early_drop_enabled(&self) -> bool {
+        self.half_open_fifo.is_some()
     }
 
     fn remove(&mut self, slot: u32) {
@@ -806,6 +867,41 @@ mod tests {
             lb.from_client(&from(5, Flags::SYN), later, 0),
             Forward::ToBackend { .. }
         ));
+    }
+
+    #[test]
+    fn early_drop_forgets_the_oldest_half_open_entry_to_admit_a_new_syn() {
+        let mut lb = lb(1);
+        lb.set_early_drop(true);
+        // Limit 2: ports 1 and 2 fill it, 1 completes its handshake.
+        lb.from_client(&from(1, Flags::SYN), SimTime(0), 0);
+        lb.from_client(&from(2, Flags::SYN), SimTime(1), 0);
+        lb.from_client(&from(3, Flags::SYN), SimTime(2), 0);
+        assert_eq!(
+            lb.stats.early_drops, 1,
+            "port 1's entry made room for port 3"
+        );
+        assert_eq!(lb.views[0].half_open, 2);
+        // Port 3 completes its handshake, port 4 takes the free slot.
+        lb.from_client(&from(3, Flags::ACK), SimTime(3), 0);
+        lb.from_client(&from(4, Flags::SYN), SimTime(4), 0);
+        assert_eq!(lb.stats.early_drops, 1);
+        // Full again: port 2 is the oldest still half-open (3 moved on).
+        assert!(matches!(
+            lb.from_client(&from(5, Flags::SYN), SimTime(5), 0),
+            Forward::ToBackend { .. }
+        ));
+        assert_eq!(lb.stats.early_drops, 2);
+        assert_eq!(
+            lb.from_client(&from(2, Flags::ACK), SimTime(6), 0),
+            Forward::Drop(DropReason::NoConnEntry)
+        );
+        assert_eq!((lb.views[0].half_open, lb.views[0].active), (2, 1));
+        lb.set_early_drop(false);
+        assert_eq!(
+            lb.from_client(&from(6, Flags::SYN), SimTime(7), 0),
+            Forward::Drop(DropReason::HalfOpenLimit)
+        );
     }
 
     #[test]

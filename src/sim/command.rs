@@ -103,6 +103,8 @@ pub enum Command {
     SetFilter(IpFilter),
     /// Turn dropping of packets with impossible flags on or off.
     SetPacketValidation(bool),
+    /// Turn early drop of the oldest half-open entries on or off.
+    SetEarlyDrop(bool),
 }
 
 impl Command {
@@ -195,6 +197,9 @@ impl fmt::Display for Command {
                 filter.allow().len(),
                 filter.deny().len()
             ),
+            Command::SetEarlyDrop(on) => {
+                write!(f, "early drop {}", if *on { "on" } else { "off" })
+            }
             Command::SetPacketValidation(on) => {
                 write!(f, "packet validation {}", if *on { "on" } else { "off" })
             }

@@ -297,6 +297,9 @@ impl World {
         if let Some(l) = &self.lb.limiter {
             d.push(format!("rate limit {}", l.limit()));
         }
+        if self.lb.early_drop_enabled() {
+            d.push("early drop".to_string());
+        }
         let (allow, deny) = (self.lb.filter.allow().len(), self.lb.filter.deny().len());
         if allow + deny > 0 {
             d.push(format!("filter +{allow}/-{deny}"));
