@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{at, busy_lab, lab, run_to};
+use common::{assert_conserved, at, busy_lab, lab, run_to};
 use lblab::lab::{Dur, OnBackendDown};
 use lblab::model::SimDuration;
 use lblab::policy::Algorithm;
@@ -560,4 +560,49 @@ fn early_drop_lets_real_clients_in_past_a_moderate_flood() {
         with > 0.99,
         "early drop keeps room for real handshakes: {with}"
     );
+}
+
+fn cookie_lab(mode: &str, flood_rate: f64) -> lblab::lab::Lab {
+    lab(&format!(
+        r#"(name: "cookies", duration: Some("20s"),
+        balancer: (defences: (syn_cookies: {mode})),
+        servers: Replicate(count: 2, template: (name: "srv", backlog: 100000)),
+        clients: (closed: Some((population: 40, segments: Uniform(3, 10), gap: Constant("10ms"), think: Constant("50ms"), connections: None)),
+                  floods: [(rate: {flood_rate}, sources: 100000, start: "3s")]))"#
+    ))
+}
+
+#[test]
+fn connections_through_the_syn_proxy_complete_like_any_other() {
+    // Cookies for every SYN, no flood: the balancer does each handshake,
+    // opens the backend side itself and translates sequence numbers.
+    let mut w = World::new(&cookie_lab("Always", 0.0), 1);
+    w.run_until(at(20.0));
+    let s = w.snapshot();
+    assert_eq!(s.conns.failed_total(), 0, "{:?}", s.conns);
+    assert!(s.conns.completed > 2000, "{:?}", s.conns);
+    assert_eq!(s.retransmits.total(), 0, "no segment waited for a retransmission");
+    assert!(s.drops.iter().all(|(_, n)| *n == 0), "{:?}", s.drops);
+    assert_conserved(&w, "cookies without a flood");
+}
+
+#[test]
+fn syn_cookies_rescue_a_flooded_service() {
+    let handshakes = |mode: &str| {
+        let mut w = World::new(&cookie_lab(mode, 100_000.0), 1);
+        let mut peak = 0;
+        while w.now() < at(20.0) {
+            w.run_until(w.now() + lblab::model::SimDuration::from_millis(100));
+            peak = peak.max(w.half_open_by_backend().max().unwrap_or(0));
+        }
+        let m = w.metrics();
+        (m.conns.established as f64 / m.conns.attempted as f64, peak, m.conns.failed_total())
+    };
+    let (off, _, failed_off) = handshakes("Off");
+    let (always, peak_always, failed_always) = handshakes("Always");
+    let (overflow, _, failed_overflow) = handshakes("OnOverflow");
+    assert!(off < 0.9 && failed_off > 100, "without cookies the flood wins: {off} ({failed_off} failed)");
+    assert!(always >= 0.99, "always: {always} of handshakes completed ({failed_always} failed)");
+    assert!(overflow >= 0.99, "on overflow: {overflow} ({failed_overflow} failed)");
+    assert!(peak_always <= 64, "the half-open table stays under its cap: {peak_always}");
 }

@@ -11,6 +11,7 @@
 use super::lesson::{Lesson, Objective, TimedCommand};
 use super::values::{Dur, Positive, Probability, Rate};
 use crate::policy::{Algorithm, IpFilter, RateLimit};
+use crate::sim::CookieMode;
 use serde::{Deserialize, Serialize};
 
 /// A complete lab: network, balancer, servers, clients and seed.
@@ -156,6 +157,9 @@ pub struct DefencesSpec {
     /// At a backend's half-open limit, forget its oldest half-open entry to
     /// admit the new SYN (IPVS's drop_entry) instead of dropping the SYN.
     pub early_drop: bool,
+    /// When the balancer answers SYNs with SYN cookies and keeps no state:
+    /// `Off`, `OnOverflow` (only at a backend's half-open limit), `Always`.
+    pub syn_cookies: CookieMode,
 }
 
 impl Default for DefencesSpec {
@@ -165,6 +169,7 @@ impl Default for DefencesSpec {
             filter: IpFilter::default(),
             rate_limit: None,
             early_drop: false,
+            syn_cookies: CookieMode::Off,
         }
     }
 }

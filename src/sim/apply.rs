@@ -242,6 +242,7 @@ impl World {
             Command::SetFilter(filter) => self.lb.filter = filter.clone(),
             Command::SetPacketValidation(on) => self.lb.validate_packets = *on,
             Command::SetEarlyDrop(on) => self.lb.set_early_drop(*on),
+            Command::SetSynCookies(mode) => self.lb.cookies = *mode,
             Command::StopFlood => {
                 let running = self.floods.iter().filter(|f| f.active).count();
                 if running == 0 {

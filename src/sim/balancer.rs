@@ -9,8 +9,11 @@
 use super::reasons::DropReason;
 use crate::lab::{BalancerSpec, HealthSpec, OnBackendDown};
 use crate::model::{Endpoint, Flags, FourTuple, Packet, SimDuration, SimTime};
-use crate::policy::{BackendView, HealthTracker, IpFilter, RateLimiter, Selector};
+use crate::policy::{
+    BackendView, CookieJar, HealthTracker, IpFilter, MSS_TABLE, RateLimiter, Selector,
+};
 use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 
 /// Probe round-trip samples kept per backend for its p95.
@@ -27,12 +30,15 @@ pub enum EntryState {
     FinWait,
     /// The backend answered FIN|ACK; waiting for the client's last ACK.
     Closing,
+    /// A SYN cookie was good: the balancer sent the backend a SYN of its
+    /// own and waits for its SYN|ACK.
+    Proxying,
 }
 
 impl EntryState {
     /// Counted as half-open (not yet established).
     pub const fn is_half_open(self) -> bool {
-        matches!(self, EntryState::SynRecv)
+        matches!(self, EntryState::SynRecv | EntryState::Proxying)
     }
 }
 
@@ -51,6 +57,13 @@ pub struct Entry {
     pub timer_at: SimTime,
     /// Bumped when the slot is freed, so old timer events miss.
     pub generation: u32,
+    /// For a connection opened by a SYN cookie: while proxying, the
+    /// cookie; after, the backend's ISN minus the cookie, added to the
+    /// client's acknowledgements and taken from the backend's sequence
+    /// numbers.
+    pub seq_delta: u32,
+    /// Opened by a SYN cookie (the balancer did the client's handshake).
+    pub proxied: bool,
     live: bool,
 }
 
@@ -127,6 +140,10 @@ pub struct BalancerStats {
     pub resets_sent: u64,
     /// Half-open entries forgotten to make room (early drop).
     pub early_drops: u64,
+    /// SYN|ACKs sent with a cookie.
+    pub cookies_sent: u64,
+    /// ACKs whose cookie was good.
+    pub cookies_accepted: u64,
 }
 
 /// Flags no TCP stack sends together: SYN with FIN or RST, FIN with RST,
@@ -150,8 +167,55 @@ pub enum Forward {
         /// A new entry's slot and first idle deadline.
         new_entry: Option<(u32, SimTime)>,
     },
+    /// Answer the client from the VIP (a SYN cookie's SYN|ACK).
+    Reply(Packet),
+
     /// Drop it.
     Drop(DropReason),
+}
+
+/// What to do with a packet from a backend.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backward {
+    /// Send it (rewritten) to its client.
+    ToClient(Packet),
+    /// The backend accepted a proxied connection: complete its handshake
+    /// with this ACK and pass on the client's held segment, if any.
+    ToBackend(Packet, Option<Packet>),
+    /// Drop it.
+    Drop(DropReason),
+}
+
+/// When the balancer answers SYNs with cookies instead of keeping state.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum CookieMode {
+    /// Never.
+    #[default]
+    Off,
+    /// Only for a SYN whose backend is at its half-open limit.
+    OnOverflow,
+    /// For every SYN.
+    Always,
+}
+
+impl CookieMode {
+    /// Short name for headers and logs.
+    pub const fn name(self) -> &'static str {
+        match self {
+            CookieMode::Off => "off",
+            CookieMode::OnOverflow => "on overflow",
+            CookieMode::Always => "always",
+        }
+    }
+
+    /// The next mode in the order the dashboard key cycles through.
+    pub const fn next(self) -> CookieMode {
+        match self {
+            CookieMode::Off => CookieMode::OnOverflow,
+            CookieMode::OnOverflow => CookieMode::Always,
+            CookieMode::Always => CookieMode::Off,
+        }
+    }
 }
 
 /// What an idle-timer event found.
@@ -192,6 +256,12 @@ pub struct Balancer {
     pub filter: IpFilter,
     /// Per-source limit on new connections.
     pub limiter: Option<RateLimiter>,
+    /// When SYNs are answered with cookies.
+    pub cookies: CookieMode,
+    /// Makes and checks cookies (secrets from the World's seed).
+    pub jar: CookieJar,
+    /// The one client segment each proxying entry keeps, by slot.
+    held: FxHashMap<u32, Packet>,
     /// Half-open entries per backend, oldest first, kept only while early
     /// drop is on (entries that moved on are skipped lazily).
     half_open_fifo: Option<Vec<VecDeque<(u32, u32)>>>,
@@ -221,12 +291,22 @@ impl Balancer {
                     .map(|l| RateLimiter::new(l, r.sources.get() as usize))
             }),
             half_open_fifo: None,
+            cookies: spec.defences.syn_cookies,
+            jar: CookieJar::new(0),
+            held: FxHashMap::default(),
             table: FxHashMap::default(),
             entries: Vec::new(),
             free: Vec::new(),
         };
         lb.set_early_drop(spec.defences.early_drop);
         lb
+    }
+
+    /// The same balancer with cookie secrets derived from `seed`, so runs
+    /// stay reproducible and differ between seeds.
+    pub fn with_cookie_seed(mut self, seed: u64) -> Balancer {
+        self.jar = CookieJar::new(seed);
+        self
     }
 
     /// Adds a healthy backend; returns its index.
@@ -292,6 +372,10 @@ impl Balancer {
                 return self.forward_known(slot, p, now);
             }
         }
+        // An ACK for no entry may answer one of our cookies.
+        if !bare_syn && self.cookies != CookieMode::Off && p.flags.contains(Flags::ACK) {
+            return self.accept_cookie(p, now, entropy);
+        }
         // Only a bare SYN may open a flow.
         if !bare_syn {
             return Forward::Drop(DropReason::NoConnEntry);
@@ -306,21 +390,94 @@ impl Balancer {
         {
             return Forward::Drop(DropReason::RateLimited);
         }
+        if self.cookies == CookieMode::Always {
+            return self.reply_with_cookie(p, now);
+        }
         let b = match self.selector.pick(&self.views, &p.key, entropy) {
             Ok(b) => b,
             Err(_) => return Forward::Drop(DropReason::NoHealthyBackend),
         };
         if self.views[b].half_open >= self.backends[b].max_half_open && !self.early_drop(b) {
+            if self.cookies == CookieMode::OnOverflow {
+                return self.reply_with_cookie(p, now);
+            }
             return Forward::Drop(DropReason::HalfOpenLimit);
         }
+        let (slot, timer_at) = self.new_entry(p.key, b, EntryState::SynRecv, now);
+        Forward::ToBackend {
+            backend: b as u32,
+            packet: self.to_backend(p, b),
+            new_entry: Some((slot, timer_at)),
+        }
+    }
+
+    /// Answers a SYN statelessly: a SYN|ACK from the VIP whose sequence
+    /// number is the cookie.
+    fn reply_with_cookie(&mut self, p: &Packet, now: SimTime) -> Forward {
+        // The largest MSS of the table: lblab's segments fit any of them.
+        let mss = (MSS_TABLE.len() - 1) as u8;
+        let cookie = self.jar.make(&p.key, p.seq, mss, now);
+        self.stats.cookies_sent += 1;
+        Forward::Reply(Packet::control(
+            p.key.reversed(),
+            Flags::SYN | Flags::ACK,
+            cookie,
+            p.seq.wrapping_add(1),
+        ))
+    }
+
+    /// An ACK (or the first data segment) for no entry: if it carries a good
+    /// cookie, open the backend connection on the client's behalf.
+    fn accept_cookie(&mut self, p: &Packet, now: SimTime, entropy: u64) -> Forward {
+        if self.jar.check(&p.key, p.seq, p.ack, now).is_err() {
+            return Forward::Drop(DropReason::BadCookie);
+        }
+        let b = match self.selector.pick(&self.views, &p.key, entropy) {
+            Ok(b) => b,
+            Err(_) => return Forward::Drop(DropReason::NoHealthyBackend),
+        };
+        self.stats.cookies_accepted += 1;
+        let (slot, timer_at) = self.new_entry(p.key, b, EntryState::Proxying, now);
+        let e = &mut self.entries[slot as usize];
+        e.proxied = true;
+        e.seq_delta = p.ack.wrapping_sub(1);
+        if p.len > 0 {
+            self.held.insert(slot, *p);
+        }
+        Forward::ToBackend {
+            backend: b as u32,
+            packet: self.backend_syn(p, b),
+            new_entry: Some((slot, timer_at)),
+        }
+    }
+
+    /// The SYN the balancer sends a backend for a proxied connection: the
+    /// client's own address and ISN, so the backend sees the client.
+    fn backend_syn(&self, p: &Packet, b: usize) -> Packet {
+        let mut syn = Packet::control(p.key, Flags::SYN, p.seq.wrapping_sub(1), 0);
+        syn.key.dst = self.backends[b].endpoint;
+        syn
+    }
+
+    /// Records a new entry for `key` on backend `b`; returns its slot and
+    /// first idle deadline.
+    fn new_entry(
+        &mut self,
+        key: FourTuple,
+        b: usize,
+        state: EntryState,
+        now: SimTime,
+    ) -> (u32, SimTime) {
         let timer_at = now + self.half_open_timeout;
         let entry = Entry {
-            client: p.key,
+            client: key,
             backend: b as u32,
-            state: EntryState::SynRecv,
+            state,
             last_seen: now,
             timer_at,
             generation: 0,
+            seq_delta: 0,
+            proxied: false,
             live: true,
         };
         let slot = match self.free.pop() {
@@ -337,7 +494,7 @@ impl Balancer {
                 (self.entries.len() - 1) as u32
             }
         };
-        self.table.insert(p.key, slot);
+        self.table.insert(key, slot);
         if let Some(fifo) = &mut self.half_open_fifo {
             let gen_now = self.entries[slot as usize].generation;
             let queue = &mut fifo[b];
@@ -355,11 +512,7 @@ impl Balancer {
         self.views[b].half_open += 1;
         self.backends[b].picks += 1;
         self.stats.entries_created += 1;
-        Forward::ToBackend {
-            backend: b as u32,
-            packet: self.to_backend(p, b),
-            new_entry: Some((slot, timer_at)),
-        }
+        (slot, timer_at)
     }
 
     fn to_backend(&self, p: &Packet, b: usize) -> Packet {
@@ -372,8 +525,23 @@ impl Balancer {
         let e = self.entries[slot as usize];
         let b = e.backend as usize;
         let f = p.flags;
-        let packet = self.to_backend(p, b);
+        let mut packet = self.to_backend(p, b);
         self.entries[slot as usize].last_seen = now;
+        if e.state == EntryState::Proxying && !f.contains(Flags::RST) {
+            // The backend has not answered yet: keep the client's newest
+            // segment and ask the backend again (our SYN may be lost).
+            if p.len > 0 {
+                self.held.insert(slot, *p);
+            }
+            return Forward::ToBackend {
+                backend: e.backend,
+                packet: self.backend_syn(p, b),
+                new_entry: None,
+            };
+        }
+        if e.proxied && f.contains(Flags::ACK) {
+            packet.ack = packet.ack.wrapping_add(e.seq_delta);
+        }
         if f.contains(Flags::RST) {
             self.remove(slot);
         } else {
@@ -399,18 +567,31 @@ impl Balancer {
         }
     }
 
-    /// Handles a packet backend `b` sent toward a client: the rewritten
-    /// packet for the client, or why it is dropped.
-    pub fn from_backend(&mut self, b: u32, p: &Packet, now: SimTime) -> Result<Packet, DropReason> {
+    /// Handles a packet backend `b` sent toward a client.
+    pub fn from_backend(&mut self, b: u32, p: &Packet, now: SimTime) -> Backward {
         let client_key = FourTuple::tcp(p.key.dst, self.vip);
         let Some(&slot) = self.table.get(&client_key) else {
-            return Err(DropReason::NoConnEntry);
+            return Backward::Drop(DropReason::NoConnEntry);
         };
         let e = self.entries[slot as usize];
         if e.backend != b {
-            return Err(DropReason::NoConnEntry);
+            return Backward::Drop(DropReason::NoConnEntry);
         }
         self.entries[slot as usize].last_seen = now;
+        if e.state == EntryState::Proxying && p.flags.contains(Flags::SYN | Flags::ACK) {
+            // The backend accepted: its ISN against our cookie gives the
+            // offset for every later sequence number.
+            let delta = p.seq.wrapping_sub(e.seq_delta);
+            self.entries[slot as usize].seq_delta = delta;
+            self.set_state(slot, EntryState::Established);
+            let ack = Packet::control(p.key.reversed(), Flags::ACK, p.ack, p.seq.wrapping_add(1));
+            let held = self.held.remove(&slot).map(|mut h| {
+                h.key.dst = p.key.src;
+                h.ack = h.ack.wrapping_add(delta);
+                h
+            });
+            return Backward::ToBackend(ack, held);
+        }
         if p.flags.contains(Flags::RST) {
             self.remove(slot);
         } else if e.state == EntryState::FinWait && p.flags.contains(Flags::FIN) {
@@ -418,7 +599,10 @@ impl Balancer {
         }
         let mut out = *p;
         out.key.src = self.vip;
-        Ok(out)
+        if e.proxied {
+            out.seq = out.seq.wrapping_sub(self.entries[slot as usize].seq_delta);
+        }
+        Backward::ToClient(out)
     }
 
     fn set_state(&mut self, slot: u32, state: EntryState) {
@@ -484,6 +668,7 @@ impl Balancer {
         }
         let key = e.client;
         self.table.remove(&key);
+        self.held.remove(&slot);
         self.free.push(slot);
     }
 
@@ -656,9 +841,11 @@ mod tests {
         assert_eq!(backend, 0, "the flow sticks to its backend");
         assert_eq!(lb.views[0].active, 1);
         assert_eq!(lb.views[0].half_open, 0);
-        let out = lb
-            .from_backend(1, &reply(&lb, 1, 2, Flags::SYN | Flags::ACK), SimTime(2))
-            .unwrap();
+        let Backward::ToClient(out) =
+            lb.from_backend(1, &reply(&lb, 1, 2, Flags::SYN | Flags::ACK), SimTime(2))
+        else {
+            panic!("not forwarded to the client")
+        };
         assert_eq!(out.key.src, vip());
         assert_eq!(out.key.dst, client(2));
     }
@@ -687,7 +874,7 @@ mod tests {
         let mut lb = lb(2);
         lb.from_client(&from(1, Flags::SYN), SimTime(0), 0);
         let r = lb.from_backend(1, &reply(&lb, 1, 1, Flags::ACK), SimTime(1));
-        assert_eq!(r, Err(DropReason::NoConnEntry));
+        assert_eq!(r, Backward::Drop(DropReason::NoConnEntry));
     }
 
     #[test]
@@ -731,8 +918,8 @@ mod tests {
         lb.from_client(&from(1, Flags::SYN), SimTime(0), 0);
         lb.from_client(&from(1, Flags::ACK), SimTime(1), 0);
         lb.from_client(&from(1, Flags::FIN | Flags::ACK), SimTime(2), 0);
-        lb.from_backend(0, &reply(&lb, 0, 1, Flags::FIN | Flags::ACK), SimTime(3))
-            .unwrap();
+        let back = lb.from_backend(0, &reply(&lb, 0, 1, Flags::FIN | Flags::ACK), SimTime(3));
+        assert!(matches!(back, Backward::ToClient(_)));
         assert_eq!(lb.table_len(), 1);
         lb.from_client(&from(1, Flags::ACK), SimTime(4), 0);
         assert_eq!(lb.table_len(), 0);

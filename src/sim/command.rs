@@ -7,6 +7,7 @@ use crate::lab::{
     ServerSpec,
 };
 use crate::policy::{Algorithm, IpFilter};
+use crate::sim::CookieMode;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -105,6 +106,8 @@ pub enum Command {
     SetPacketValidation(bool),
     /// Turn early drop of the oldest half-open entries on or off.
     SetEarlyDrop(bool),
+    /// Choose when SYNs are answered with cookies.
+    SetSynCookies(CookieMode),
 }
 
 impl Command {
@@ -197,6 +200,7 @@ impl fmt::Display for Command {
                 filter.allow().len(),
                 filter.deny().len()
             ),
+            Command::SetSynCookies(mode) => write!(f, "SYN cookies -> {}", mode.name()),
             Command::SetEarlyDrop(on) => {
                 write!(f, "early drop {}", if *on { "on" } else { "off" })
             }

@@ -21,7 +21,7 @@ mod snapshot;
 mod world;
 
 pub use addressing::{VIP, client_ip};
-pub use balancer::{Balancer, EntryState, HealthConfig};
+pub use balancer::{Balancer, CookieMode, EntryState, HealthConfig};
 pub use client::{Client, Outcome, Retransmission, TcpConfig, TcpState};
 pub use command::{Command, LinkTarget, Timeout};
 pub use dist::{mean, sample};

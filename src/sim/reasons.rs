@@ -28,11 +28,13 @@ pub enum DropReason {
     Filtered,
     /// Its source opened new connections faster than the rate limit allows.
     RateLimited,
+    /// An ACK for no connection whose SYN cookie did not check out.
+    BadCookie,
 }
 
 impl DropReason {
     /// Every reason, in a stable order (the index of each counter).
-    pub const ALL: [DropReason; 10] = [
+    pub const ALL: [DropReason; 11] = [
         DropReason::LinkLoss,
         DropReason::NoHealthyBackend,
         DropReason::HalfOpenLimit,
@@ -43,6 +45,7 @@ impl DropReason {
         DropReason::InvalidFlags,
         DropReason::Filtered,
         DropReason::RateLimited,
+        DropReason::BadCookie,
     ];
 
     /// Number of reasons.
@@ -67,6 +70,7 @@ impl DropReason {
             DropReason::InvalidFlags => "invalid-flags",
             DropReason::Filtered => "filtered",
             DropReason::RateLimited => "rate-limited",
+            DropReason::BadCookie => "bad-cookie",
         }
     }
 }

@@ -123,6 +123,8 @@ pub struct Settings {
     pub max_half_open: u32,
     /// What happens to connections of a dead backend.
     pub on_backend_down: OnBackendDown,
+    /// When SYNs are answered with cookies.
+    pub syn_cookies: crate::sim::CookieMode,
 }
 
 /// Latency summaries.
@@ -297,6 +299,9 @@ impl World {
         if let Some(l) = &self.lb.limiter {
             d.push(format!("rate limit {}", l.limit()));
         }
+        if self.lb.cookies != crate::sim::CookieMode::Off {
+            d.push(format!("SYN cookies {}", self.lb.cookies.name()));
+        }
         if self.lb.early_drop_enabled() {
             d.push("early drop".to_string());
         }
@@ -324,6 +329,7 @@ impl World {
             fall: self.lb.health.fall,
             max_half_open: self.lb.backends.first().map_or(0, |b| b.max_half_open),
             on_backend_down: self.lb.on_backend_down,
+            syn_cookies: self.lb.cookies,
         }
     }
 }

@@ -4,7 +4,7 @@
 //! lab, seed and commands give the same run, byte for byte.
 
 use super::addressing::{self, HEALTH_SOURCE, VIP};
-use super::balancer::{Balancer, Forward, IdleCheck};
+use super::balancer::{Backward, Balancer, Forward, IdleCheck};
 use super::client::{Client, Outcome, TcpConfig, TimerKind};
 use super::command::Command;
 use super::dist::{sample, sample_duration};
@@ -180,7 +180,7 @@ impl World {
             active_clients: 0,
             servers: Vec::new(),
             history: Vec::new(),
-            lb: Balancer::new(&lab.balancer, VIP),
+            lb: Balancer::new(&lab.balancer, VIP).with_cookie_seed(seed),
             tcp: TcpConfig::from(&lab.clients.tcp),
             closed: lab.clients.closed.clone(),
             open: None,
@@ -566,6 +566,7 @@ impl World {
                 }
                 self.send(Dest::Server(backend), packet);
             }
+            Forward::Reply(answer) => self.send(Dest::Client, answer),
             Forward::Drop(reason) => self.drop_packet(reason),
         }
     }
@@ -580,8 +581,14 @@ impl World {
             return;
         }
         match self.lb.from_backend(s, &p, self.now) {
-            Ok(out) => self.send(Dest::Client, out),
-            Err(reason) => self.drop_packet(reason),
+            Backward::ToClient(out) => self.send(Dest::Client, out),
+            Backward::ToBackend(ack, held) => {
+                self.send(Dest::Server(s), ack);
+                if let Some(h) = held {
+                    self.send(Dest::Server(s), h);
+                }
+            }
+            Backward::Drop(reason) => self.drop_packet(reason),
         }
     }
 

@@ -58,6 +58,8 @@ pub enum Action {
     ToggleRateLimit,
     /// Turn the allow list of the clients' range on or off.
     ToggleAllowList,
+    /// Move SYN cookies to their next mode.
+    CycleCookies,
     /// Scroll the lesson down.
     LessonDown,
     /// Scroll the lesson up.
@@ -255,6 +257,10 @@ impl App {
                     sources: crate::lab::Positive::new_const(65_536),
                 });
                 vec![Control::Apply(Command::SetRateLimit(spec))]
+            }
+            Action::CycleCookies => {
+                let mode = snap.settings.syn_cookies.next();
+                vec![Control::Apply(Command::SetSynCookies(mode))]
             }
             Action::ToggleAllowList => {
                 let on = snap.defences.iter().any(|d| d.starts_with("filter"));

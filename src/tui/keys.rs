@@ -260,6 +260,12 @@ pub const KEYS: &[Binding] = &[
     ),
     bind(
         Scope::Main,
+        &[Key::Char('S')],
+        Action::CycleCookies,
+        "SYN cookies: off, on overflow (at the half-open limit), always",
+    ),
+    bind(
+        Scope::Main,
         &[Key::Char('A')],
         Action::ToggleAllowList,
         "allow list on/off: only the clients' range 10.0.0.0/8 may connect",
