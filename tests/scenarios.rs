@@ -581,7 +581,11 @@ fn connections_through_the_syn_proxy_complete_like_any_other() {
     let s = w.snapshot();
     assert_eq!(s.conns.failed_total(), 0, "{:?}", s.conns);
     assert!(s.conns.completed > 2000, "{:?}", s.conns);
-    assert_eq!(s.retransmits.total(), 0, "no segment waited for a retransmission");
+    assert_eq!(
+        s.retransmits.total(),
+        0,
+        "no segment waited for a retransmission"
+    );
     assert!(s.drops.iter().all(|(_, n)| *n == 0), "{:?}", s.drops);
     assert_conserved(&w, "cookies without a flood");
 }
@@ -596,13 +600,29 @@ fn syn_cookies_rescue_a_flooded_service() {
             peak = peak.max(w.half_open_by_backend().max().unwrap_or(0));
         }
         let m = w.metrics();
-        (m.conns.established as f64 / m.conns.attempted as f64, peak, m.conns.failed_total())
+        (
+            m.conns.established as f64 / m.conns.attempted as f64,
+            peak,
+            m.conns.failed_total(),
+        )
     };
     let (off, _, failed_off) = handshakes("Off");
     let (always, peak_always, failed_always) = handshakes("Always");
     let (overflow, _, failed_overflow) = handshakes("OnOverflow");
-    assert!(off < 0.9 && failed_off > 100, "without cookies the flood wins: {off} ({failed_off} failed)");
-    assert!(always >= 0.99, "always: {always} of handshakes completed ({failed_always} failed)");
-    assert!(overflow >= 0.99, "on overflow: {overflow} ({failed_overflow} failed)");
-    assert!(peak_always <= 64, "the half-open table stays under its cap: {peak_always}");
+    assert!(
+        off < 0.9 && failed_off > 100,
+        "without cookies the flood wins: {off} ({failed_off} failed)"
+    );
+    assert!(
+        always >= 0.99,
+        "always: {always} of handshakes completed ({failed_always} failed)"
+    );
+    assert!(
+        overflow >= 0.99,
+        "on overflow: {overflow} ({failed_overflow} failed)"
+    );
+    assert!(
+        peak_always <= 64,
+        "the half-open table stays under its cap: {peak_always}"
+    );
 }

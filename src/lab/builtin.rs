@@ -35,6 +35,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     preset!("syn-flood"),
     preset!("abusive-client"),
     preset!("allow-list"),
+    preset!("syn-cookies"),
 ];
 
 /// The built-in lab called `name`, parsed; an unknown name is an error that
