@@ -626,3 +626,29 @@ fn syn_cookies_rescue_a_flooded_service() {
         "the half-open table stays under its cap: {peak_always}"
     );
 }
+
+#[test]
+fn memory_stays_flat_during_a_flood() {
+    for mode in ["Off", "Always"] {
+        let mut w = World::new(&cookie_lab(mode, 100_000.0), 1);
+        w.run_until(at(6.0));
+        let early = w.memory();
+        let mut peak = early;
+        for t in 7..=20 {
+            w.run_until(at(t as f64));
+            let m = w.memory();
+            if m.conn_table + m.servers > peak.conn_table + peak.servers {
+                peak = m;
+            }
+        }
+        // Capacities only double, so growth past warm-up would show as at
+        // least 2x; a flat world stays where it was at 6 s.
+        let grew =
+            (peak.conn_table + peak.servers) as f64 / (early.conn_table + early.servers) as f64;
+        assert!(
+            grew < 1.5,
+            "cookies {mode}: tables grew {grew:.2}x during the flood ({early:?} -> {peak:?})"
+        );
+        assert!(w.lab().clients.floods[0].rate.get() >= 100_000.0);
+    }
+}

@@ -15,6 +15,27 @@ fn alert(n: u64, style: Style, theme: &Theme) -> Style {
     if n > 0 { style } else { theme.text }
 }
 
+/// A bar of `width` cells filled in proportion to `n` of `cap`.
+fn gauge(n: u64, cap: u64, width: usize) -> String {
+    let filled = if cap == 0 {
+        0
+    } else {
+        ((n.min(cap) * width as u64).div_ceil(cap)) as usize
+    };
+    format!("{}{}", "█".repeat(filled), "░".repeat(width - filled))
+}
+
+/// Plain while there is room, warning past half, bad when full.
+fn occupancy_style(n: u64, cap: u64, theme: &Theme) -> Style {
+    if cap > 0 && n >= cap {
+        theme.bad
+    } else if n * 2 > cap {
+        theme.warn
+    } else {
+        theme.text
+    }
+}
+
 /// Draws the clients panel into `area`.
 pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let s = &app.frame.snapshot;
@@ -26,6 +47,9 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         ])
     };
     let failed = s.conns.failed_total();
+    // What the balancer admits at most: the half-open limits of the
+    // backends in the table.
+    let cap: u64 = s.servers.iter().map(|r| u64::from(r.max_half_open)).sum();
     let top_failure = FailReason::ALL
         .iter()
         .max_by_key(|r| s.conns.failed[r.index()])
@@ -60,8 +84,8 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         ),
         row(
             "half-open",
-            s.half_open.to_string(),
-            alert(s.half_open, theme.warn, theme),
+            format!("{} {}/{cap}", gauge(s.half_open, cap, 10), s.half_open),
+            occupancy_style(s.half_open, cap, theme),
         ),
     ];
     if c.killed > 0 {
@@ -72,4 +96,18 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .border_style(theme.border)
         .title(Span::styled(" clients ", theme.title));
     f.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::gauge;
+
+    #[test]
+    fn gauges_fill_in_proportion_and_never_overflow() {
+        assert_eq!(gauge(0, 640, 10), "░░░░░░░░░░");
+        assert_eq!(gauge(320, 640, 10), "█████░░░░░");
+        assert_eq!(gauge(1, 640, 10), "█░░░░░░░░░");
+        assert_eq!(gauge(900, 640, 10), "██████████");
+        assert_eq!(gauge(5, 0, 4), "░░░░");
+    }
 }
