@@ -652,3 +652,34 @@ fn memory_stays_flat_during_a_flood() {
         assert!(w.lab().clients.floods[0].rate.get() >= 100_000.0);
     }
 }
+
+#[test]
+fn a_connection_flood_fills_the_servers_and_counts_nowhere() {
+    let lab_for = |kind: &str| {
+        lab(&format!(
+            r#"(name: "conn-flood", duration: Some("30s"),
+            servers: Replicate(count: 2, template: (name: "srv", max_connections: 2000)),
+            clients: (closed: Some((population: 20, segments: Constant(5), gap: Constant("20ms"), connections: None)),
+                      floods: [(kind: {kind}, rate: 500.0, start: "5s")]))"#
+        ))
+    };
+    for kind in ["ConnectionFlood", "SlowSenders"] {
+        let mut w = World::new(&lab_for(kind), 1);
+        w.run_until(at(30.0));
+        let s = w.snapshot();
+        let held: u32 = s.servers.iter().map(|r| r.server_established).sum();
+        // 500 connections a second, each held: the servers run out of room
+        // and real clients are refused.
+        assert!(held >= 3500, "{kind}: servers hold {held}");
+        assert!(
+            s.conns.failed[FailReason::Refused.index()] > 0,
+            "{kind}: {:?}",
+            s.conns
+        );
+        // Attackers are not clients: they appear in no client count.
+        let counted =
+            s.clients.closed + s.clients.syn_sent + s.clients.established + s.clients.fin_wait;
+        assert_eq!(counted, 20, "{kind}");
+        assert!(w.workload_is_finite() || w.lab().duration.is_some());
+    }
+}

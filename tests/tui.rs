@@ -202,6 +202,7 @@ fn flood_popup_keys_start_a_flood_with_the_typed_values() {
     let mut a = app(&world(6.0, &[]));
     let sent = press(&mut a, "f\x08\x08\x08\x0820000↓\x08\x08\x08\x0850↓→\n");
     let expected = lblab::lab::FloodSpec {
+        kind: lblab::lab::AttackKind::SpoofedSyn,
         rate: lblab::lab::Rate::new_const(20000.0),
         sources: lblab::lab::Positive::new_const(50),
         start: lblab::lab::Dur::ZERO,
@@ -442,4 +443,19 @@ fn defence_keys_toggle_the_rate_limit_and_the_allow_list() {
         press(&mut b, "A"),
         vec![apply(Command::SetFilter(Default::default()))]
     );
+}
+
+#[test]
+fn the_flood_popup_chooses_the_attack_kind() {
+    let mut a = app(&world(6.0, &[]));
+    let sent = press(&mut a, "f↓↓↓→\n");
+    let [Control::Apply(Command::StartFlood(spec))] = sent.as_slice() else {
+        panic!("expected StartFlood, got {sent:?}")
+    };
+    assert_eq!(spec.kind, lblab::lab::AttackKind::ConnectionFlood);
+    let sent = press(&mut a, "f↓↓↓←\n");
+    let [Control::Apply(Command::StartFlood(spec))] = sent.as_slice() else {
+        panic!("expected StartFlood, got {sent:?}")
+    };
+    assert_eq!(spec.kind, lblab::lab::AttackKind::SlowSenders);
 }

@@ -477,7 +477,9 @@ impl Default for OpenSpec {
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct FloodSpec {
-    /// SYNs per second.
+    /// What the attack does.
+    pub kind: AttackKind,
+    /// SYNs (or new connections) per second.
     pub rate: Rate,
     /// Distinct spoofed source addresses.
     pub sources: Positive,
@@ -487,9 +489,42 @@ pub struct FloodSpec {
     pub duration: Option<Dur>,
 }
 
+/// The kinds of attack a flood makes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum AttackKind {
+    /// SYNs from spoofed addresses that never complete the handshake.
+    #[default]
+    SpoofedSyn,
+    /// Real connections from real addresses that complete the handshake,
+    /// send one segment and then hold the connection idle.
+    ConnectionFlood,
+    /// Real connections that trickle one small segment every 1.5 s, just
+    /// inside the default idle timeout, and never finish.
+    SlowSenders,
+}
+
+impl AttackKind {
+    /// Every kind, in the order the flood popup cycles through.
+    pub const ALL: [AttackKind; 3] = [
+        AttackKind::SpoofedSyn,
+        AttackKind::ConnectionFlood,
+        AttackKind::SlowSenders,
+    ];
+
+    /// Short name for popups and logs.
+    pub const fn name(self) -> &'static str {
+        match self {
+            AttackKind::SpoofedSyn => "spoofed SYN flood",
+            AttackKind::ConnectionFlood => "connection flood",
+            AttackKind::SlowSenders => "slow senders",
+        }
+    }
+}
+
 impl Default for FloodSpec {
     fn default() -> Self {
         FloodSpec {
+            kind: AttackKind::SpoofedSyn,
             rate: Rate::new_const(1000.0),
             sources: Positive::new_const(1000),
             start: Dur::ZERO,

@@ -138,7 +138,9 @@ impl World {
                 // Every running client equally likely: draw a rank among them.
                 let k = self.rng.next_u64() % self.active_clients;
                 let c = (0..self.meta.len())
-                    .filter(|&c| self.meta[c].life == Life::Active)
+                    .filter(|&c| {
+                        self.meta[c].life == Life::Active && !self.meta[c].workload.is_attack()
+                    })
                     .nth(k as usize)
                     .ok_or("no client is running")?;
                 let state = self.clients[c].state;

@@ -274,6 +274,9 @@ impl World {
     fn client_counts(&self) -> ClientCounts {
         let mut c = ClientCounts::default();
         for (client, m) in self.clients.iter().zip(&self.meta) {
+            if m.workload.is_attack() {
+                continue;
+            }
             c.syn_retries += u64::from(client.syn_retries);
             c.data_retries += u64::from(client.data_retries);
             match m.life {

@@ -16,7 +16,7 @@ use super::queue::EventQueue;
 use super::reasons::DropReason;
 use super::series::Series;
 use super::server::{Job, Server, ServerOut};
-use crate::lab::{ClosedSpec, FloodSpec, Lab, OpenSpec};
+use crate::lab::{AttackKind, ClosedSpec, FloodSpec, Lab, OpenSpec};
 use crate::model::{Endpoint, Flags, FourTuple, Packet, SimDuration, SimTime};
 use crate::policy::HealthTransition;
 use rand::{Rng, SeedableRng};
@@ -84,6 +84,15 @@ pub enum Origin {
 pub(super) enum Workload {
     Closed,
     Open,
+    /// A connection of attack flood `n`: not counted in client metrics.
+    Attack(u32),
+}
+
+impl Workload {
+    /// An attack connection (counted nowhere, never waited for).
+    pub(super) fn is_attack(self) -> bool {
+        matches!(self, Workload::Attack(_))
+    }
 }
 
 /// Where a client is in its life (beyond its TCP state).
@@ -759,6 +768,7 @@ impl World {
             return;
         }
         let (rate, sources) = (flood.spec.rate.get(), flood.spec.sources.get());
+        let kind = flood.spec.kind;
         if flood.announce {
             flood.announce = false;
             self.log.push(
@@ -766,6 +776,16 @@ impl World {
                 LogKind::Flood,
                 format!("SYN flood starts: {rate}/s from {sources} spoofed sources"),
             );
+        }
+        if kind != AttackKind::SpoofedSyn {
+            self.metrics.flood_syns += 1;
+            self.spawn_attacker(index);
+            let gap = -(1.0 - unit(&mut self.rng)).ln() / rate;
+            self.queue.push(
+                now + SimDuration::from_secs_f64(gap).max(SimDuration::from_nanos(1)),
+                Event::FloodTick { flood: index },
+            );
+            return;
         }
         let word = self.rng.next_u64();
         let src_ip = addressing::FLOOD_BASE.offset((word % u64::from(sources)) as u32);
@@ -817,32 +837,50 @@ impl World {
         );
     }
 
+    /// A client slot for a one-shot connection: a free one, or a new one.
+    fn take_slot(&mut self, workload: Workload) -> Option<u32> {
+        if let Some(i) = self.free_clients.pop() {
+            self.meta[i as usize].workload = workload;
+            return Some(i);
+        }
+        let i = self.clients.len();
+        if i >= addressing::MAX_CLIENTS {
+            self.log
+                .push(self.now, LogKind::Error, "client address space exhausted");
+            return None;
+        }
+        self.clients
+            .push(Client::new(Endpoint::new(addressing::client_ip(i), 0), VIP));
+        self.meta.push(ClientMeta {
+            workload,
+            life: Life::Free,
+            connections_left: 0,
+            connections_made: 0,
+            retire: false,
+        });
+        Some(i as u32)
+    }
+
+    /// Opens one attack connection for flood `index` from a real address.
+    fn spawn_attacker(&mut self, index: u32) {
+        let Some(i) = self.take_slot(Workload::Attack(index)) else {
+            return;
+        };
+        let m = &mut self.meta[i as usize];
+        m.life = Life::Active;
+        m.connections_left = 1;
+        m.retire = false;
+        self.connect(i);
+    }
+
     fn on_open_arrival(&mut self, epoch: u32) {
         let Some(open) = &mut self.open else { return };
         if open.epoch != epoch || open.spec.limit.is_some_and(|l| open.started >= l) {
             return;
         }
         open.started += 1;
-        let i = match self.free_clients.pop() {
-            Some(i) => i,
-            None => {
-                let i = self.clients.len();
-                if i >= addressing::MAX_CLIENTS {
-                    self.log
-                        .push(self.now, LogKind::Error, "client address space exhausted");
-                    return;
-                }
-                self.clients
-                    .push(Client::new(Endpoint::new(addressing::client_ip(i), 0), VIP));
-                self.meta.push(ClientMeta {
-                    workload: Workload::Open,
-                    life: Life::Free,
-                    connections_left: 0,
-                    connections_made: 0,
-                    retire: false,
-                });
-                i as u32
-            }
+        let Some(i) = self.take_slot(Workload::Open) else {
+            return;
         };
         let m = &mut self.meta[i as usize];
         m.life = Life::Active;
@@ -857,6 +895,8 @@ impl World {
         match self.meta[c as usize].workload {
             Workload::Closed => self.closed.as_ref().map(|s| s.segments),
             Workload::Open => self.open.as_ref().map(|o| o.spec.segments),
+            // Attackers never finish on their own.
+            Workload::Attack(_) => Some(crate::lab::Dist::Constant(u64::MAX / 2)),
         }
         .unwrap_or(crate::lab::Dist::Constant(1))
     }
@@ -867,7 +907,9 @@ impl World {
         let m = &mut self.meta[c as usize];
         let port = addressing::ephemeral_port(m.connections_made);
         m.connections_made += 1;
-        self.metrics.attempted();
+        if !m.workload.is_attack() {
+            self.metrics.attempted();
+        }
         let mut out = std::mem::take(&mut self.out);
         self.clients[c as usize].connect(self.now, port, iss, segments, &self.tcp, &mut out);
         self.flush_client(c, &mut out);
@@ -943,6 +985,7 @@ impl World {
         let dist = match self.meta[c as usize].workload {
             Workload::Closed => self.closed.as_ref().map(|s| s.segment_size),
             Workload::Open => self.open.as_ref().map(|o| o.spec.segment_size),
+            Workload::Attack(_) => Some(crate::lab::Dist::Constant(1)),
         }
         .unwrap_or(crate::lab::Dist::Constant(1024));
         sample(&dist, &mut self.rng).clamp(1, u64::from(u32::MAX / 2)) as u32
@@ -952,6 +995,12 @@ impl World {
         let dist = match self.meta[c as usize].workload {
             Workload::Closed => self.closed.as_ref().map(|s| s.gap),
             Workload::Open => self.open.as_ref().map(|o| o.spec.gap),
+            Workload::Attack(f) => Some(crate::lab::Dist::Constant(
+                match self.floods[f as usize].spec.kind {
+                    AttackKind::SlowSenders => crate::lab::Dur::from_millis(1500),
+                    _ => crate::lab::Dur::from_secs(3600),
+                },
+            )),
         };
         dist.map_or(SimDuration::ZERO, |d| sample_duration(&d, &mut self.rng))
     }
@@ -991,6 +1040,10 @@ impl World {
 
     /// Counts what a client step did and moves its workload on.
     fn on_outcome(&mut self, c: u32, o: Outcome) {
+        // Attack connections move on like any other but count nowhere.
+        if self.meta[c as usize].workload.is_attack() {
+            return self.on_attack_outcome(c, o);
+        }
         match o {
             Outcome::Nothing => {}
             Outcome::Established { handshake } => {
@@ -1026,6 +1079,23 @@ impl World {
         }
     }
 
+    fn on_attack_outcome(&mut self, c: u32, o: Outcome) {
+        match o {
+            Outcome::Established { .. } => {
+                let mut out = std::mem::take(&mut self.out);
+                self.send_next_segment(c, &mut out);
+                self.out = out;
+            }
+            Outcome::SegmentAcked { .. } => {
+                let gap = self.gap(c);
+                self.clients[c as usize].wake_at(self.now + gap);
+                self.sync_timers(c);
+            }
+            Outcome::Completed { .. } | Outcome::Failed(_) => self.finish_client(c, Life::Done),
+            Outcome::Nothing | Outcome::Retransmitted(_) => {}
+        }
+    }
+
     /// A connection ended: think and go again, or stop.
     fn connection_over(&mut self, c: u32) {
         let m = &mut self.meta[c as usize];
@@ -1050,8 +1120,10 @@ impl World {
         if m.life != Life::Active {
             return;
         }
-        self.active_clients -= 1;
-        if m.workload == Workload::Open && life == Life::Done {
+        if !m.workload.is_attack() {
+            self.active_clients -= 1;
+        }
+        if matches!(m.workload, Workload::Open | Workload::Attack(_)) && life == Life::Done {
             m.life = Life::Free;
             self.free_clients.push(c);
         } else {

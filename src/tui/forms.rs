@@ -2,7 +2,9 @@
 //! keep their own copy of the values while open, so quick key presses build
 //! on each other instead of on a frame that has not caught up yet.
 
-use crate::lab::{Dur, FloodSpec, HealthSpec, OnBackendDown, Positive, Rate, RetransmitMode};
+use crate::lab::{
+    AttackKind, Dur, FloodSpec, HealthSpec, OnBackendDown, Positive, Rate, RetransmitMode,
+};
 use crate::model::SimDuration;
 use crate::sim::{Command, Settings, Timeout};
 
@@ -17,6 +19,8 @@ pub struct FloodForm {
     pub sources: u64,
     /// Seconds; 0 runs until stopped with `f`.
     pub seconds: u64,
+    /// What the attack does (the fourth field).
+    pub kind: AttackKind,
 }
 
 /// Largest value typed into any flood field.
@@ -31,16 +35,18 @@ impl Default for FloodForm {
             rate: 5000,
             sources: 1000,
             seconds: 30,
+            kind: AttackKind::SpoofedSyn,
         }
     }
 }
 
 impl FloodForm {
     /// Field names, in cursor order.
-    pub const FIELDS: [&'static str; 3] = [
+    pub const FIELDS: [&'static str; 4] = [
         "rate (SYN/s)",
         "spoofed sources",
         "duration (s, 0 = until f)",
+        "kind",
     ];
 
     /// The largest value the field under the cursor takes.
@@ -67,16 +73,24 @@ impl FloodForm {
 
     /// Moves to the next (`down`) or previous field.
     pub fn move_cursor<T>(&mut self, down: bool) -> Vec<T> {
+        let n = FloodForm::FIELDS.len();
         self.cursor = if down {
-            (self.cursor + 1) % 3
+            (self.cursor + 1) % n
         } else {
-            (self.cursor + 2) % 3
+            (self.cursor + n - 1) % n
         };
         Vec::new()
     }
 
     /// Doubles or halves the field (duration moves by 5 s).
     pub fn adjust<T>(&mut self, up: bool) -> Vec<T> {
+        if self.cursor == 3 {
+            let kinds = AttackKind::ALL;
+            let i = kinds.iter().position(|k| *k == self.kind).unwrap_or(0);
+            let next = if up { i + 1 } else { i + kinds.len() - 1 };
+            self.kind = kinds[next % kinds.len()];
+            return Vec::new();
+        }
         let is_duration = self.cursor == 2;
         let limit = self.limit();
         let v = self.value();
@@ -91,6 +105,9 @@ impl FloodForm {
 
     /// Appends a typed digit.
     pub fn digit<T>(&mut self, d: u8) -> Vec<T> {
+        if self.cursor == 3 {
+            return Vec::new();
+        }
         let limit = self.limit();
         let v = self.value();
         *v = (*v * 10 + u64::from(d)).min(limit);
@@ -99,6 +116,9 @@ impl FloodForm {
 
     /// Removes the last digit.
     pub fn backspace<T>(&mut self) -> Vec<T> {
+        if self.cursor == 3 {
+            return Vec::new();
+        }
         let v = self.value();
         *v /= 10;
         Vec::new()
@@ -114,6 +134,7 @@ impl FloodForm {
             .and_then(Positive::new)
             .ok_or("a flood needs at least 1 spoofed source")?;
         Ok(FloodSpec {
+            kind: self.kind,
             rate: Rate::new_const(self.rate as f64),
             sources,
             start: Dur::ZERO,
@@ -395,6 +416,10 @@ mod tests {
         assert_eq!(f.rate, 507);
         f.adjust::<()>(true);
         assert_eq!(f.rate, 1014);
+        f.move_cursor::<()>(false);
+        assert_eq!(f.cursor, 3, "up from the first field wraps to the kind");
+        f.digit::<()>(5);
+        assert_eq!(f.kind, AttackKind::SpoofedSyn, "digits do not change the kind");
         f.move_cursor::<()>(false);
         assert_eq!(f.cursor, 2);
         f.adjust::<()>(false);

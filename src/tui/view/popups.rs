@@ -28,14 +28,16 @@ fn cursor(selected: bool) -> &'static str {
 
 /// The SYN-flood popup.
 pub fn flood(f: &mut Frame, screen: Rect, form: &FloodForm, theme: &Theme) {
-    let area = centered(screen, 56, 10);
-    let inner = frame_popup(f, area, "SYN flood", theme);
+    let area = centered(screen, 60, 11);
+    let inner = frame_popup(f, area, "attack", theme);
     let mut lines = vec![Line::from(Span::styled(
-        " spoofed SYNs that never complete the handshake",
+        " spoofed SYNs, or real connections held open or trickled",
         theme.dim,
     ))];
     lines.push(Line::default());
-    for (i, (label, value)) in FloodForm::FIELDS.iter().zip(form.values()).enumerate() {
+    let values = form.values().map(|v| v.to_string());
+    let shown = values.iter().map(String::as_str).chain([form.kind.name()]);
+    for (i, (label, value)) in FloodForm::FIELDS.iter().zip(shown).enumerate() {
         let style = if i == form.cursor {
             theme.selected
         } else {
@@ -43,8 +45,8 @@ pub fn flood(f: &mut Frame, screen: Rect, form: &FloodForm, theme: &Theme) {
         };
         lines.push(Line::from(vec![
             Span::styled(cursor(i == form.cursor), theme.key),
-            Span::styled(format!("{label:<28}"), theme.dim),
-            Span::styled(format!("{value:>10}"), style),
+            Span::styled(format!("{label:<26}"), theme.dim),
+            Span::styled(format!("{value:>18}"), style),
         ]));
     }
     lines.push(Line::default());
