@@ -22,6 +22,13 @@ fn labs() -> Vec<Lab> {
                 servers: List([(name: "a"), (name: "b", service_time: Exponential("2ms")), (name: "c", weight: 3)]),
                 clients: (closed: None, open: Some((rate: 200.0, segments: Exponential(8), limit: Some(1500)))))"#,
         ),
+        lab(
+            r#"(name: "defended", balancer: (defences: (syn_cookies: OnOverflow, early_drop: true,
+                    rate_limit: Some((rate: 50, per: "1s", burst: 50, sources: 64)))),
+                servers: Replicate(count: 3, template: (name: "srv", max_half_open: 16)),
+                clients: (closed: Some((population: 20, segments: Constant(10), gap: Constant("50ms"), connections: None)),
+                          floods: [(rate: 3000.0, sources: 500, start: "2s"), (kind: SlowSenders, rate: 20.0, start: "1s")]))"#,
+        ),
         lab(r#"(name: "flood", balancer: (half_open_timeout: "1s"),
                 servers: Replicate(count: 3, template: (name: "srv", max_half_open: 32)),
                 clients: (closed: Some((population: 20, segments: Constant(10), gap: Constant("50ms"), connections: None)),

@@ -300,7 +300,14 @@ impl World {
             self.lb.backends.first().map_or(0, |b| b.max_half_open)
         )];
         if let Some(l) = &self.lb.limiter {
-            d.push(format!("rate limit {}", l.limit()));
+            // The eviction count shows when the source table is too small
+            // for the attack (evicted sources start with a fresh burst).
+            d.push(format!(
+                "rate limit {} ({} sources, {} evicted)",
+                l.limit(),
+                l.len(),
+                l.evictions()
+            ));
         }
         if self.lb.cookies != crate::sim::CookieMode::Off {
             d.push(format!("SYN cookies {}", self.lb.cookies.name()));

@@ -419,7 +419,11 @@ mod tests {
         f.move_cursor::<()>(false);
         assert_eq!(f.cursor, 3, "up from the first field wraps to the kind");
         f.digit::<()>(5);
-        assert_eq!(f.kind, AttackKind::SpoofedSyn, "digits do not change the kind");
+        assert_eq!(
+            f.kind,
+            AttackKind::SpoofedSyn,
+            "digits do not change the kind"
+        );
         f.move_cursor::<()>(false);
         assert_eq!(f.cursor, 2);
         f.adjust::<()>(false);
