@@ -683,3 +683,19 @@ fn a_connection_flood_fills_the_servers_and_counts_nowhere() {
         assert!(w.workload_is_finite() || w.lab().duration.is_some());
     }
 }
+
+#[test]
+fn a_flood_counts_as_running_only_between_its_start_and_end() {
+    let lab = lab(
+        r#"(name: "later", servers: Replicate(count: 1, template: (name: "srv")),
+        clients: (closed: Some((population: 2, connections: None)),
+                  floods: [(rate: 100.0, start: "5s", duration: Some("5s"))]))"#,
+    );
+    let mut w = World::new(&lab, 1);
+    run_to(&mut w, 2.0);
+    assert_eq!(w.snapshot().floods_active, 0);
+    run_to(&mut w, 6.0);
+    assert_eq!(w.snapshot().floods_active, 1);
+    run_to(&mut w, 11.0);
+    assert_eq!(w.snapshot().floods_active, 0);
+}

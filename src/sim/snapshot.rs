@@ -218,7 +218,7 @@ impl World {
             },
             table_entries: self.lb.table_len() as u64,
             half_open: self.lb.half_open_total(),
-            floods_active: self.floods.iter().filter(|f| f.active).count(),
+            floods_active: self.floods_running(),
             flood_syns: m.flood_syns,
             series: m.series.clone(),
             log: self.log.tail(SNAPSHOT_LOG_LINES),

@@ -126,6 +126,8 @@ pub(super) struct OpenState {
 
 pub(super) struct Flood {
     pub spec: FloodSpec,
+    /// When it begins.
+    pub from: SimTime,
     pub until: SimTime,
     pub active: bool,
     /// Log the first SYN (floods from the lab file; a command logs itself).
@@ -399,6 +401,14 @@ impl World {
     /// The lab has clients of its own (not only floods).
     fn has_clients(&self) -> bool {
         self.closed.as_ref().is_some_and(|c| c.population > 0) || self.open.is_some()
+    }
+
+    /// Floods under way now (started and not over).
+    pub fn floods_running(&self) -> usize {
+        self.floods
+            .iter()
+            .filter(|f| f.active && f.from <= self.now && self.now < f.until)
+            .count()
     }
 
     /// Open arrivals will still come.
@@ -749,6 +759,7 @@ impl World {
         let index = self.floods.len() as u32;
         self.floods.push(Flood {
             spec,
+            from: at,
             until,
             active: true,
             announce,
