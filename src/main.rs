@@ -93,8 +93,7 @@ fn run(
 }
 
 fn labs() -> Result<(), String> {
-    for (name, _) in lab::BUILTIN {
-        let summary = lab::builtin(name).map(|l| l.summary).unwrap_or_default();
+    for (name, summary) in lab::builtin_summaries() {
         println!("{name:<16} {summary}");
     }
     Ok(())

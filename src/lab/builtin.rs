@@ -38,6 +38,18 @@ pub const BUILTIN: &[(&str, &str)] = &[
     preset!("syn-cookies"),
 ];
 
+/// The one-line summary of each built-in lab, in [`BUILTIN`] order, parsed
+/// once: lists and the lab picker show them on every frame.
+pub fn builtin_summaries() -> &'static [(&'static str, String)] {
+    static SUMMARIES: std::sync::OnceLock<Vec<(&'static str, String)>> = std::sync::OnceLock::new();
+    SUMMARIES.get_or_init(|| {
+        BUILTIN
+            .iter()
+            .map(|(name, _)| (*name, builtin(name).map(|l| l.summary).unwrap_or_default()))
+            .collect()
+    })
+}
+
 /// The built-in lab called `name`, parsed; an unknown name is an error that
 /// lists the known ones.
 pub fn builtin(name: &str) -> Result<Lab, LabError> {

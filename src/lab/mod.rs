@@ -11,7 +11,7 @@ mod schema;
 mod validate;
 mod values;
 
-pub use builtin::{BUILTIN, DEFAULT_LAB, builtin, resolve};
+pub use builtin::{BUILTIN, DEFAULT_LAB, builtin, builtin_summaries, resolve};
 pub use error::LabError;
 pub use lesson::{Comparison, Lesson, Metric, Objective, TimedCommand, Window};
 pub use load::{MAX_LAB_BYTES, MAX_NESTING, load_commands, load_commands_str, load_file, load_str};

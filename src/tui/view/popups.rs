@@ -8,6 +8,7 @@ use crate::tui::forms::{Field, FloodForm, TimeoutsForm};
 use crate::tui::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
@@ -20,6 +21,18 @@ fn frame_popup(f: &mut Frame, area: Rect, title: &str, theme: &Theme) -> Rect {
     let inner = block.inner(area);
     f.render_widget(block, area);
     inner
+}
+
+/// The style of a row: highlighted under the cursor, plain otherwise.
+fn row_style(selected: bool, theme: &Theme) -> Style {
+    if selected { theme.selected } else { theme.text }
+}
+
+/// Draws a popup's lines with a blank line and its key hint below them.
+fn finish(f: &mut Frame, inner: Rect, mut lines: Vec<Line<'_>>, hint: &str, theme: &Theme) {
+    lines.push(Line::default());
+    lines.push(Line::from(Span::styled(hint.to_string(), theme.dim)));
+    f.render_widget(Paragraph::new(lines), inner);
 }
 
 fn cursor(selected: bool) -> &'static str {
@@ -38,23 +51,20 @@ pub fn flood(f: &mut Frame, screen: Rect, form: &FloodForm, theme: &Theme) {
     let values = form.values().map(|v| v.to_string());
     let shown = values.iter().map(String::as_str).chain([form.kind.name()]);
     for (i, (label, value)) in FloodForm::FIELDS.iter().zip(shown).enumerate() {
-        let style = if i == form.cursor {
-            theme.selected
-        } else {
-            theme.text
-        };
+        let style = row_style(i == form.cursor, theme);
         lines.push(Line::from(vec![
             Span::styled(cursor(i == form.cursor), theme.key),
             Span::styled(format!("{label:<26}"), theme.dim),
             Span::styled(format!("{value:>18}"), style),
         ]));
     }
-    lines.push(Line::default());
-    lines.push(Line::from(Span::styled(
+    finish(
+        f,
+        inner,
+        lines,
         " type digits, ←→ change, Enter start, Esc cancel",
-        theme.dim,
-    )));
-    f.render_widget(Paragraph::new(lines), inner);
+        theme,
+    );
 }
 
 /// The algorithm picker, `highlight` being the row under the cursor.
@@ -62,15 +72,11 @@ pub fn algorithms(f: &mut Frame, screen: Rect, highlight: usize, app: &App, them
     let area = centered(screen, 92, Algorithm::ALL.len() as u16 + 5);
     let inner = frame_popup(f, area, "balancing algorithm", theme);
     let current = app.frame.snapshot.settings.algorithm;
-    let mut lines: Vec<Line> = Algorithm::ALL
+    let lines: Vec<Line> = Algorithm::ALL
         .iter()
         .enumerate()
         .map(|(i, a)| {
-            let style = if i == highlight {
-                theme.selected
-            } else {
-                theme.text
-            };
+            let style = row_style(i == highlight, theme);
             let mark = if *a == current { "●" } else { " " };
             Line::from(vec![
                 Span::styled(cursor(i == highlight), theme.key),
@@ -80,27 +86,24 @@ pub fn algorithms(f: &mut Frame, screen: Rect, highlight: usize, app: &App, them
             ])
         })
         .collect();
-    lines.push(Line::default());
-    lines.push(Line::from(Span::styled(
+    finish(
+        f,
+        inner,
+        lines,
         " ● in use   ↑↓ or 1-5 choose, Enter switch, Esc cancel",
-        theme.dim,
-    )));
-    f.render_widget(Paragraph::new(lines), inner);
+        theme,
+    );
 }
 
 /// The timeouts editor.
 pub fn timeouts(f: &mut Frame, screen: Rect, form: &TimeoutsForm, theme: &Theme) {
     let area = centered(screen, 60, Field::ALL.len() as u16 + 5);
     let inner = frame_popup(f, area, "timeouts and limits", theme);
-    let mut lines: Vec<Line> = Field::ALL
+    let lines: Vec<Line> = Field::ALL
         .iter()
         .enumerate()
         .map(|(i, field)| {
-            let style = if i == form.cursor {
-                theme.selected
-            } else {
-                theme.text
-            };
+            let style = row_style(i == form.cursor, theme);
             Line::from(vec![
                 Span::styled(cursor(i == form.cursor), theme.key),
                 Span::styled(format!("{:<28}", field.label()), theme.dim),
@@ -108,12 +111,13 @@ pub fn timeouts(f: &mut Frame, screen: Rect, form: &TimeoutsForm, theme: &Theme)
             ])
         })
         .collect();
-    lines.push(Line::default());
-    lines.push(Line::from(Span::styled(
+    finish(
+        f,
+        inner,
+        lines,
         " ←→ change (applies at once), ↑↓ move, Esc close",
-        theme.dim,
-    )));
-    f.render_widget(Paragraph::new(lines), inner);
+        theme,
+    );
 }
 
 /// The lab picker, `highlight` being the row under the cursor.
@@ -121,31 +125,25 @@ pub fn labs(f: &mut Frame, screen: Rect, highlight: usize, app: &App, theme: &Th
     let area = centered(screen, 150, crate::lab::BUILTIN.len() as u16 + 5);
     let inner = frame_popup(f, area, "labs", theme);
     let current = &app.frame.lab.name;
-    let mut lines: Vec<Line> = crate::lab::BUILTIN
+    let lines: Vec<Line> = crate::lab::builtin_summaries()
         .iter()
         .enumerate()
-        .map(|(i, (name, _))| {
-            let style = if i == highlight {
-                theme.selected
-            } else {
-                theme.text
-            };
+        .map(|(i, (name, summary))| {
+            let style = row_style(i == highlight, theme);
             let mark = if name == current { "●" } else { " " };
-            let summary = crate::lab::builtin(name)
-                .map(|l| l.summary)
-                .unwrap_or_default();
             Line::from(vec![
                 Span::styled(cursor(i == highlight), theme.key),
                 Span::styled(format!("{mark} "), theme.dim),
                 Span::styled(format!("{name:<18}"), style),
-                Span::styled(summary, theme.dim),
+                Span::styled(summary.as_str(), theme.dim),
             ])
         })
         .collect();
-    lines.push(Line::default());
-    lines.push(Line::from(Span::styled(
+    finish(
+        f,
+        inner,
+        lines,
         " ● running   ↑↓ choose, Enter start it (with its own seed), Esc cancel",
-        theme.dim,
-    )));
-    f.render_widget(Paragraph::new(lines), inner);
+        theme,
+    );
 }
