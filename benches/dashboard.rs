@@ -3,7 +3,8 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use lblab::live::{LiveFrame, Speed};
 use lblab::model::{SimDuration, SimTime};
-use lblab::sim::{Command, World};
+use lblab::sim::World;
+use lblab::spec::Command;
 use lblab::tui::app::App;
 use lblab::tui::view;
 use ratatui::Terminal;
@@ -28,14 +29,14 @@ fn frame(c: &mut Criterion) {
             // A frame as the dashboard makes one: take the World's snapshot,
             // then lay out and draw every region.
             let app = App::new(
-                Arc::new(LiveFrame::of_world(&world, Speed::Factor(1.0))),
+                Arc::new(LiveFrame::still(&world, world.lab(), Speed::Factor(1.0))),
                 false,
             );
             terminal.draw(|f| view::draw(f, &app)).expect("draw");
         })
     });
     let app = App::new(
-        Arc::new(LiveFrame::of_world(&world, Speed::Factor(1.0))),
+        Arc::new(LiveFrame::still(&world, world.lab(), Speed::Factor(1.0))),
         false,
     );
     c.bench_function("draw_only_200x60_64_servers", |b| {

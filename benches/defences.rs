@@ -4,8 +4,9 @@
 //! deny prefixes.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use lblab::model::Cidr;
 use lblab::model::{Ip, SimDuration, SimTime};
-use lblab::policy::{Cidr, IpFilter, RateLimit, RateLimiter};
+use lblab::policy::{IpFilter, RateLimit, RateLimiter};
 use std::hint::black_box;
 
 /// A cheap deterministic stream, as the World's generator would supply.

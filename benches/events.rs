@@ -9,7 +9,7 @@ use std::hint::black_box;
 
 /// The source design's scenario: the classic lab without its chaos
 /// timeline, so every run does the same work.
-fn classic() -> lblab::lab::Lab {
+fn classic() -> lblab::spec::Lab {
     let mut lab = lblab::lab::builtin("classic").expect("the classic lab loads");
     lab.timeline.clear();
     lab

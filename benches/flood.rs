@@ -6,6 +6,7 @@
 //! Run with `cargo bench --bench flood`.
 
 use lblab::headless;
+use lblab::sim::World;
 
 fn main() {
     let full = std::env::args().any(|a| a == "--bench");
@@ -26,7 +27,7 @@ fn main() {
             Ok(lab) => lab,
             Err(e) => panic!("{e}"),
         };
-        let (report, _) = match headless::run(&lab, 1, None, &[]) {
+        let (report, _) = match headless::run(World::engine, &lab, 1, None, &[]) {
             Ok(r) => r,
             Err(e) => panic!("{e}"),
         };

@@ -9,7 +9,8 @@
 
 use lblab::live::{self, Control, Speed};
 use lblab::model::SimTime;
-use lblab::sim::{Command, World};
+use lblab::sim::World;
+use lblab::spec::Command;
 use lblab::tui::app::App;
 use lblab::tui::view;
 use ratatui::Terminal;
@@ -18,7 +19,7 @@ use std::time::{Duration, Instant};
 
 /// The classic lab with clients that never stop, so the mix of events
 /// stays the same however long a run lasts.
-fn classic() -> lblab::lab::Lab {
+fn classic() -> lblab::spec::Lab {
     let mut lab = lblab::lab::builtin("classic").expect("the classic lab loads");
     lab.timeline.clear();
     if let Some(closed) = lab.clients.closed.as_mut() {
@@ -39,7 +40,7 @@ fn headless_rate(until: SimTime) -> f64 {
 /// Events per wall second while the driver runs at full speed and this
 /// thread draws a 160×48 frame every 33 ms, for `wall`.
 fn live_rate(wall: Duration) -> (f64, u64, SimTime) {
-    let mut handle = live::spawn(classic(), 1, Speed::Max, false);
+    let mut handle = live::spawn(World::engine, classic(), 1, Speed::Max, false);
     let mut terminal = Terminal::new(TestBackend::new(160, 48)).expect("test terminal");
     let start = Instant::now();
     let mut frames = 0;
@@ -65,7 +66,7 @@ fn live_rate(wall: Duration) -> (f64, u64, SimTime) {
 /// Key-to-frame latencies: send a Control, wait for the frame that shows
 /// it, draw that frame.
 fn key_to_frame(samples: usize) -> Vec<Duration> {
-    let mut handle = live::spawn(classic(), 1, Speed::Factor(1.0), false);
+    let mut handle = live::spawn(World::engine, classic(), 1, Speed::Factor(1.0), false);
     let mut terminal = Terminal::new(TestBackend::new(160, 48)).expect("test terminal");
     let mut app = App::new(handle.frames.borrow_and_update().clone(), false);
     let mut sent = 0;

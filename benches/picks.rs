@@ -3,7 +3,8 @@
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use lblab::model::{Endpoint, FourTuple, Ip};
-use lblab::policy::{Algorithm, BackendView, Selector};
+use lblab::policy::{BackendView, Selector};
+use lblab::spec::Algorithm;
 use std::hint::black_box;
 
 fn backends(n: usize) -> Vec<BackendView> {

@@ -1,11 +1,11 @@
-//! Runs a lab to a deadline (or to completion) as fast as the CPU allows
-//! and produces its report. The only place outside the CLI that reads the
-//! wall clock, and only to report speed.
+//! Runs an engine on a lab to a deadline (or to completion) as fast as it
+//! allows and produces its report. The only place outside the CLI that
+//! reads the wall clock, and only to report speed.
 
-use crate::lab::{Lab, TimedCommand};
+use crate::engine::{Engine, MakeEngine};
 use crate::model::{SimDuration, SimTime};
 use crate::report::{Report, WallClock};
-use crate::sim::{Origin, World};
+use crate::spec::{Lab, Origin, TimedCommand};
 use std::time::Instant;
 
 /// How a headless run ends.
@@ -29,53 +29,58 @@ pub enum RunError {
 
 /// Chooses how a run stops: `--for` wins, then the lab's duration, then
 /// completion if the workload is finite.
-pub fn stop_for(lab: &Lab, world: &World, run_for: Option<SimDuration>) -> Result<Stop, RunError> {
+pub fn stop_for(
+    lab: &Lab,
+    engine: &dyn Engine,
+    run_for: Option<SimDuration>,
+) -> Result<Stop, RunError> {
     if let Some(d) = run_for.or(lab.duration.map(|d| d.get())) {
         return Ok(Stop::After(d));
     }
-    if world.workload_is_finite() {
+    if engine.workload_is_finite() {
         Ok(Stop::Completion)
     } else {
         Err(RunError::Endless(lab.name.clone()))
     }
 }
 
-/// Runs `world` until `stop`; returns whether the workload finished.
-pub fn run_world(world: &mut World, stop: Stop) -> bool {
+/// Runs `engine` until `stop`; returns whether the workload finished.
+pub fn run_engine(engine: &mut dyn Engine, stop: Stop) -> bool {
     match stop {
         Stop::After(d) => {
-            world.run_until(SimTime::ZERO + d);
-            world.workload_finished()
+            engine.advance(SimTime::ZERO + d, u64::MAX);
+            engine.workload_finished()
         }
-        Stop::Completion => world.run_to_completion(SimTime::MAX),
+        Stop::Completion => engine.run_to_completion(SimTime::MAX),
     }
 }
 
-/// Builds the World for `lab` with `seed`, schedules the `script` of timed
+/// Builds the engine for `lab` with `seed`, schedules the `script` of timed
 /// commands, runs it and reports, with wall-clock figures.
 pub fn run(
+    make: MakeEngine,
     lab: &Lab,
     seed: u64,
     run_for: Option<SimDuration>,
     script: &[TimedCommand],
-) -> Result<(Report, World), RunError> {
-    let mut world = World::new(lab, seed);
+) -> Result<(Report, Box<dyn Engine>), RunError> {
+    let mut engine = make(lab, seed);
     for entry in script {
-        world.schedule_from(
+        engine.schedule(
             SimTime::ZERO + entry.at().get(),
             entry.command().clone(),
             Origin::Script,
         );
     }
-    let stop = stop_for(lab, &world, run_for)?;
+    let stop = stop_for(lab, engine.as_ref(), run_for)?;
     let started = Instant::now();
-    let finished = run_world(&mut world, stop);
+    let finished = run_engine(engine.as_mut(), stop);
     let seconds = started.elapsed().as_secs_f64().max(1e-9);
     let wall = WallClock {
         seconds,
-        events_per_sec: world.events_processed() as f64 / seconds,
-        speedup: world.now().as_secs_f64() / seconds,
+        events_per_sec: engine.events_processed() as f64 / seconds,
+        speedup: engine.now().as_secs_f64() / seconds,
     };
-    let report = Report::from_world(&world, finished, Some(wall));
-    Ok((report, world))
+    let report = Report::from_engine(engine.as_ref(), finished, Some(wall));
+    Ok((report, engine))
 }

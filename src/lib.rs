@@ -1,10 +1,14 @@
 //! lblab: a terminal laboratory for Layer-4 load balancing.
 //!
-//! A deterministic discrete-event simulation of clients, a NAT load balancer
-//! and backend servers. `model` holds the shared plain data, `policy` the
-//! pure balancing and health decisions, `sim` the World, `lab` the RON lab
-//! format, and `headless` the runner that produces reports.
+//! The rooms, from the bottom up: `model` holds plain data every room
+//! shares (addresses, packets, time), `spec` the vocabulary the lab format,
+//! the engines and the dashboard all speak, `policy` the pure balancing,
+//! health and defence decisions, `lab` the RON lab file, `engine` the
+//! boundary every engine implements, and `sim` the deterministic
+//! simulation behind it. `live` and `headless` drive an engine, `report`
+//! and `tui` show what it did.
 
+pub mod engine;
 pub mod headless;
 pub mod lab;
 pub mod live;
@@ -12,4 +16,5 @@ pub mod model;
 pub mod policy;
 pub mod report;
 pub mod sim;
+pub mod spec;
 pub mod tui;

@@ -1,12 +1,12 @@
-//! The live driver: runs the World on its own thread, paced against the
+//! The live driver: runs an engine on its own thread, paced against the
 //! wall clock at a chosen speed, and publishes Snapshots for the dashboard.
 //! Controls come in over an mpsc channel, frames go out over a watch
 //! channel, so drawing never waits for the simulation and the simulation
 //! never waits for a frame.
 
-use crate::lab::Lab;
+use crate::engine::{Engine, MakeEngine, Snapshot};
 use crate::model::{SimDuration, SimTime};
-use crate::sim::{Command, Snapshot, World};
+use crate::spec::{Command, Lab, Origin};
 use std::fmt;
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -22,7 +22,7 @@ const PUBLISH_EVERY: Duration = Duration::from_micros(16_667);
 const SLICE: Duration = Duration::from_millis(4);
 
 /// Events run between two looks at the wall clock.
-const BATCH: usize = 2048;
+const BATCH: u64 = 2048;
 
 /// Most wall time the driver lets the World lag behind its target before
 /// giving up on catching up (it then reports the speed it achieves).
@@ -104,7 +104,7 @@ impl fmt::Display for Speed {
 /// What the dashboard can ask of the driver.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Control {
-    /// Apply a Command to the World now.
+    /// Apply a Command to the engine now.
     Apply(Command),
     /// Pause or resume.
     TogglePause,
@@ -135,10 +135,10 @@ pub struct Pace {
     pub events_per_sec: f64,
 }
 
-/// One published frame: the World's snapshot and the driver's pace.
+/// One published frame: the engine's snapshot and the driver's pace.
 #[derive(Clone, Debug)]
 pub struct LiveFrame {
-    /// The World.
+    /// The engine.
     pub snapshot: Snapshot,
     /// The driver.
     pub pace: Pace,
@@ -152,11 +152,11 @@ pub struct LiveFrame {
 }
 
 impl LiveFrame {
-    /// A frame of `world` as a driver running at `speed` would publish it,
-    /// for tests, benches and still pictures.
-    pub fn of_world(world: &World, speed: Speed) -> LiveFrame {
+    /// A frame of `engine` running `lab` as a driver running at `speed`
+    /// would publish it, for tests, benches and still pictures.
+    pub fn still(engine: &dyn Engine, lab: &Lab, speed: Speed) -> LiveFrame {
         LiveFrame {
-            snapshot: world.snapshot(),
+            snapshot: engine.snapshot(),
             pace: Pace {
                 speed,
                 achieved: match speed {
@@ -167,7 +167,7 @@ impl LiveFrame {
                 behind: false,
                 events_per_sec: 0.0,
             },
-            lab: Arc::new(world.lab().clone()),
+            lab: Arc::new(lab.clone()),
             generation: 0,
             applied: 0,
         }
@@ -199,10 +199,11 @@ impl Drop for LiveHandle {
     }
 }
 
-/// Starts a driver thread running `lab` with `seed` at `speed`.
-pub fn spawn(lab: Lab, seed: u64, speed: Speed, paused: bool) -> LiveHandle {
+/// Starts a driver thread running `lab` with `seed` at `speed`, on the
+/// engine `make` builds.
+pub fn spawn(make: MakeEngine, lab: Lab, seed: u64, speed: Speed, paused: bool) -> LiveHandle {
     let (controls, rx) = mpsc::unbounded_channel();
-    let mut driver = Driver::new(lab, seed, speed, paused);
+    let mut driver = Driver::new(make, lab, seed, speed, paused);
     let (tx, frames) = watch::channel(Arc::new(driver.frame()));
     let thread = std::thread::Builder::new()
         .name("lblab-world".into())
@@ -216,9 +217,10 @@ pub fn spawn(lab: Lab, seed: u64, speed: Speed, paused: bool) -> LiveHandle {
 }
 
 struct Driver {
+    make: MakeEngine,
     lab: Arc<Lab>,
     seed: u64,
-    world: World,
+    engine: Box<dyn Engine>,
     speed: Speed,
     paused: bool,
     generation: u64,
@@ -237,13 +239,14 @@ struct Driver {
 }
 
 impl Driver {
-    fn new(lab: Lab, seed: u64, speed: Speed, paused: bool) -> Driver {
-        let world = World::new(&lab, seed);
+    fn new(make: MakeEngine, lab: Lab, seed: u64, speed: Speed, paused: bool) -> Driver {
+        let engine = make(&lab, seed);
         let now = Instant::now();
         Driver {
+            make,
             lab: Arc::new(lab),
             seed,
-            world,
+            engine,
             speed,
             paused,
             generation: 0,
@@ -261,7 +264,7 @@ impl Driver {
 
     fn frame(&self) -> LiveFrame {
         LiveFrame {
-            snapshot: self.world.snapshot(),
+            snapshot: self.engine.snapshot(),
             pace: Pace {
                 speed: self.speed,
                 achieved: if self.paused { 0.0 } else { self.achieved },
@@ -281,10 +284,10 @@ impl Driver {
 
     fn reanchor(&mut self) {
         self.anchor_wall = Instant::now();
-        self.anchor_sim = self.world.now();
+        self.anchor_sim = self.engine.now();
         self.window_wall = self.anchor_wall;
         self.window_sim = self.anchor_sim;
-        self.window_events = self.world.events_processed();
+        self.window_events = self.engine.events_processed();
         self.behind = false;
         // Figures from before a change of speed or a pause would describe
         // a run that is no longer happening.
@@ -295,15 +298,15 @@ impl Driver {
     /// Handles one control; false when the driver should stop.
     fn control(&mut self, c: Control) -> bool {
         match c {
-            Control::Apply(cmd) => self.world.apply(cmd),
+            Control::Apply(cmd) => self.engine.apply(cmd, Origin::User),
             Control::TogglePause => {
                 self.paused = !self.paused;
                 self.reanchor();
             }
             Control::Step => {
                 self.paused = true;
-                let to = self.world.now() + STEP;
-                self.world.run_until(to);
+                let to = self.engine.now() + STEP;
+                self.engine.advance(to, u64::MAX);
                 self.reanchor();
             }
             Control::SetSpeed(s) => {
@@ -311,12 +314,12 @@ impl Driver {
                 self.reanchor();
             }
             Control::Restart => {
-                self.world = World::new(&self.lab, self.seed);
+                self.engine = (self.make)(&self.lab, self.seed);
                 self.generation += 1;
                 self.reanchor();
             }
             Control::Load(lab, seed) => {
-                self.world = World::new(&lab, seed);
+                self.engine = (self.make)(&lab, seed);
                 self.lab = Arc::new(*lab);
                 self.seed = seed;
                 self.generation += 1;
@@ -392,37 +395,19 @@ impl Driver {
         // A lab with a duration stops there once, so its objectives are
         // judged on the screen as in a headless report; space runs on.
         let end = self.lab.duration.map(|d| SimTime::ZERO + d.get());
-        let stop_at_end = end.filter(|&e| self.world.now() < e && target >= e);
+        let stop_at_end = end.filter(|&e| self.engine.now() < e && target >= e);
         if let Some(e) = stop_at_end {
             target = e;
         }
         let mut caught_up = false;
-        while started.elapsed() < SLICE {
-            let mut ran = 0;
-            while ran < BATCH {
-                match self.world.next_event_time() {
-                    Some(t) if t <= target => {
-                        self.world.step();
-                        ran += 1;
-                    }
-                    _ => {
-                        caught_up = true;
-                        break;
-                    }
-                }
-            }
-            if caught_up {
-                break;
-            }
-        }
-        if caught_up && target != SimTime::MAX {
-            self.world.run_until(target);
+        while !caught_up && started.elapsed() < SLICE {
+            caught_up = self.engine.advance(target, BATCH).reached;
         }
         if let Some(e) = stop_at_end
-            && self.world.now() >= e
+            && self.engine.now() >= e
         {
             self.paused = true;
-            self.world.note(format!(
+            self.engine.note(format!(
                 "the lab's {} are up: paused (space runs on)",
                 lab_duration_words(e)
             ));
@@ -437,10 +422,10 @@ impl Driver {
                 // Forgive a debt the CPU cannot repay, so a slow stretch
                 // does not turn into a burst later; the header shows the
                 // speed achieved instead.
-                let debt = target.saturating_since(self.world.now()).as_secs_f64() / f;
+                let debt = target.saturating_since(self.engine.now()).as_secs_f64() / f;
                 if debt > MAX_DEBT.as_secs_f64() {
                     self.anchor_wall = Instant::now();
-                    self.anchor_sim = self.world.now();
+                    self.anchor_sim = self.engine.now();
                 }
                 if caught_up {
                     std::thread::sleep(Duration::from_millis(2));
@@ -456,16 +441,16 @@ impl Driver {
         }
         let secs = wall.as_secs_f64();
         let sim = self
-            .world
+            .engine
             .now()
             .saturating_since(self.window_sim)
             .as_secs_f64();
-        let events = self.world.events_processed() - self.window_events;
+        let events = self.engine.events_processed() - self.window_events;
         self.achieved = sim / secs;
         self.events_per_sec = events as f64 / secs;
         self.window_wall = Instant::now();
-        self.window_sim = self.world.now();
-        self.window_events = self.world.events_processed();
+        self.window_sim = self.engine.now();
+        self.window_events = self.engine.events_processed();
     }
 }
 
@@ -476,6 +461,7 @@ fn lab_duration_words(end: SimTime) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sim::World;
 
     #[test]
     fn speed_ladder_steps_both_ways_and_stops_at_the_ends() {
@@ -515,7 +501,7 @@ mod tests {
 
     #[test]
     fn runs_paces_pauses_steps_and_applies_commands() {
-        let mut h = spawn(Lab::named("classic"), 1, Speed::Max, false);
+        let mut h = spawn(World::engine, Lab::named("classic"), 1, Speed::Max, false);
         let f = wait_for(&mut h, |f| f.snapshot.now > SimTime(2_000_000_000));
         assert!(!f.pace.paused);
         h.controls.send(Control::TogglePause).unwrap();
@@ -535,7 +521,7 @@ mod tests {
         let killed = wait_for(&mut h, |f| f.applied > stepped.applied);
         assert_eq!(
             killed.snapshot.servers[0].state,
-            crate::sim::ServerState::Killed
+            crate::engine::ServerState::Killed
         );
         h.controls.send(Control::Restart).unwrap();
         let restarted = wait_for(&mut h, |f| f.generation == 1);
@@ -546,10 +532,10 @@ mod tests {
     #[test]
     fn a_lab_with_a_duration_pauses_there_and_runs_on_with_space() {
         let lab = Lab {
-            duration: Some(crate::lab::Dur::from_secs(3)),
+            duration: Some(crate::spec::Dur::from_secs(3)),
             ..Lab::named("short")
         };
-        let mut h = spawn(lab, 1, Speed::Max, false);
+        let mut h = spawn(World::engine, lab, 1, Speed::Max, false);
         let end = wait_for(&mut h, |f| f.pace.paused);
         assert_eq!(end.snapshot.now, SimTime(3_000_000_000));
         assert!(
@@ -565,7 +551,13 @@ mod tests {
 
     #[test]
     fn a_real_time_run_keeps_to_the_wall_clock() {
-        let mut h = spawn(Lab::named("classic"), 1, Speed::Factor(10.0), false);
+        let mut h = spawn(
+            World::engine,
+            Lab::named("classic"),
+            1,
+            Speed::Factor(10.0),
+            false,
+        );
         let start = Instant::now();
         std::thread::sleep(Duration::from_millis(600));
         let f = wait_for(&mut h, |_| true);

@@ -7,6 +7,8 @@ use lblab::lab::{self, DEFAULT_LAB};
 use lblab::live::Speed;
 use lblab::model::SimDuration;
 use lblab::report::Format;
+use lblab::sim::World;
+use lblab::spec;
 use lblab::tui::run::{self as dashboard, Options};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -67,7 +69,7 @@ enum Cmd {
 }
 
 fn parse_duration(s: &str) -> Result<SimDuration, String> {
-    let d = lab::parse_duration(s)?;
+    let d = spec::parse_duration(s)?;
     if d == SimDuration::ZERO {
         return Err("the duration must be longer than zero".into());
     }
@@ -87,7 +89,8 @@ fn run(
         None => Vec::new(),
     };
     let seed = seed.unwrap_or(lab.seed);
-    let (report, _) = headless::run(&lab, seed, run_for, &script).map_err(|e| e.to_string())?;
+    let (report, _) =
+        headless::run(World::engine, &lab, seed, run_for, &script).map_err(|e| e.to_string())?;
     print!("{}", report.render(format));
     Ok(())
 }
@@ -135,6 +138,7 @@ fn dashboard(cli: &Cli) -> Result<(), String> {
     let guard = cli.log.as_ref().map(start_log).transpose()?;
     tracing::info!(lab = %lab.name, seed = cli.seed.unwrap_or(lab.seed), "dashboard starts");
     let options = Options {
+        make: World::engine,
         seed: cli.seed.unwrap_or(lab.seed),
         lab,
         speed: cli.speed,

@@ -5,8 +5,9 @@
 mod common;
 
 use common::{assert_conserved, at, busy_lab, lab};
-use lblab::lab::Lab;
-use lblab::sim::{Command, World};
+use lblab::sim::World;
+use lblab::spec::Command;
+use lblab::spec::Lab;
 
 fn labs() -> Vec<Lab> {
     vec![

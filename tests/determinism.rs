@@ -4,9 +4,10 @@
 mod common;
 
 use common::{at, lab};
-use lblab::lab::Lab;
 use lblab::report::{Format, Report};
-use lblab::sim::{Command, World};
+use lblab::sim::World;
+use lblab::spec::Command;
+use lblab::spec::Lab;
 
 fn labs() -> Vec<Lab> {
     vec![
@@ -44,10 +45,10 @@ fn run(lab: &Lab, seed: u64) -> String {
     w.schedule(at(4.0), Command::KillRandomClient);
     w.schedule(
         at(8.0),
-        Command::SetAlgorithm(lblab::policy::Algorithm::LeastConnections),
+        Command::SetAlgorithm(lblab::spec::Algorithm::LeastConnections),
     );
     w.run_until(at(12.0));
-    let r = Report::from_world(&w, w.workload_finished(), None);
+    let r = Report::from_engine(&w, w.workload_finished(), None);
     [Format::Table, Format::Json, Format::Csv]
         .iter()
         .map(|f| r.render(*f))
@@ -87,8 +88,8 @@ fn a_run_in_slices_equals_a_run_in_one_go() {
             t += 0.033;
             sliced.run_until(at(t.min(10.0)));
         }
-        let a = Report::from_world(&whole, false, None).render(Format::Json);
-        let b = Report::from_world(&sliced, false, None).render(Format::Json);
+        let a = Report::from_engine(&whole, false, None).render(Format::Json);
+        let b = Report::from_engine(&sliced, false, None).render(Format::Json);
         assert!(a == b, "lab {}: sliced run differs", lab.name);
     }
 }

@@ -4,10 +4,13 @@
 //! with a solution, they fail untouched and pass with the script applied;
 //! without one, they pass untouched.
 
-use lblab::headless::{run_world, stop_for};
-use lblab::lab::{BUILTIN, Lab, TimedCommand, builtin, load_commands};
+use lblab::engine::{ObjectiveStatus, Verdict};
+use lblab::headless::{run_engine, stop_for};
+use lblab::lab::{BUILTIN, builtin, load_commands};
 use lblab::model::{SimDuration, SimTime};
-use lblab::sim::{ObjectiveStatus, Origin, Verdict, World};
+use lblab::sim::World;
+use lblab::spec::Origin;
+use lblab::spec::{Lab, TimedCommand};
 use std::path::{Path, PathBuf};
 
 fn solutions_dir() -> PathBuf {
@@ -40,7 +43,7 @@ fn run(lab: &Lab, script: &[TimedCommand]) -> (Vec<ObjectiveStatus>, Vec<String>
         );
     }
     let stop = stop_for(lab, &world, None).expect("the lab can run headless");
-    run_world(&mut world, stop);
+    run_engine(&mut world, stop);
     let refused = world
         .snapshot()
         .log

@@ -6,10 +6,11 @@ mod common;
 
 use common::at;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use lblab::lab::Lab;
 use lblab::live::{Control, LiveFrame, Speed};
-use lblab::policy::Algorithm;
-use lblab::sim::{Command, Timeout, World};
+use lblab::sim::World;
+use lblab::spec::Algorithm;
+use lblab::spec::Lab;
+use lblab::spec::{Command, Timeout};
 use lblab::tui::app::{App, Overlay};
 use lblab::tui::{keys, view};
 use ratatui::Terminal;
@@ -29,7 +30,10 @@ fn world(secs: f64, cmds: &[Command]) -> World {
 }
 
 fn app(w: &World) -> App {
-    App::new(Arc::new(LiveFrame::of_world(w, Speed::Factor(10.0))), true)
+    App::new(
+        Arc::new(LiveFrame::still(w, w.lab(), Speed::Factor(10.0))),
+        true,
+    )
 }
 
 fn render(app: &App, width: u16, height: u16) -> String {
@@ -85,8 +89,8 @@ fn killed_server() {
 
 #[test]
 fn running_flood() {
-    let flood = lblab::lab::FloodSpec {
-        rate: lblab::lab::Rate::new_const(5000.0),
+    let flood = lblab::spec::FloodSpec {
+        rate: lblab::spec::Rate::new_const(5000.0),
         ..Default::default()
     };
     insta::assert_snapshot!(render(
@@ -201,12 +205,12 @@ fn reviving_needs_a_dead_or_draining_server() {
 fn flood_popup_keys_start_a_flood_with_the_typed_values() {
     let mut a = app(&world(6.0, &[]));
     let sent = press(&mut a, "f\x08\x08\x08\x0820000↓\x08\x08\x08\x0850↓→\n");
-    let expected = lblab::lab::FloodSpec {
-        kind: lblab::lab::AttackKind::SpoofedSyn,
-        rate: lblab::lab::Rate::new_const(20000.0),
-        sources: lblab::lab::Positive::new_const(50),
-        start: lblab::lab::Dur::ZERO,
-        duration: Some(lblab::lab::Dur::from_secs(35)),
+    let expected = lblab::spec::FloodSpec {
+        kind: lblab::spec::AttackKind::SpoofedSyn,
+        rate: lblab::spec::Rate::new_const(20000.0),
+        sources: lblab::spec::Positive::new_const(50),
+        start: lblab::spec::Dur::ZERO,
+        duration: Some(lblab::spec::Dur::from_secs(35)),
     };
     assert_eq!(sent, vec![apply(Command::StartFlood(expected))]);
     assert_eq!(a.overlay, Overlay::None);
@@ -239,15 +243,15 @@ fn timeouts_editor_sends_each_change_at_once() {
         vec![
             apply(Command::SetTimeout(
                 Timeout::Syn,
-                lblab::lab::Dur::from_millis(700)
+                lblab::spec::Dur::from_millis(700)
             )),
             apply(Command::SetTimeout(
                 Timeout::Syn,
-                lblab::lab::Dur::from_millis(1000)
+                lblab::spec::Dur::from_millis(1000)
             )),
             apply(Command::SetTimeout(
                 Timeout::Segment,
-                lblab::lab::Dur::from_millis(500)
+                lblab::spec::Dur::from_millis(500)
             )),
             apply(Command::SetMaxRetransmissions(4)),
         ]
@@ -290,11 +294,11 @@ fn any_key_in_any_state_is_safe() {
         }
     }
     let empty = Lab {
-        servers: lblab::lab::ServersSpec::List(vec![]),
+        servers: lblab::spec::ServersSpec::List(vec![]),
         ..Lab::named("empty")
     };
     let mut a = App::new(
-        Arc::new(LiveFrame::of_world(&World::new(&empty, 1), Speed::Max)),
+        Arc::new(LiveFrame::still(&World::new(&empty, 1), &empty, Speed::Max)),
         true,
     );
     assert!(press(&mut a, "xrd+-jk").is_empty());
@@ -421,14 +425,23 @@ fn defence_keys_toggle_the_rate_limit_and_the_allow_list() {
     let [Control::Apply(Command::SetFilter(f))] = sent.as_slice() else {
         panic!("expected SetFilter, got {sent:?}")
     };
-    assert!(f.verdict(lblab::model::Ip::new(10, 1, 2, 3)).is_allowed());
-    assert!(!f.verdict(lblab::model::Ip::new(198, 18, 0, 1)).is_allowed());
+    let filter = lblab::policy::IpFilter::from(f);
+    assert!(
+        filter
+            .verdict(lblab::model::Ip::new(10, 1, 2, 3))
+            .is_allowed()
+    );
+    assert!(
+        !filter
+            .verdict(lblab::model::Ip::new(198, 18, 0, 1))
+            .is_allowed()
+    );
     // With both in force, the same keys turn them off.
-    let limit = lblab::lab::RateLimitSpec {
-        rate: lblab::lab::Positive::new_const(20),
-        per: lblab::lab::Dur::from_secs(1),
-        burst: lblab::lab::Positive::new_const(40),
-        sources: lblab::lab::Positive::new_const(100),
+    let limit = lblab::spec::RateLimitSpec {
+        rate: lblab::spec::Positive::new_const(20),
+        per: lblab::spec::Dur::from_secs(1),
+        burst: lblab::spec::Positive::new_const(40),
+        sources: lblab::spec::Positive::new_const(100),
     };
     let w = world(
         6.0,
@@ -452,10 +465,10 @@ fn the_flood_popup_chooses_the_attack_kind() {
     let [Control::Apply(Command::StartFlood(spec))] = sent.as_slice() else {
         panic!("expected StartFlood, got {sent:?}")
     };
-    assert_eq!(spec.kind, lblab::lab::AttackKind::ConnectionFlood);
+    assert_eq!(spec.kind, lblab::spec::AttackKind::ConnectionFlood);
     let sent = press(&mut a, "f↓↓↓←\n");
     let [Control::Apply(Command::StartFlood(spec))] = sent.as_slice() else {
         panic!("expected StartFlood, got {sent:?}")
     };
-    assert_eq!(spec.kind, lblab::lab::AttackKind::SlowSenders);
+    assert_eq!(spec.kind, lblab::spec::AttackKind::SlowSenders);
 }

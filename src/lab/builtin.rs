@@ -3,7 +3,7 @@
 
 use super::error::LabError;
 use super::load::{load_file, load_str};
-use super::schema::Lab;
+use crate::spec::Lab;
 use std::path::Path;
 
 /// The lab used when none is named.

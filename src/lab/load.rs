@@ -2,10 +2,10 @@
 //! fail cleanly and errors that point at the line and column.
 
 use super::error::LabError;
-use super::lesson::TimedCommand;
 use super::locate::locate;
-use super::schema::Lab;
 use super::{ron_error, validate};
+use crate::spec::Lab;
+use crate::spec::TimedCommand;
 use serde::de::DeserializeOwned;
 use std::io::Read;
 use std::path::Path;

@@ -1,20 +1,15 @@
-//! The RON lab format: schema, range-checked values, loading with precise
-//! errors, and the built-in labs.
+//! The RON lab file: parsing with precise errors (`file:line:col`),
+//! validation of what the value types cannot see alone, command scripts,
+//! and the built-in labs with their lessons. What a lab may say is the
+//! shared vocabulary of `spec/`.
 
 mod builtin;
 mod error;
-mod lesson;
 mod load;
 mod locate;
 mod ron_error;
-mod schema;
 mod validate;
-mod values;
 
 pub use builtin::{BUILTIN, DEFAULT_LAB, builtin, builtin_summaries, resolve};
 pub use error::LabError;
-pub use lesson::{Comparison, Lesson, Metric, Objective, TimedCommand, Window};
 pub use load::{MAX_LAB_BYTES, MAX_NESTING, load_commands, load_commands_str, load_file, load_str};
-pub use schema::*;
-pub use validate::MAX_FLOOD_SOURCES;
-pub use values::{Dur, Positive, Probability, Rate, format_duration, parse_duration};

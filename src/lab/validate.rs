@@ -4,20 +4,13 @@
 //! Each problem names the field it is about, so the loader can point at the
 //! line and column where that field is written.
 
-use super::lesson::{Metric, TimedCommand, Window};
 use super::locate::{Path, Seg};
-use super::schema::{ClientsSpec, Dist, Lab, RetransmitMode, ServersSpec};
-use super::values::{Dur, format_duration};
-use crate::sim::Command;
+use crate::policy::RateLimit;
+use crate::spec::{
+    ClientsSpec, Command, Dist, Dur, Lab, MAX_FLOOD_SOURCES, MAX_POPULATION, Metric,
+    RetransmitMode, ServersSpec, TimedCommand, Window, format_duration,
+};
 use std::collections::HashMap;
-
-/// The most closed-population clients a lab may ask for: far beyond any
-/// useful lab, and well short of exhausting memory at start-up.
-pub(crate) const MAX_POPULATION: u32 = 10_000_000;
-
-/// Spoofed flood sources come from 198.18.0.0/15, which holds this many
-/// addresses.
-pub const MAX_FLOOD_SOURCES: u32 = 1 << 17;
 
 /// A lab that parsed but cannot run as written.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -46,7 +39,7 @@ pub(crate) fn check(lab: &Lab) -> Result<(), Problem> {
     }
     check_timers(lab)?;
     if let Some(r) = &lab.balancer.defences.rate_limit
-        && let Err(why) = r.limit()
+        && let Err(why) = RateLimit::from_spec(r)
     {
         problem(
             &[
@@ -54,7 +47,7 @@ pub(crate) fn check(lab: &Lab) -> Result<(), Problem> {
                 Seg::Field("defences"),
                 Seg::Field("rate_limit"),
             ],
-            why,
+            why.to_string(),
         )?;
     }
     check_servers(&lab.servers)?;
@@ -392,7 +385,7 @@ fn check_dist<T: LabValue>(at: &[Seg<'static>], dist: &Dist<T>) -> Result<(), Pr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lab::ServerSpec;
+    use crate::spec::ServerSpec;
 
     fn lab() -> Lab {
         Lab::named("t")

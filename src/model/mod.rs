@@ -3,12 +3,14 @@
 //! arithmetic, so `policy/`, `sim/` and a future real proxy can all use it.
 
 mod addr;
+mod cidr;
 mod flags;
 mod ids;
 mod packet;
 mod time;
 
 pub use addr::{Endpoint, FourTuple, Ip, Protocol};
+pub use cidr::{Cidr, CidrError};
 pub use flags::Flags;
 pub use ids::{ClientId, ServerId};
 pub use packet::Packet;

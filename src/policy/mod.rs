@@ -1,8 +1,8 @@
 //! Pure decisions with no clock and no I/O: which backend takes a new
 //! connection, when a backend's health flips, and the SYN-flood defences
 //! (SYN cookies, per-source rate limits, CIDR allow/deny lists). Shared by
-//! the simulation and, later, a real proxy; depends on `model/` only, and
-//! takes the time as an argument wherever time matters.
+//! the simulation and, later, a real proxy; depends on `model/` and `spec/`
+//! only, and takes the time as an argument wherever time matters.
 //!
 //! Every algorithm sees the whole backend table in a stable order and picks
 //! only among healthy, non-draining backends. Randomised algorithms take
@@ -20,15 +20,14 @@ mod syn_cookie;
 mod weighted_round_robin;
 
 pub use health::{HealthTracker, HealthTransition};
-pub use ip_filter::{Cidr, DenyReason, FilterVerdict, IpFilter};
-pub use rate_limit::{Decision, RateLimit, RateLimiter};
+pub use ip_filter::{DenyReason, FilterVerdict, IpFilter};
+pub use rate_limit::{Decision, RateLimit, RateLimitError, RateLimiter};
 pub use syn_cookie::{
     CookieError, CookieJar, MAX_AGE as COOKIE_MAX_AGE, MSS_TABLE, PERIOD as COOKIE_PERIOD,
 };
 
 use crate::model::FourTuple;
-use serde::{Deserialize, Serialize};
-use std::fmt;
+use crate::spec::Algorithm;
 
 /// What an algorithm may know of one backend.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -101,64 +100,6 @@ impl NoBackend {
             down,
             draining,
         }
-    }
-}
-
-/// The balancing algorithms lblab knows.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Algorithm {
-    /// Each eligible backend in turn.
-    #[default]
-    RoundRobin,
-    /// A uniformly random eligible backend.
-    Random,
-    /// Smooth weighted round robin (nginx): shares follow weights, evenly
-    /// interleaved.
-    WeightedRoundRobin,
-    /// The eligible backend with the fewest connections (ties: lowest index).
-    LeastConnections,
-    /// Two random eligible backends; the less loaded wins.
-    PowerOfTwoChoices,
-}
-
-impl Algorithm {
-    /// Every algorithm, in the order pickers list them.
-    pub const ALL: [Algorithm; 5] = [
-        Algorithm::RoundRobin,
-        Algorithm::Random,
-        Algorithm::WeightedRoundRobin,
-        Algorithm::LeastConnections,
-        Algorithm::PowerOfTwoChoices,
-    ];
-
-    /// Short name for tables and headers.
-    pub const fn name(self) -> &'static str {
-        match self {
-            Algorithm::RoundRobin => "round-robin",
-            Algorithm::Random => "random",
-            Algorithm::WeightedRoundRobin => "weighted-round-robin",
-            Algorithm::LeastConnections => "least-connections",
-            Algorithm::PowerOfTwoChoices => "power-of-two",
-        }
-    }
-
-    /// One line on what the algorithm does, for pickers and help.
-    pub const fn describe(self) -> &'static str {
-        match self {
-            Algorithm::RoundRobin => "each backend in turn; ignores weights and load",
-            Algorithm::Random => "a random backend; even on average, lumpy in the short run",
-            Algorithm::WeightedRoundRobin => {
-                "in turn, in proportion to weights, evenly interleaved"
-            }
-            Algorithm::LeastConnections => "the backend with the fewest open connections",
-            Algorithm::PowerOfTwoChoices => "two random backends, the less loaded wins",
-        }
-    }
-}
-
-impl fmt::Display for Algorithm {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
     }
 }
 

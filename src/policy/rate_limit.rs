@@ -17,6 +17,7 @@
 //! it is full.
 
 use crate::model::{Ip, SimDuration, SimTime};
+use crate::spec::RateLimitSpec;
 use rustc_hash::FxHashMap;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -36,29 +37,65 @@ pub struct RateLimit {
     tolerance: u64,
 }
 
+/// Why a rate, period and burst make no limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RateLimitError {
+    /// A rate of zero would refuse everything.
+    #[error("rate must be at least 1 connection per period")]
+    ZeroRate,
+    /// A period of zero makes no rate.
+    #[error("the rate's period must be longer than zero")]
+    ZeroPeriod,
+    /// A burst of zero would refuse everything.
+    #[error("burst must be at least 1 (0 would refuse every connection)")]
+    ZeroBurst,
+    /// Finer than the clock can tell apart.
+    #[error(
+        "{rate} per {per} is more than one connection per nanosecond, finer than the simulation clock"
+    )]
+    FinerThanTheClock {
+        /// Connections per period.
+        rate: u32,
+        /// The period.
+        per: SimDuration,
+    },
+    /// The burst would span more time than the clock can hold.
+    #[error("burst {burst} at {rate} per {per} spans too long a time")]
+    BurstTooLong {
+        /// Connections back to back.
+        burst: u32,
+        /// Connections per period.
+        rate: u32,
+        /// The period.
+        per: SimDuration,
+    },
+}
+
 impl RateLimit {
+    /// The limit a lab or command describes.
+    pub fn from_spec(spec: &RateLimitSpec) -> Result<RateLimit, RateLimitError> {
+        RateLimit::new(spec.rate.get(), spec.per.get(), spec.burst.get())
+    }
+
     /// A limit of `rate` connections per `per`, letting `burst` through back
-    /// to back; or a message saying which value makes no sense.
-    pub fn new(rate: u32, per: SimDuration, burst: u32) -> Result<RateLimit, String> {
+    /// to back; or which value makes no sense.
+    pub fn new(rate: u32, per: SimDuration, burst: u32) -> Result<RateLimit, RateLimitError> {
         if rate == 0 {
-            return Err("rate must be at least 1 connection per period".into());
+            return Err(RateLimitError::ZeroRate);
         }
         if per == SimDuration::ZERO {
-            return Err("the rate's period must be longer than zero".into());
+            return Err(RateLimitError::ZeroPeriod);
         }
         if burst == 0 {
-            return Err("burst must be at least 1 (0 would refuse every connection)".into());
+            return Err(RateLimitError::ZeroBurst);
         }
         if u64::from(rate) > per.as_nanos() {
-            return Err(format!(
-                "{rate} per {per} is more than one connection per nanosecond, \
-                 finer than the simulation clock"
-            ));
+            return Err(RateLimitError::FinerThanTheClock { rate, per });
         }
         let interval = per.as_nanos().div_ceil(u64::from(rate));
         let tolerance = interval
             .checked_mul(u64::from(burst - 1))
-            .ok_or_else(|| format!("burst {burst} at {rate} per {per} spans too long a time"))?;
+            .ok_or(RateLimitError::BurstTooLong { burst, rate, per })?;
         Ok(RateLimit {
             rate,
             per,
@@ -410,24 +447,29 @@ mod tests {
     fn bad_limits_are_refused_with_a_reason() {
         let sec = SimDuration::from_secs(1);
         assert_eq!(
-            RateLimit::new(0, sec, 1).unwrap_err(),
+            RateLimit::new(0, sec, 1).unwrap_err().to_string(),
             "rate must be at least 1 connection per period"
         );
         assert_eq!(
-            RateLimit::new(1, SimDuration::ZERO, 1).unwrap_err(),
+            RateLimit::new(1, SimDuration::ZERO, 1)
+                .unwrap_err()
+                .to_string(),
             "the rate's period must be longer than zero"
         );
         assert_eq!(
-            RateLimit::new(1, sec, 0).unwrap_err(),
+            RateLimit::new(1, sec, 0).unwrap_err().to_string(),
             "burst must be at least 1 (0 would refuse every connection)"
         );
         assert_eq!(
-            RateLimit::new(10, SimDuration(5), 1).unwrap_err(),
+            RateLimit::new(10, SimDuration(5), 1)
+                .unwrap_err()
+                .to_string(),
             "10 per 5ns is more than one connection per nanosecond, finer than the simulation clock"
         );
         assert!(
             RateLimit::new(1, SimDuration(u64::MAX), u32::MAX)
                 .unwrap_err()
+                .to_string()
                 .starts_with("burst 4294967295")
         );
         let ok = RateLimit::new(3, MINUTE, 3).unwrap();

@@ -6,14 +6,12 @@
 //!
 //! The balancer only decides; the World sends what it returns.
 
-use super::reasons::DropReason;
-use crate::lab::{BalancerSpec, HealthSpec, OnBackendDown};
 use crate::model::{Endpoint, Flags, FourTuple, Packet, SimDuration, SimTime};
 use crate::policy::{
-    BackendView, CookieJar, HealthTracker, IpFilter, MSS_TABLE, RateLimiter, Selector,
+    BackendView, CookieJar, HealthTracker, IpFilter, MSS_TABLE, RateLimit, RateLimiter, Selector,
 };
+use crate::spec::{BalancerSpec, CookieMode, DropReason, HealthSpec, OnBackendDown};
 use rustc_hash::FxHashMap;
-use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 
 /// Probe round-trip samples kept per backend for its p95.
@@ -186,38 +184,6 @@ pub enum Backward {
     Drop(DropReason),
 }
 
-/// When the balancer answers SYNs with cookies instead of keeping state.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum CookieMode {
-    /// Never.
-    #[default]
-    Off,
-    /// Only for a SYN whose backend is at its half-open limit.
-    OnOverflow,
-    /// For every SYN.
-    Always,
-}
-
-impl CookieMode {
-    /// Short name for headers and logs.
-    pub const fn name(self) -> &'static str {
-        match self {
-            CookieMode::Off => "off",
-            CookieMode::OnOverflow => "on overflow",
-            CookieMode::Always => "always",
-        }
-    }
-
-    /// The next mode in the order the dashboard key cycles through.
-    pub const fn next(self) -> CookieMode {
-        match self {
-            CookieMode::Off => CookieMode::OnOverflow,
-            CookieMode::OnOverflow => CookieMode::Always,
-            CookieMode::Always => CookieMode::Off,
-        }
-    }
-}
-
 /// What an idle-timer event found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IdleCheck {
@@ -284,9 +250,9 @@ impl Balancer {
             health: HealthConfig::from(&spec.health),
             stats: BalancerStats::default(),
             validate_packets: spec.defences.validate_packets,
-            filter: spec.defences.filter.clone(),
+            filter: IpFilter::from(&spec.defences.filter),
             limiter: spec.defences.rate_limit.and_then(|r| {
-                r.limit()
+                RateLimit::from_spec(&r)
                     .ok()
                     .map(|l| RateLimiter::new(l, r.sources.get() as usize))
             }),
@@ -997,7 +963,7 @@ mod tests {
     #[test]
     fn a_denied_source_never_takes_a_half_open_slot() {
         let mut lb = lb(1);
-        let cidr = |s: &str| crate::policy::Cidr::parse(s).unwrap();
+        let cidr = |s: &str| crate::model::Cidr::parse(s).unwrap();
         lb.filter = IpFilter::new(vec![cidr("10.0.0.0/8")], vec![cidr("10.0.0.1/32")]);
         assert_eq!(
             lb.from_client(&from(1, Flags::SYN), SimTime(0), 0),

@@ -6,10 +6,9 @@
 //! are deadlines the World reads, and what happened is returned as an
 //! [`Outcome`] for the World to count.
 
-use super::reasons::FailReason;
 use super::rto::RtoEstimator;
-use crate::lab::{RetransmitMode, TcpSpec};
 use crate::model::{Endpoint, Flags, FourTuple, Packet, SimDuration, SimTime};
+use crate::spec::{FailReason, RetransmitMode, TcpSpec};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -427,8 +426,8 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lab::Dur;
     use crate::model::Ip;
+    use crate::spec::Dur;
 
     const ISS: u32 = 1000;
     const SERVER_ISS: u32 = 50_000;

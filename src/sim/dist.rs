@@ -1,8 +1,8 @@
 //! Drawing values from the lab's distributions with the World's generator.
 
 use super::net::unit;
-use crate::lab::{Dist, Dur};
 use crate::model::SimDuration;
+use crate::spec::{Dist, Dur};
 use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
 

@@ -2,53 +2,14 @@
 //! measures, in one place, for Snapshots and reports.
 
 use super::client::Retransmission;
-use super::reasons::{DropReason, FailReason};
-use super::series::Series;
+use crate::engine::{ConnCounters, Percentiles, RetransmitCounters, SeriesSet};
 use crate::model::SimDuration;
+use crate::spec::{DropReason, FailReason};
 use hdrhistogram::Histogram;
-use serde::{Deserialize, Serialize};
 
 /// Highest latency a histogram records, in microseconds (one day); longer
 /// values are clamped so nothing is lost.
 const MAX_MICROS: u64 = 86_400_000_000;
-
-/// Connection counters.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ConnCounters {
-    /// SYNs first sent by clients (flood SYNs excluded).
-    pub attempted: u64,
-    /// Handshakes completed.
-    pub established: u64,
-    /// Connections that sent all their data and closed cleanly.
-    pub completed: u64,
-    /// Connections that failed, by [`FailReason`] index.
-    pub failed: [u64; FailReason::COUNT],
-}
-
-impl ConnCounters {
-    /// Failed connections of every reason.
-    pub fn failed_total(&self) -> u64 {
-        self.failed.iter().sum()
-    }
-}
-
-/// Retransmissions by kind.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RetransmitCounters {
-    /// SYNs sent again.
-    pub syn: u64,
-    /// Data segments sent again.
-    pub data: u64,
-    /// FINs sent again.
-    pub fin: u64,
-}
-
-impl RetransmitCounters {
-    /// All retransmissions.
-    pub fn total(&self) -> u64 {
-        self.syn + self.data + self.fin
-    }
-}
 
 /// A latency histogram in microseconds (three significant figures), with
 /// the exact smallest and largest samples kept beside it so no reported
@@ -131,21 +92,6 @@ impl Default for Latency {
     }
 }
 
-/// A latency distribution in four numbers.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Percentiles {
-    /// Samples behind the figures.
-    pub count: u64,
-    /// Median.
-    pub p50: Option<SimDuration>,
-    /// 95th percentile.
-    pub p95: Option<SimDuration>,
-    /// 99th percentile.
-    pub p99: Option<SimDuration>,
-    /// Largest.
-    pub max: Option<SimDuration>,
-}
-
 /// What happened in the second being counted.
 #[derive(Clone, Copy, Debug, Default)]
 struct Second {
@@ -153,27 +99,6 @@ struct Second {
     completed: u64,
     failed: u64,
     drops: [u64; DropReason::COUNT],
-}
-
-/// The per-second series the dashboard draws.
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
-pub struct SeriesSet {
-    /// Connections started per second.
-    pub new_conns: Series,
-    /// Connections completed per second.
-    pub completed: Series,
-    /// Connections failed per second.
-    pub failed: Series,
-    /// Packets dropped per second (all reasons).
-    pub drops: Series,
-    /// Packets dropped per second, by [`DropReason`] index.
-    pub drops_by_reason: [Series; DropReason::COUNT],
-    /// Segment latency p95 per second, in microseconds.
-    pub latency_p95_us: Series,
-    /// Conn-table entries at each second.
-    pub table: Series,
-    /// Half-open entries at each second.
-    pub half_open: Series,
 }
 
 /// Everything the World measures.

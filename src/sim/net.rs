@@ -1,32 +1,10 @@
 //! Links: one-way delay, jitter and loss, changeable while packets fly, with
 //! the counters that prove every packet is accounted for.
 
-use crate::lab::LinkSpec;
+use crate::engine::LinkStats;
 use crate::model::SimDuration;
+use crate::spec::LinkSpec;
 use rand::Rng;
-use serde::{Deserialize, Serialize};
-
-/// Counters of one link, both directions together.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LinkStats {
-    /// Packets put on the link.
-    pub sent: u64,
-    /// Packets that reached the far end.
-    pub delivered: u64,
-    /// Packets the link lost.
-    pub lost: u64,
-    /// Packets on the link now.
-    pub in_flight: u64,
-    /// Wire bytes put on the link.
-    pub bytes: u64,
-}
-
-impl LinkStats {
-    /// Every packet sent was delivered, lost, or is still in flight.
-    pub const fn is_conserved(&self) -> bool {
-        self.sent == self.delivered + self.lost + self.in_flight
-    }
-}
 
 /// A link's behaviour and counters.
 #[derive(Clone, Debug)]
@@ -87,7 +65,7 @@ pub fn unit<R: Rng + ?Sized>(rng: &mut R) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lab::{Dur, Probability};
+    use crate::spec::{Dur, Probability};
     use rand::SeedableRng;
     use rand_pcg::Pcg64Mcg;
 

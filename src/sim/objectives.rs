@@ -2,48 +2,10 @@
 //! its window from a baseline taken when the window opens, and gives a
 //! verdict when the window closes (or when the run ends).
 
-use super::metrics::{ConnCounters, Latency, Metrics};
-use super::reasons::DropReason;
-use crate::lab::{Metric, Objective};
+use super::metrics::{Latency, Metrics};
+use crate::engine::{ConnCounters, ObjectiveStatus, Verdict};
 use crate::model::SimDuration;
-use serde::{Deserialize, Serialize};
-use std::fmt;
-
-/// Where an objective stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Verdict {
-    /// Its window is still open (or has not opened).
-    Pending,
-    /// Met.
-    Pass,
-    /// Not met.
-    Fail,
-}
-
-impl fmt::Display for Verdict {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Verdict::Pending => "pending",
-            Verdict::Pass => "pass",
-            Verdict::Fail => "fail",
-        })
-    }
-}
-
-/// An objective's state, as Snapshots and reports show it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ObjectiveStatus {
-    /// The objective's name.
-    pub name: String,
-    /// The claim in words (`success rate ≥ 99% from 30s`).
-    pub claim: String,
-    /// The value measured so far, in the metric's unit.
-    pub value: Option<f64>,
-    /// The metric's unit.
-    pub unit: String,
-    /// Where it stands.
-    pub verdict: Verdict,
-}
+use crate::spec::{DropReason, Metric, Objective};
 
 /// A timed sample the World hands to objectives.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

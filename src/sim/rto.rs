@@ -1,8 +1,8 @@
 //! The retransmission timeout: fixed, as in the source design, or estimated
 //! from round-trip samples with exponential backoff (RFC 6298).
 
-use crate::lab::RetransmitMode;
 use crate::model::SimDuration;
+use crate::spec::RetransmitMode;
 
 /// Clock granularity G of RFC 6298 section 2: the variance term never adds
 /// less than this.
@@ -75,7 +75,7 @@ impl RtoEstimator {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lab::Dur;
+    use crate::spec::Dur;
 
     fn rfc() -> RetransmitMode {
         RetransmitMode::Rfc6298 {

@@ -5,9 +5,8 @@
 //! A killed server drops everything silently; a revived one starts clean.
 
 use super::dist::sample_duration;
-use super::reasons::DropReason;
-use crate::lab::{Dist, Dur, ServerSpec};
 use crate::model::{Endpoint, Flags, FourTuple, Packet, SimDuration, SimTime};
+use crate::spec::{Dist, DropReason, Dur, ServerSpec};
 use rand::Rng;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
@@ -418,8 +417,8 @@ impl Server {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lab::Positive;
     use crate::model::Ip;
+    use crate::spec::Positive;
     use rand::SeedableRng;
     use rand_pcg::Pcg64Mcg;
 

@@ -3,9 +3,11 @@
 //! tested as data.
 
 use super::forms::{FloodForm, TimeoutsForm};
+use crate::engine::{ServerRow, ServerState};
+use crate::lab;
 use crate::live::{Control, LiveFrame};
-use crate::policy::Algorithm;
-use crate::sim::{Command, ServerState};
+use crate::model::{Cidr, Ip};
+use crate::spec::{Algorithm, Command, Dur, FilterSpec, Positive, RateLimitSpec};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -84,6 +86,15 @@ pub enum Action {
 /// nothing).
 const MAX_WEIGHT: u32 = 100;
 
+/// The rate limit the `L` key sets: 20 new connections a second per
+/// source, bursts of 40, 65 536 sources remembered.
+const KEY_RATE_LIMIT: RateLimitSpec = RateLimitSpec {
+    rate: Positive::new_const(20),
+    per: Dur::from_secs(1),
+    burst: Positive::new_const(40),
+    sources: Positive::new_const(65_536),
+};
+
 /// What is drawn over the main screen.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Overlay {
@@ -154,14 +165,11 @@ impl App {
         self.selected = self.selected.min(rows.saturating_sub(1));
     }
 
-    fn selected_server(&self) -> Option<&crate::sim::ServerRow> {
+    fn selected_server(&self) -> Option<&ServerRow> {
         self.frame.snapshot.servers.get(self.selected)
     }
 
-    fn on_selected(
-        &mut self,
-        f: impl FnOnce(&crate::sim::ServerRow) -> Option<Command>,
-    ) -> Vec<Control> {
+    fn on_selected(&mut self, f: impl FnOnce(&ServerRow) -> Option<Command>) -> Vec<Control> {
         match self.selected_server() {
             Some(row) => f(row).map(Control::Apply).into_iter().collect(),
             None => {
@@ -249,31 +257,29 @@ impl App {
                 vec![Control::Restart]
             }
             Action::ToggleRateLimit => {
-                let on = snap.defences.iter().any(|d| d.starts_with("rate limit"));
-                let spec = (!on).then(|| crate::lab::RateLimitSpec {
-                    rate: crate::lab::Positive::new_const(20),
-                    per: crate::lab::Dur::from_secs(1),
-                    burst: crate::lab::Positive::new_const(40),
-                    sources: crate::lab::Positive::new_const(65_536),
-                });
+                let on = snap.settings.defences.rate_limit.is_some();
+                let spec = (!on).then_some(KEY_RATE_LIMIT);
                 vec![Control::Apply(Command::SetRateLimit(spec))]
             }
             Action::CycleCookies => {
-                let mode = snap.settings.syn_cookies.next();
+                let mode = snap.settings.defences.syn_cookies.next();
                 vec![Control::Apply(Command::SetSynCookies(mode))]
             }
             Action::ToggleAllowList => {
-                let on = snap.defences.iter().any(|d| d.starts_with("filter"));
+                let on = !snap.settings.defences.filter.is_empty();
                 let filter = if on {
-                    crate::policy::IpFilter::default()
+                    FilterSpec::default()
                 } else {
-                    let clients = crate::policy::Cidr::new(crate::model::Ip::new(10, 0, 0, 0), 8);
-                    crate::policy::IpFilter::new(clients.into_iter().collect(), Vec::new())
+                    let clients = Cidr::new(Ip::new(10, 0, 0, 0), 8);
+                    FilterSpec {
+                        allow: clients.into_iter().collect(),
+                        deny: Vec::new(),
+                    }
                 };
                 vec![Control::Apply(Command::SetFilter(filter))]
             }
             Action::Labs => {
-                let current = crate::lab::BUILTIN
+                let current = lab::BUILTIN
                     .iter()
                     .position(|(name, _)| *name == self.frame.lab.name)
                     .unwrap_or(0);
@@ -351,7 +357,7 @@ impl App {
                 _ => Vec::new(),
             },
             Overlay::Labs(i) => {
-                let n = crate::lab::BUILTIN.len().max(1);
+                let n = lab::BUILTIN.len().max(1);
                 match action {
                     Action::PopupUp | Action::PopupLess => {
                         *i = (*i + n - 1) % n;
@@ -362,11 +368,11 @@ impl App {
                         Vec::new()
                     }
                     Action::PopupConfirm => {
-                        let name = crate::lab::BUILTIN
+                        let name = lab::BUILTIN
                             .get(*i)
                             .map(|(name, _)| *name)
                             .unwrap_or_default();
-                        match crate::lab::builtin(name) {
+                        match lab::builtin(name) {
                             Ok(lab) => {
                                 close = true;
                                 let seed = lab.seed;

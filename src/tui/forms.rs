@@ -2,11 +2,12 @@
 //! keep their own copy of the values while open, so quick key presses build
 //! on each other instead of on a frame that has not caught up yet.
 
-use crate::lab::{
-    AttackKind, Dur, FloodSpec, HealthSpec, OnBackendDown, Positive, Rate, RetransmitMode,
-};
+use crate::engine::Settings;
 use crate::model::SimDuration;
-use crate::sim::{Command, Settings, Timeout};
+use crate::spec::{
+    AttackKind, Command, Dur, FloodSpec, MAX_FLOOD_SOURCES, OnBackendDown, Positive, Rate,
+    RetransmitMode, Timeout,
+};
 
 /// The flood popup: rate, spoofed sources and duration.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -52,7 +53,7 @@ impl FloodForm {
     /// The largest value the field under the cursor takes.
     fn limit(&self) -> u64 {
         if self.cursor == 1 {
-            u64::from(crate::lab::MAX_FLOOD_SOURCES)
+            u64::from(MAX_FLOOD_SOURCES)
         } else {
             FLOOD_MAX
         }
@@ -253,7 +254,7 @@ impl TimeoutsForm {
     pub fn from_settings(settings: &Settings) -> TimeoutsForm {
         TimeoutsForm {
             cursor: 0,
-            settings: *settings,
+            settings: settings.clone(),
         }
     }
 
@@ -269,20 +270,7 @@ impl TimeoutsForm {
     }
 
     fn timeout(&self, t: Timeout) -> SimDuration {
-        self.settings
-            .timeouts
-            .iter()
-            .find(|(k, _)| *k == t)
-            .map_or(SimDuration::ZERO, |(_, d)| *d)
-    }
-
-    fn health(&self) -> HealthSpec {
-        HealthSpec {
-            interval: Dur(self.timeout(Timeout::HealthInterval)),
-            timeout: Dur(self.timeout(Timeout::HealthTimeout)),
-            rise: Positive::new_const(self.settings.rise),
-            fall: Positive::new_const(self.settings.fall),
-        }
+        self.settings.timeout(t)
     }
 
     /// The value of `field` as the editor shows it.
@@ -295,8 +283,8 @@ impl TimeoutsForm {
                 RetransmitMode::Fixed => "fixed".into(),
                 RetransmitMode::Rfc6298 { .. } => "RFC 6298 backoff".into(),
             },
-            Field::Rise => s.rise.to_string(),
-            Field::Fall => s.fall.to_string(),
+            Field::Rise => s.health.rise.get().to_string(),
+            Field::Fall => s.health.fall.get().to_string(),
             Field::MaxHalfOpen => s.max_half_open.to_string(),
             Field::OnBackendDown => match s.on_backend_down {
                 OnBackendDown::Timeout => "leave to time out".into(),
@@ -312,12 +300,12 @@ impl TimeoutsForm {
         let s = &mut self.settings;
         let cmd = match field {
             Field::Timeout(t) => {
-                let (_, d) = s.timeouts.iter_mut().find(|(k, _)| *k == t)?;
-                let next = step_duration(*d, up);
-                if next == *d {
+                let d = s.timeout(t);
+                let next = step_duration(d, up);
+                if next == d {
                     return None;
                 }
-                *d = next;
+                s.set_timeout(t, next);
                 Command::SetTimeout(t, Dur(next))
             }
             Field::Retries => {
@@ -344,20 +332,20 @@ impl TimeoutsForm {
             }
             Field::Rise | Field::Fall => {
                 let v = if field == Field::Rise {
-                    &mut s.rise
+                    &mut s.health.rise
                 } else {
-                    &mut s.fall
+                    &mut s.health.fall
                 };
                 let next = match up {
-                    true if *v >= MAX_RISE_FALL => return None,
-                    true => *v + 1,
-                    false => v.saturating_sub(1).max(1),
+                    true if v.get() >= MAX_RISE_FALL => return None,
+                    true => v.get() + 1,
+                    false => v.get().saturating_sub(1).max(1),
                 };
-                if next == *v {
+                if next == v.get() {
                     return None;
                 }
-                *v = next;
-                Command::SetHealth(self.health())
+                *v = Positive::new_const(next);
+                Command::SetHealth(s.health)
             }
             Field::MaxHalfOpen => {
                 let next = step_ladder(s.max_half_open, up);

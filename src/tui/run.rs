@@ -6,8 +6,9 @@
 use super::app::App;
 use super::keys::{self, Key};
 use super::view;
-use crate::lab::Lab;
+use crate::engine::MakeEngine;
 use crate::live::{self, LiveHandle, Speed};
+use crate::spec::Lab;
 use crossterm::event::{Event, EventStream};
 use futures_util::StreamExt;
 use ratatui::DefaultTerminal;
@@ -19,6 +20,8 @@ pub const FRAME: Duration = Duration::from_nanos(33_333_333);
 
 /// What the dashboard needs to start.
 pub struct Options {
+    /// Builds the engine the lab runs on.
+    pub make: MakeEngine,
     /// The lab to run.
     pub lab: Lab,
     /// Its seed.
@@ -48,7 +51,13 @@ pub fn run(options: Options) -> Result<(), String> {
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
-    let handle = live::spawn(options.lab, options.seed, options.speed, false);
+    let handle = live::spawn(
+        options.make,
+        options.lab,
+        options.seed,
+        options.speed,
+        false,
+    );
     let mut terminal =
         ratatui::try_init().map_err(|e| format!("cannot set up the terminal: {e}"))?;
     let result = runtime.block_on(event_loop(&mut terminal, handle, options.monochrome));

@@ -1,7 +1,7 @@
 //! Colours and styles, in one place, with a monochrome variant for
 //! `NO_COLOR` (https://no-color.org).
 
-use crate::sim::{LogKind, ServerState};
+use crate::engine::{LogKind, ServerState};
 use ratatui::style::{Color, Modifier, Style};
 
 /// The styles the views use.

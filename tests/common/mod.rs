@@ -1,9 +1,10 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
-use lblab::lab::Lab;
+use lblab::engine::{ClientCounts, Snapshot};
 use lblab::model::{SimDuration, SimTime};
 use lblab::sim::World;
+use lblab::spec::Lab;
 
 /// Parses a lab written inline in a test.
 pub fn lab(text: &str) -> Lab {
@@ -11,6 +12,11 @@ pub fn lab(text: &str) -> Lab {
         Ok(lab) => lab,
         Err(e) => panic!("test lab does not parse: {e}\n{text}"),
     }
+}
+
+/// The client counts of a simulation's Snapshot (which always has them).
+pub fn clients(s: &Snapshot) -> ClientCounts {
+    s.clients.expect("the simulation counts its clients")
 }
 
 /// Seconds as a simulated instant.
@@ -56,6 +62,6 @@ pub fn assert_conserved(world: &World, context: &str) {
         );
         lost += l.lost;
     }
-    let counted = world.metrics().drops[lblab::sim::DropReason::LinkLoss.index()];
+    let counted = world.metrics().drops[lblab::spec::DropReason::LinkLoss.index()];
     assert_eq!(lost, counted, "{context}: link losses vs drops counted");
 }

@@ -1,7 +1,8 @@
 //! Sparklines of the whole system: connections started, completed and
 //! failed per second, drops per second by reason, and segment latency p95.
 
-use crate::sim::{DropReason, Series};
+use crate::engine::Series;
+use crate::spec::DropReason;
 use crate::tui::app::App;
 use crate::tui::theme::Theme;
 use ratatui::Frame;

@@ -1,7 +1,8 @@
 //! The clients panel: how many clients are in each state, retries, and the
 //! balancer's conn table.
 
-use crate::sim::FailReason;
+use crate::engine::ClientCounts;
+use crate::spec::FailReason;
 use crate::tui::app::App;
 use crate::tui::theme::Theme;
 use ratatui::Frame;
@@ -39,7 +40,11 @@ fn occupancy_style(n: u64, cap: u64, theme: &Theme) -> Style {
 /// Draws the clients panel into `area`.
 pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let s = &app.frame.snapshot;
-    let c = s.clients;
+    // An engine that does not run the clients itself cannot count them.
+    let count = |f: fn(&ClientCounts) -> u64| s.clients.as_ref().map(f);
+    let shown = |n: Option<u64>| n.map_or("–".to_string(), |n| n.to_string());
+    let killed = count(|c| c.killed).unwrap_or(0);
+    let syn_sent = count(|c| c.syn_sent);
     let row = |label: &str, value: String, style| {
         Line::from(vec![
             Span::styled(format!(" {label:<12} "), theme.dim),
@@ -60,13 +65,13 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let mut lines = vec![
         row(
             "SYN-SENT",
-            c.syn_sent.to_string(),
-            alert(c.syn_sent, theme.warn, theme),
+            shown(syn_sent),
+            alert(syn_sent.unwrap_or(0), theme.warn, theme),
         ),
-        row("ESTABLISHED", c.established.to_string(), theme.good),
-        row("FIN-WAIT", c.fin_wait.to_string(), theme.text),
-        row("CLOSED", c.closed.to_string(), theme.text),
-        row("done", c.done.to_string(), theme.dim),
+        row("ESTABLISHED", shown(count(|c| c.established)), theme.good),
+        row("FIN-WAIT", shown(count(|c| c.fin_wait)), theme.text),
+        row("CLOSED", shown(count(|c| c.closed)), theme.text),
+        row("done", shown(count(|c| c.done)), theme.dim),
         row(
             "failed",
             format!("{failed}{top_failure}"),
@@ -74,7 +79,11 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         ),
         row(
             "retries",
-            format!("syn {} data {}", c.syn_retries, c.data_retries),
+            format!(
+                "syn {} data {}",
+                s.retransmits.syn,
+                s.retransmits.data + s.retransmits.fin
+            ),
             theme.text,
         ),
         row(
@@ -88,8 +97,8 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             occupancy_style(s.half_open, cap, theme),
         ),
     ];
-    if c.killed > 0 {
-        lines.insert(5, row("killed", c.killed.to_string(), theme.bad));
+    if killed > 0 {
+        lines.insert(5, row("killed", killed.to_string(), theme.bad));
     }
     let block = Block::default()
         .borders(Borders::ALL)

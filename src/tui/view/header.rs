@@ -1,7 +1,9 @@
 //! The header line: lab, clock, speed, run state, algorithm, seed and what
 //! defences and attacks are in force.
 
+use crate::engine::Settings;
 use crate::live::Speed;
+use crate::spec::CookieMode;
 use crate::tui::app::App;
 use crate::tui::theme::Theme;
 use ratatui::Frame;
@@ -44,11 +46,44 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         sep(),
         Span::styled(format!("seed {}", s.seed), theme.dim),
         sep(),
-        Span::styled(s.defences.join(", "), theme.dim),
+        Span::styled(defences(&s.settings).join(", "), theme.dim),
     ]);
     if s.floods_active > 0 {
         spans.push(sep());
         spans.push(Span::styled("SYN FLOOD", theme.bad));
     }
     f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// The defences in force, in words (`rate limit 20 per 1s, burst 40 (12
+/// sources, 0 evicted)`).
+pub fn defences(s: &Settings) -> Vec<String> {
+    let d = &s.defences;
+    let mut out = vec![format!("half-open limit {}", s.max_half_open)];
+    if let Some(l) = &d.rate_limit {
+        // The eviction count shows when the source table is too small for
+        // the attack (evicted sources start with a fresh burst).
+        out.push(format!(
+            "rate limit {} per {}, burst {} ({} sources, {} evicted)",
+            l.spec.rate.get(),
+            l.spec.per,
+            l.spec.burst.get(),
+            l.sources,
+            l.evictions
+        ));
+    }
+    if d.syn_cookies != CookieMode::Off {
+        out.push(format!("SYN cookies {}", d.syn_cookies.name()));
+    }
+    if d.early_drop {
+        out.push("early drop".to_string());
+    }
+    if !d.filter.is_empty() {
+        out.push(format!(
+            "filter +{}/-{}",
+            d.filter.allow.len(),
+            d.filter.deny.len()
+        ));
+    }
+    out
 }

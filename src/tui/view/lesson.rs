@@ -1,7 +1,7 @@
 //! The lesson panel: the lab's objectives with live pass / fail marks, then
 //! the lesson's paragraphs and numbered steps, scrollable.
 
-use crate::sim::Verdict;
+use crate::engine::Verdict;
 use crate::tui::app::App;
 use crate::tui::theme::Theme;
 use ratatui::Frame;

@@ -2,7 +2,8 @@
 //! editor.
 
 use super::centered;
-use crate::policy::Algorithm;
+use crate::lab;
+use crate::spec::Algorithm;
 use crate::tui::app::App;
 use crate::tui::forms::{Field, FloodForm, TimeoutsForm};
 use crate::tui::theme::Theme;
@@ -122,10 +123,10 @@ pub fn timeouts(f: &mut Frame, screen: Rect, form: &TimeoutsForm, theme: &Theme)
 
 /// The lab picker, `highlight` being the row under the cursor.
 pub fn labs(f: &mut Frame, screen: Rect, highlight: usize, app: &App, theme: &Theme) {
-    let area = centered(screen, 150, crate::lab::BUILTIN.len() as u16 + 5);
+    let area = centered(screen, 150, lab::BUILTIN.len() as u16 + 5);
     let inner = frame_popup(f, area, "labs", theme);
     let current = &app.frame.lab.name;
-    let lines: Vec<Line> = crate::lab::builtin_summaries()
+    let lines: Vec<Line> = lab::builtin_summaries()
         .iter()
         .enumerate()
         .map(|(i, (name, summary))| {

@@ -2,7 +2,7 @@
 //! connections against their limits, rates, probe p95, share of traffic and
 //! a sparkline of its active connections.
 
-use crate::sim::ServerRow;
+use crate::engine::ServerRow;
 use crate::tui::app::App;
 use crate::tui::theme::{Theme, spark_text};
 use ratatui::Frame;
@@ -56,15 +56,15 @@ const COLUMNS: &[Column] = &[
         width: 9,
         narrow: true,
         cell: |r, c| {
-            let style = if r.server_established >= r.max_connections {
-                c.theme.bad
-            } else {
-                c.theme.text
-            };
-            (
-                format!("{}/{}", r.active, compact(u64::from(r.max_connections))),
-                style,
-            )
+            let full = r
+                .server_established
+                .zip(r.max_connections)
+                .is_some_and(|(n, cap)| n >= cap);
+            let style = if full { c.theme.bad } else { c.theme.text };
+            let cap = r
+                .max_connections
+                .map_or("–".to_string(), |n| compact(u64::from(n)));
+            (format!("{}/{cap}", r.active), style)
         },
     },
     Column {
@@ -92,13 +92,13 @@ const COLUMNS: &[Column] = &[
         header: "queued",
         width: 6,
         narrow: false,
-        cell: |r, c| (r.queued.to_string(), c.theme.text),
+        cell: |r, c| (unknown_as_dash(r.queued), c.theme.text),
     },
     Column {
         header: "pkt/s",
         width: 7,
         narrow: false,
-        cell: |r, c| (r.packets_per_sec.to_string(), c.theme.text),
+        cell: |r, c| (unknown_as_dash(r.packets_per_sec), c.theme.text),
     },
     Column {
         header: "probe p95",
@@ -128,9 +128,14 @@ const COLUMNS: &[Column] = &[
         header: "served",
         width: 10,
         narrow: false,
-        cell: |r, c| (r.segments_served.to_string(), c.theme.text),
+        cell: |r, c| (unknown_as_dash(r.segments_served), c.theme.text),
     },
 ];
+
+/// A figure the engine knows, or `–` where it cannot.
+fn unknown_as_dash(n: Option<u64>) -> String {
+    n.map_or("–".to_string(), |n| n.to_string())
+}
 
 /// A count in at most four characters: 950, 12k, 3.4M.
 fn compact(n: u64) -> String {

@@ -2,12 +2,12 @@
 //! timeline entry and a script line all become one of these, applied at a
 //! simulated time, so a run is fully described by (lab, seed, commands).
 
-use crate::lab::{
-    Dur, FloodSpec, HealthSpec, LinkSpec, OnBackendDown, Rate, RateLimitSpec, RetransmitMode,
-    ServerSpec,
-};
-use crate::policy::{Algorithm, IpFilter};
-use crate::sim::CookieMode;
+use super::algorithm::Algorithm;
+use super::balancer::{CookieMode, FilterSpec, HealthSpec, OnBackendDown, RateLimitSpec};
+use super::clients::{FloodSpec, RetransmitMode};
+use super::network::LinkSpec;
+use super::servers::ServerSpec;
+use super::values::{Dur, Rate};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -101,7 +101,7 @@ pub enum Command {
     /// Set (or, with `None`, lift) the per-source limit on new connections.
     SetRateLimit(Option<RateLimitSpec>),
     /// Replace the source allow/deny lists.
-    SetFilter(IpFilter),
+    SetFilter(FilterSpec),
     /// Turn dropping of packets with impossible flags on or off.
     SetPacketValidation(bool),
     /// Turn early drop of the oldest half-open entries on or off.
@@ -197,8 +197,8 @@ impl fmt::Display for Command {
             Command::SetFilter(filter) => write!(
                 f,
                 "source filter -> allow {} ranges, deny {}",
-                filter.allow().len(),
-                filter.deny().len()
+                filter.allow.len(),
+                filter.deny.len()
             ),
             Command::SetSynCookies(mode) => write!(f, "SYN cookies -> {}", mode.name()),
             Command::SetEarlyDrop(on) => {
@@ -207,6 +207,51 @@ impl fmt::Display for Command {
             Command::SetPacketValidation(on) => {
                 write!(f, "packet validation {}", if *on { "on" } else { "off" })
             }
+        }
+    }
+}
+
+/// A command applied at a simulated time: `At("30s", KillServer("srv-3"))`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum TimedCommand {
+    /// Apply the command at this time after the start.
+    At(Dur, Command),
+}
+
+impl TimedCommand {
+    /// When it applies.
+    pub fn at(&self) -> Dur {
+        match self {
+            TimedCommand::At(d, _) => *d,
+        }
+    }
+
+    /// What it applies.
+    pub fn command(&self) -> &Command {
+        match self {
+            TimedCommand::At(_, c) => c,
+        }
+    }
+}
+
+/// Where a command came from, for the event log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Origin {
+    /// Typed or pressed by a person (or sent by a program).
+    User,
+    /// The lab's timeline.
+    Timeline,
+    /// A command script given to `lblab run --commands`.
+    Script,
+}
+
+impl Origin {
+    /// The prefix its log lines carry (`timeline: `).
+    pub const fn tag(self) -> &'static str {
+        match self {
+            Origin::User => "",
+            Origin::Timeline => "timeline: ",
+            Origin::Script => "script: ",
         }
     }
 }

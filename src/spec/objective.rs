@@ -1,50 +1,10 @@
-//! What a lab teaches and how it checks itself: the lesson text, a timeline
-//! of timed commands, and objectives evaluated over time windows.
+//! Objectives: claims about a run (`metric op threshold` over a window of
+//! simulated time) that engines check as the run goes.
 
+use super::reasons::DropReason;
 use super::values::Dur;
-use crate::sim::{Command, DropReason};
 use serde::{Deserialize, Serialize};
 use std::fmt;
-
-/// The lesson shown beside the dashboard.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Lesson {
-    /// Short paragraphs: the idea, and what to watch.
-    pub text: Vec<String>,
-    /// Numbered steps: what to press and what should happen.
-    pub steps: Vec<String>,
-}
-
-impl Lesson {
-    /// Nothing to read.
-    pub fn is_empty(&self) -> bool {
-        self.text.is_empty() && self.steps.is_empty()
-    }
-}
-
-/// A command applied at a simulated time: `At("30s", KillServer("srv-3"))`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub enum TimedCommand {
-    /// Apply the command at this time after the start.
-    At(Dur, Command),
-}
-
-impl TimedCommand {
-    /// When it applies.
-    pub fn at(&self) -> Dur {
-        match self {
-            TimedCommand::At(d, _) => *d,
-        }
-    }
-
-    /// What it applies.
-    pub fn command(&self) -> &Command {
-        match self {
-            TimedCommand::At(_, c) => c,
-        }
-    }
-}
 
 /// What an objective measures.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

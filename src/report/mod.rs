@@ -3,13 +3,15 @@
 //! Everything but the `wall` section is a pure function of the run, so two
 //! runs of the same lab and seed print the same bytes.
 
-use crate::model::{SimDuration, SimTime};
-use crate::sim::{
-    DropReason, FailReason, LinkStats, ObjectiveStatus, Percentiles, RetransmitCounters, Snapshot,
-    World,
+mod csv;
+mod table;
+
+use crate::engine::{
+    Engine, LinkStats, ObjectiveStatus, Percentiles, RetransmitCounters, Snapshot,
 };
+use crate::model::{SimDuration, SimTime};
+use crate::spec::{DropReason, FailReason};
 use serde::Serialize;
-use std::fmt::Write as _;
 
 /// One backend's line in the report.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -20,10 +22,10 @@ pub struct BackendReport {
     pub connections: u64,
     /// Its share of all assigned connections, in percent.
     pub share_pct: f64,
-    /// Packets that reached it.
-    pub packets: u64,
-    /// Data segments it served.
-    pub segments_served: u64,
+    /// Packets that reached it (`None`: the engine cannot see packets).
+    pub packets: Option<u64>,
+    /// Data segments it served (`None`: the engine cannot tell).
+    pub segments_served: Option<u64>,
     /// Packets lost on its link or dropped by it.
     pub drops: u64,
     /// p95 of its recent health-probe round trips, in milliseconds.
@@ -173,10 +175,10 @@ pub enum Format {
 }
 
 impl Report {
-    /// Builds the report of `world` as it is now.
-    pub fn from_world(world: &World, finished: bool, wall: Option<WallClock>) -> Report {
-        let snap: Snapshot = world.snapshot();
-        let rows = world.server_rows();
+    /// Builds the report of `engine` as it is now.
+    pub fn from_engine(engine: &dyn Engine, finished: bool, wall: Option<WallClock>) -> Report {
+        let snap: Snapshot = engine.snapshot();
+        let rows = engine.server_rows();
         let total_conns: u64 = rows.iter().map(|s| s.connections).sum();
         let backends = rows
             .iter()
@@ -191,7 +193,7 @@ impl Report {
                 state: s.state.name(),
             })
             .collect();
-        let links = world.link_stats();
+        let links = engine.link_stats();
         let c = snap.conns;
         let totals = Totals {
             attempted: c.attempted,
@@ -230,7 +232,7 @@ impl Report {
                 detection: snap.latency.detection.into(),
             },
             links,
-            objectives: world.objective_statuses(true),
+            objectives: engine.objective_statuses(true),
             log: snap
                 .log
                 .iter()
@@ -248,225 +250,6 @@ impl Report {
             Format::Json => serde_json::to_string_pretty(self).unwrap_or_default() + "\n",
             Format::Csv => self.to_csv(),
         }
-    }
-
-    fn to_table(&self) -> String {
-        let mut o = String::new();
-        let t = &self.totals;
-        let _ = writeln!(
-            o,
-            "lab {}  seed {}  algorithm {}  sim time {}  {}",
-            self.lab,
-            self.seed,
-            self.algorithm,
-            self.sim_time,
-            if self.finished {
-                "finished"
-            } else {
-                "stopped at deadline"
-            }
-        );
-        let _ = writeln!(o);
-        let _ = writeln!(
-            o,
-            "{:<12} {:>8} {:>7} {:>12} {:>12} {:>8} {:>10}  state",
-            "backend", "conns", "share", "packets", "segments", "drops", "probe p95"
-        );
-        for b in &self.backends {
-            let _ = writeln!(
-                o,
-                "{:<12} {:>8} {:>6.1}% {:>12} {:>12} {:>8} {:>10}  {}",
-                b.name,
-                b.connections,
-                b.share_pct,
-                b.packets,
-                b.segments_served,
-                b.drops,
-                b.probe_p95_ms
-                    .map_or("-".to_string(), |v| format!("{v:.3}ms")),
-                b.state
-            );
-        }
-        let _ = writeln!(o);
-        let _ = writeln!(
-            o,
-            "connections  attempted {}  established {}  completed {}  failed {}  success {:.2}%",
-            t.attempted, t.established, t.completed, t.failed, t.success_pct
-        );
-        let _ = writeln!(
-            o,
-            "packets      sent {}  bytes {}  dropped {}  conn-table entries at end {}",
-            t.packets, t.bytes, t.drops, t.table_entries
-        );
-        let _ = writeln!(
-            o,
-            "retransmits  syn {}  data {}  fin {}  total {}",
-            t.retransmits.syn,
-            t.retransmits.data,
-            t.retransmits.fin,
-            t.retransmits.total()
-        );
-        if t.flood_syns > 0 {
-            let _ = writeln!(o, "flood        spoofed SYNs {}", t.flood_syns);
-        }
-        let reasons = |v: Vec<String>| {
-            if v.is_empty() {
-                "none".to_string()
-            } else {
-                v.join("  ")
-            }
-        };
-        let _ = writeln!(
-            o,
-            "failures     {}",
-            reasons(
-                self.failures
-                    .iter()
-                    .map(|(r, n)| format!("{r} {n}"))
-                    .collect()
-            )
-        );
-        let _ = writeln!(
-            o,
-            "drops        {}",
-            reasons(self.drops.iter().map(|(r, n)| format!("{r} {n}")).collect())
-        );
-        let _ = writeln!(o);
-        let _ = writeln!(
-            o,
-            "{:<12} {:>10} {:>10} {:>10} {:>10} {:>10}",
-            "latency", "count", "p50", "p95", "p99", "max"
-        );
-        for (name, l) in self.latency.rows() {
-            if name == "detection" && l.count == 0 {
-                continue;
-            }
-            let ms = |v: Option<f64>| v.map_or("-".to_string(), fmt_ms);
-            let _ = writeln!(
-                o,
-                "{:<12} {:>10} {:>10} {:>10} {:>10} {:>10}",
-                name,
-                l.count,
-                ms(l.p50_ms),
-                ms(l.p95_ms),
-                ms(l.p99_ms),
-                ms(l.max_ms)
-            );
-        }
-        if !self.objectives.is_empty() {
-            let _ = writeln!(o);
-            let _ = writeln!(o, "objectives");
-            for obj in &self.objectives {
-                let value = obj
-                    .value
-                    .map_or("no value".to_string(), |v| format!("{v:.2}{}", obj.unit));
-                let _ = writeln!(
-                    o,
-                    "  {:<8} {}: {} (measured {value})",
-                    obj.verdict.to_string().to_uppercase(),
-                    obj.name,
-                    obj.claim
-                );
-            }
-        }
-        if !self.log.is_empty() {
-            let _ = writeln!(o);
-            let _ = writeln!(o, "events");
-            for line in &self.log {
-                let _ = writeln!(o, "  {line}");
-            }
-        }
-        let _ = writeln!(o);
-        let _ = writeln!(o, "events processed {}", self.events);
-        if let Some(w) = &self.wall {
-            let _ = writeln!(
-                o,
-                "wall time {:.3}s  {:.2}M events/s  {:.0}x real time",
-                w.seconds,
-                w.events_per_sec / 1e6,
-                w.speedup
-            );
-        }
-        o
-    }
-
-    fn to_csv(&self) -> String {
-        let mut o = String::from("scope,metric,value\n");
-        let mut row = |scope: &str, metric: &str, value: String| {
-            let _ = writeln!(o, "{scope},{metric},{value}");
-        };
-        row("run", "lblab_version", self.lblab_version.to_string());
-        row("run", "lab", csv_text(&self.lab));
-        row("run", "seed", self.seed.to_string());
-        row("run", "finished", self.finished.to_string());
-        row(
-            "run",
-            "sim_seconds",
-            format!("{:.9}", self.sim_time.as_secs_f64()),
-        );
-        row("run", "events", self.events.to_string());
-        row("run", "algorithm", self.algorithm.clone());
-        for b in &self.backends {
-            let scope = format!("backend:{}", csv_text(&b.name));
-            row(&scope, "connections", b.connections.to_string());
-            row(&scope, "share_pct", format!("{:.3}", b.share_pct));
-            row(&scope, "packets", b.packets.to_string());
-            row(&scope, "segments_served", b.segments_served.to_string());
-            row(&scope, "drops", b.drops.to_string());
-            row(
-                &scope,
-                "probe_p95_ms",
-                b.probe_p95_ms.map_or(String::new(), |v| format!("{v:.3}")),
-            );
-            row(&scope, "state", b.state.to_string());
-        }
-        let t = &self.totals;
-        for (k, v) in [
-            ("attempted", t.attempted),
-            ("established", t.established),
-            ("completed", t.completed),
-            ("failed", t.failed),
-            ("packets", t.packets),
-            ("bytes", t.bytes),
-            ("drops", t.drops),
-            ("retransmits_syn", t.retransmits.syn),
-            ("retransmits_data", t.retransmits.data),
-            ("retransmits_fin", t.retransmits.fin),
-            ("flood_syns", t.flood_syns),
-            ("table_entries", t.table_entries),
-        ] {
-            row("total", k, v.to_string());
-        }
-        row("total", "success_pct", format!("{:.3}", t.success_pct));
-        for (r, n) in &self.failures {
-            row("failure", r.name(), n.to_string());
-        }
-        for (r, n) in &self.drops {
-            row("drop", r.name(), n.to_string());
-        }
-        for (name, l) in self.latency.rows() {
-            let scope = format!("latency:{name}");
-            let ms = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v:.3}"));
-            row(&scope, "count", l.count.to_string());
-            row(&scope, "p50_ms", ms(l.p50_ms));
-            row(&scope, "p95_ms", ms(l.p95_ms));
-            row(&scope, "p99_ms", ms(l.p99_ms));
-            row(&scope, "max_ms", ms(l.max_ms));
-        }
-        for obj in &self.objectives {
-            let scope = format!("objective:{}", csv_text(&obj.name));
-            row(&scope, "verdict", obj.verdict.to_string());
-            row(
-                &scope,
-                "value",
-                obj.value.map_or(String::new(), |v| format!("{v:.3}")),
-            );
-        }
-        if let Some(w) = &self.wall {
-            row("wall", "seconds", format!("{:.6}", w.seconds));
-            row("wall", "events_per_sec", format!("{:.0}", w.events_per_sec));
-        }
-        o
     }
 }
 

@@ -1,26 +1,79 @@
 //! Applying Commands to the World. Each command is logged; one that names
 //! something that does not exist is logged as an error and changes nothing.
 
-use super::command::{Command, LinkTarget, Timeout};
-use super::log::LogKind;
-use super::world::{Dest, Life, Origin, Workload, World};
-use crate::lab::{OpenSpec, RetransmitMode};
+use super::{Dest, Event, Life, OpenState, Workload, World};
+use crate::engine::LogKind;
 use crate::model::SimDuration;
+use crate::policy::{IpFilter, RateLimit, RateLimitError, RateLimiter};
+use crate::sim::addressing::MAX_CLIENTS;
+use crate::sim::client::TcpState;
+use crate::spec::{
+    ClosedSpec, Command, LinkTarget, MAX_FLOOD_SOURCES, OpenSpec, Origin, RetransmitMode, Timeout,
+};
 use rand::Rng;
 
+/// Why a command changed nothing.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ApplyError {
+    /// The command names a server the pool does not have.
+    #[error("no server is named \"{0}\"")]
+    NoSuchServer(String),
+    /// The server to kill is not running.
+    #[error("{0} is already down")]
+    AlreadyDown(String),
+    /// No server is left to kill.
+    #[error("every server is already down")]
+    AllDown,
+    /// The server to revive is running (and not draining).
+    #[error("it is running")]
+    Running,
+    /// The name of a server to add is taken.
+    #[error("a server is already named \"{0}\"")]
+    NameTaken(String),
+    /// The client to kill is not running.
+    #[error("client {0} is not running")]
+    ClientNotRunning(u32),
+    /// No client is left to kill.
+    #[error("no client is running")]
+    NoClientRunning,
+    /// A timer of zero would fire in a loop without time passing.
+    #[error("a timeout must be longer than zero")]
+    ZeroTimeout,
+    /// RFC 6298 bounds the wrong way round.
+    #[error("min_rto is larger than max_rto")]
+    MinRtoAboveMax,
+    /// A health probe every 0 s, or one that fails at once.
+    #[error("health interval and timeout must be longer than zero")]
+    ZeroHealthTimer,
+    /// Every client address is in use.
+    #[error("client address space exhausted")]
+    AddressSpaceExhausted,
+    /// A flood of nothing.
+    #[error("a flood needs a rate above zero")]
+    ZeroFloodRate,
+    /// More spoofed sources than 198.18.0.0/15 holds.
+    #[error("at most {MAX_FLOOD_SOURCES} spoofed sources fit in 198.18.0.0/15")]
+    TooManySources,
+    /// The rate limit's numbers make no limit.
+    #[error(transparent)]
+    RateLimit(#[from] RateLimitError),
+    /// `StopFlood` with no flood running.
+    #[error("no flood is running")]
+    NoFlood,
+}
+
+/// What applying a command did: `Some(text)` replaces the default log line.
+type Applied = Result<Option<String>, ApplyError>;
+
 impl World {
-    /// Applies `cmd` now.
+    /// Applies `cmd` now, as a person's command.
     pub fn apply(&mut self, cmd: Command) {
         self.apply_from(cmd, Origin::User);
     }
 
     /// Applies `cmd` from `origin` now; the log line says where it came from.
     pub fn apply_from(&mut self, cmd: Command, origin: Origin) {
-        let tag = match origin {
-            Origin::User => "",
-            Origin::Timeline => "timeline: ",
-            Origin::Script => "script: ",
-        };
+        let tag = origin.tag();
         let kind = match &cmd {
             Command::KillServer(_)
             | Command::ReviveServer(_)
@@ -54,13 +107,44 @@ impl World {
             .map(|i| i as u32)
     }
 
-    fn named(&self, name: &str) -> Result<u32, String> {
+    fn named(&self, name: &str) -> Result<u32, ApplyError> {
         self.server_index(name)
-            .ok_or_else(|| format!("no server is named \"{name}\""))
+            .ok_or_else(|| ApplyError::NoSuchServer(name.to_string()))
     }
 
-    /// Applies `cmd`; `Ok(Some(text))` replaces the default log line.
-    fn try_apply(&mut self, cmd: &Command) -> Result<Option<String>, String> {
+    /// Applies `cmd` through the handler of its group.
+    fn try_apply(&mut self, cmd: &Command) -> Applied {
+        match cmd {
+            Command::KillServer(_)
+            | Command::KillRandomServer
+            | Command::ReviveServer(_)
+            | Command::DrainServer(_)
+            | Command::SetWeight(..)
+            | Command::AddServer(_)
+            | Command::RemoveServer(_) => self.apply_to_servers(cmd),
+            Command::KillClient(_)
+            | Command::KillRandomClient
+            | Command::SetPopulation(_)
+            | Command::SetArrivalRate(_) => self.apply_to_clients(cmd),
+            Command::SetTimeout(..)
+            | Command::SetMaxRetransmissions(_)
+            | Command::SetRetransmitMode(_)
+            | Command::SetHealth(_) => self.apply_to_timers(cmd),
+            Command::SetAlgorithm(_)
+            | Command::SetMaxHalfOpen(_)
+            | Command::SetOnBackendDown(_)
+            | Command::SetLink(..) => self.apply_to_balancer(cmd),
+            Command::StartFlood(_)
+            | Command::StopFlood
+            | Command::SetRateLimit(_)
+            | Command::SetFilter(_)
+            | Command::SetPacketValidation(_)
+            | Command::SetEarlyDrop(_)
+            | Command::SetSynCookies(_) => self.apply_to_attacks_and_defences(cmd),
+        }
+    }
+
+    fn apply_to_servers(&mut self, cmd: &Command) -> Applied {
         match cmd {
             Command::KillServer(name) => {
                 let s = self.named(name)?;
@@ -73,14 +157,12 @@ impl World {
                     })
                     .collect();
                 if alive.is_empty() {
-                    return Err("every server is already down".into());
+                    return Err(ApplyError::AllDown);
                 }
                 let s = alive[(self.rng.next_u64() % alive.len() as u64) as usize];
                 self.kill_server(s)?;
-                return Ok(Some(format!(
-                    "killed {} (random pick)",
-                    self.servers[s as usize].name
-                )));
+                let name = &self.servers[s as usize].name;
+                return Ok(Some(format!("killed {name} (random pick)")));
             }
             Command::ReviveServer(name) => {
                 let s = self.named(name)? as usize;
@@ -90,7 +172,7 @@ impl World {
                     if was_draining {
                         return Ok(Some(format!("{name} stops draining")));
                     }
-                    return Err("it is running".into());
+                    return Err(ApplyError::Running);
                 }
                 self.servers[s].revive();
                 self.history[s].revived_at = Some(self.now);
@@ -105,7 +187,7 @@ impl World {
             }
             Command::AddServer(spec) => {
                 if self.server_index(&spec.name).is_some() {
-                    return Err(format!("a server is already named \"{}\"", spec.name));
+                    return Err(ApplyError::NameTaken(spec.name.clone()));
                 }
                 self.add_server(spec, SimDuration::ZERO);
             }
@@ -120,6 +202,13 @@ impl World {
                     self.send(Dest::Client, rst);
                 }
             }
+            _ => unreachable!("not a server command: {cmd}"),
+        }
+        Ok(None)
+    }
+
+    fn apply_to_clients(&mut self, cmd: &Command) -> Applied {
+        match cmd {
             Command::KillClient(c) => {
                 let c = *c;
                 let live = self
@@ -127,34 +216,34 @@ impl World {
                     .get(c as usize)
                     .is_some_and(|m| m.life == Life::Active);
                 if !live {
-                    return Err(format!("client {c} is not running"));
+                    return Err(ApplyError::ClientNotRunning(c));
                 }
                 self.kill_client(c);
             }
-            Command::KillRandomClient => {
-                if self.active_clients == 0 {
-                    return Err("no client is running".into());
-                }
-                // Every running client equally likely: draw a rank among them.
-                let k = self.rng.next_u64() % self.active_clients;
-                let c = (0..self.meta.len())
-                    .filter(|&c| {
-                        self.meta[c].life == Life::Active && !self.meta[c].workload.is_attack()
-                    })
-                    .nth(k as usize)
-                    .ok_or("no client is running")?;
-                let state = self.clients[c].state;
-                self.kill_client(c as u32);
-                return Ok(Some(format!(
-                    "killed client {} ({}) in {state}",
-                    c, self.clients[c].local.ip
-                )));
+            Command::KillRandomClient => return self.kill_random_client().map(Some),
+            Command::SetPopulation(n) => self.set_population(*n)?,
+            Command::SetArrivalRate(rate) => {
+                let open = self.open.get_or_insert_with(|| OpenState {
+                    spec: OpenSpec::default(),
+                    rate: 0.0,
+                    started: 0,
+                    epoch: 0,
+                });
+                open.rate = rate.get();
+                open.epoch = open.epoch.wrapping_add(1);
+                self.schedule_next_arrival();
             }
-            Command::SetAlgorithm(a) => self.lb.selector.set_algorithm(*a),
+            _ => unreachable!("not a client command: {cmd}"),
+        }
+        Ok(None)
+    }
+
+    fn apply_to_timers(&mut self, cmd: &Command) -> Applied {
+        match cmd {
             Command::SetTimeout(t, d) => {
                 let d = d.get();
                 if d == SimDuration::ZERO {
-                    return Err("a timeout must be longer than zero".into());
+                    return Err(ApplyError::ZeroTimeout);
                 }
                 match t {
                     Timeout::Syn => self.tcp.syn_timeout = d,
@@ -176,16 +265,24 @@ impl World {
                 if let RetransmitMode::Rfc6298 { min_rto, max_rto } = mode
                     && min_rto > max_rto
                 {
-                    return Err("min_rto is larger than max_rto".into());
+                    return Err(ApplyError::MinRtoAboveMax);
                 }
                 self.tcp.mode = *mode;
             }
             Command::SetHealth(h) => {
                 if h.interval.get() == SimDuration::ZERO || h.timeout.get() == SimDuration::ZERO {
-                    return Err("health interval and timeout must be longer than zero".into());
+                    return Err(ApplyError::ZeroHealthTimer);
                 }
                 self.lb.health = h.into();
             }
+            _ => unreachable!("not a timer command: {cmd}"),
+        }
+        Ok(None)
+    }
+
+    fn apply_to_balancer(&mut self, cmd: &Command) -> Applied {
+        match cmd {
+            Command::SetAlgorithm(a) => self.lb.selector.set_algorithm(*a),
             Command::SetMaxHalfOpen(n) => {
                 for b in &mut self.lb.backends {
                     b.max_half_open = *n;
@@ -204,80 +301,85 @@ impl World {
                     }
                 }
             },
-            Command::SetPopulation(n) => self.set_population(*n)?,
-            Command::SetArrivalRate(rate) => {
-                let open = self.open.get_or_insert_with(|| super::world::OpenState {
-                    spec: OpenSpec::default(),
-                    rate: 0.0,
-                    started: 0,
-                    epoch: 0,
-                });
-                open.rate = rate.get();
-                open.epoch = open.epoch.wrapping_add(1);
-                self.schedule_next_arrival();
-            }
+            _ => unreachable!("not a balancer command: {cmd}"),
+        }
+        Ok(None)
+    }
+
+    fn apply_to_attacks_and_defences(&mut self, cmd: &Command) -> Applied {
+        match cmd {
             Command::StartFlood(spec) => {
                 if spec.rate.get() <= 0.0 {
-                    return Err("a flood needs a rate above zero".into());
+                    return Err(ApplyError::ZeroFloodRate);
                 }
-                if spec.sources.get() > crate::lab::MAX_FLOOD_SOURCES {
-                    return Err(format!(
-                        "at most {} spoofed sources fit in 198.18.0.0/15",
-                        crate::lab::MAX_FLOOD_SOURCES
-                    ));
+                if spec.sources.get() > MAX_FLOOD_SOURCES {
+                    return Err(ApplyError::TooManySources);
                 }
                 let at = self.now + spec.start.get();
                 self.start_flood(*spec, at, false);
             }
-            Command::SetRateLimit(spec) => {
-                self.lb.limiter = match spec {
-                    None => None,
-                    Some(r) => {
-                        let limit = r.limit()?;
-                        Some(crate::policy::RateLimiter::new(
-                            limit,
-                            r.sources.get() as usize,
-                        ))
-                    }
-                };
-            }
-            Command::SetFilter(filter) => self.lb.filter = filter.clone(),
-            Command::SetPacketValidation(on) => self.lb.validate_packets = *on,
-            Command::SetEarlyDrop(on) => self.lb.set_early_drop(*on),
-            Command::SetSynCookies(mode) => self.lb.cookies = *mode,
             Command::StopFlood => {
-                let running = self.floods.iter().filter(|f| f.active).count();
-                if running == 0 {
-                    return Err("no flood is running".into());
+                if !self.floods.iter().any(|f| f.active) {
+                    return Err(ApplyError::NoFlood);
                 }
                 for f in &mut self.floods {
                     f.active = false;
                 }
             }
+            Command::SetRateLimit(spec) => {
+                self.lb.limiter = match spec {
+                    None => None,
+                    Some(r) => Some(RateLimiter::new(
+                        RateLimit::from_spec(r)?,
+                        r.sources.get() as usize,
+                    )),
+                };
+            }
+            Command::SetFilter(filter) => self.lb.filter = IpFilter::from(filter),
+            Command::SetPacketValidation(on) => self.lb.validate_packets = *on,
+            Command::SetEarlyDrop(on) => self.lb.set_early_drop(*on),
+            Command::SetSynCookies(mode) => self.lb.cookies = *mode,
+            _ => unreachable!("not an attack or defence command: {cmd}"),
         }
         Ok(None)
     }
 
-    fn kill_server(&mut self, s: u32) -> Result<(), String> {
+    fn kill_server(&mut self, s: u32) -> Result<(), ApplyError> {
         let server = &mut self.servers[s as usize];
         if !server.alive {
-            return Err(format!("{} is already down", server.name));
+            return Err(ApplyError::AlreadyDown(server.name.clone()));
         }
         server.kill();
         self.history[s as usize].killed_at = Some(self.now);
         Ok(())
     }
 
+    /// Kills a running client, every one equally likely; says which.
+    fn kill_random_client(&mut self) -> Result<String, ApplyError> {
+        if self.active_clients == 0 {
+            return Err(ApplyError::NoClientRunning);
+        }
+        // Draw a rank among the running clients.
+        let k = self.rng.next_u64() % self.active_clients;
+        let c = (0..self.meta.len())
+            .filter(|&c| self.meta[c].life == Life::Active && !self.meta[c].workload.is_attack())
+            .nth(k as usize)
+            .ok_or(ApplyError::NoClientRunning)?;
+        let state = self.clients[c].state;
+        self.kill_client(c as u32);
+        let ip = self.clients[c].local.ip;
+        Ok(format!("killed client {c} ({ip}) in {state}"))
+    }
+
     fn rearm_idle_timers(&mut self) {
         for (slot, generation, due) in self.lb.rearm_idle_timers(self.now) {
-            self.queue
-                .push(due, super::world::Event::ConnIdle { slot, generation });
+            self.queue.push(due, Event::ConnIdle { slot, generation });
         }
     }
 
-    fn set_population(&mut self, n: u32) -> Result<(), String> {
+    fn set_population(&mut self, n: u32) -> Result<(), ApplyError> {
         if self.closed.is_none() {
-            self.closed = Some(crate::lab::ClosedSpec {
+            self.closed = Some(ClosedSpec {
                 population: 0,
                 ..Default::default()
             });
@@ -291,8 +393,8 @@ impl World {
         let have = running.len() as u32;
         if n > have {
             for _ in have..n {
-                if self.clients.len() >= super::addressing::MAX_CLIENTS {
-                    return Err("client address space exhausted".into());
+                if self.clients.len() >= MAX_CLIENTS {
+                    return Err(ApplyError::AddressSpaceExhausted);
                 }
                 self.spawn_closed_client(self.now);
             }
@@ -300,7 +402,7 @@ impl World {
             // The newest clients leave first, after their current connection.
             for &c in running.iter().rev().take((have - n) as usize) {
                 self.meta[c as usize].retire = true;
-                if self.clients[c as usize].state == super::client::TcpState::Closed {
+                if self.clients[c as usize].state == TcpState::Closed {
                     self.finish_client(c, Life::Done);
                 }
             }

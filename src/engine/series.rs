@@ -1,6 +1,7 @@
 //! Fixed-length per-second series for sparklines: a ring that keeps the
 //! newest `N` values, so a Snapshot's size never grows with run length.
 
+use crate::spec::DropReason;
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 
@@ -39,6 +40,27 @@ impl Series {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+}
+
+/// The per-second series the dashboard draws.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SeriesSet {
+    /// Connections started per second.
+    pub new_conns: Series,
+    /// Connections completed per second.
+    pub completed: Series,
+    /// Connections failed per second.
+    pub failed: Series,
+    /// Packets dropped per second (all reasons).
+    pub drops: Series,
+    /// Packets dropped per second, by [`DropReason`] index.
+    pub drops_by_reason: [Series; DropReason::COUNT],
+    /// Segment latency p95 per second, in microseconds.
+    pub latency_p95_us: Series,
+    /// Conn-table entries at each second.
+    pub table: Series,
+    /// Half-open entries at each second.
+    pub half_open: Series,
 }
 
 #[cfg(test)]

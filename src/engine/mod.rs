@@ -1,0 +1,92 @@
+//! The engine boundary: what the live driver, the headless runner, reports
+//! and the dashboard drive, whichever engine runs behind it. An engine
+//! takes Commands, advances in time and shows itself as Snapshots; nothing
+//! outside an engine reaches past this trait into its internals.
+//!
+//! The deterministic simulation (`sim::World`) is the first engine.
+
+mod counters;
+mod log;
+mod objective;
+mod series;
+mod settings;
+mod snapshot;
+
+pub use counters::{ConnCounters, LinkStats, Percentiles, RetransmitCounters};
+pub use log::{EventLog, LOG_CAPACITY, LogEntry, LogKind};
+pub use objective::{ObjectiveStatus, Verdict};
+pub use series::{SERIES_LEN, Series, SeriesSet};
+pub use settings::{Defences, RateLimitState, Settings};
+pub use snapshot::{
+    ClientCounts, Latencies, SNAPSHOT_LOG_LINES, ServerRow, ServerState, Snapshot, TRACKED_SERVERS,
+};
+
+use crate::model::SimTime;
+use crate::spec::{Command, Lab, Origin};
+
+/// How far a call to [`Engine::advance`] got.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Advance {
+    /// Events processed by the call.
+    pub events: u64,
+    /// Every event due by the deadline ran and the clock stands at it.
+    pub reached: bool,
+}
+
+/// A world that takes Commands, advances in time and shows itself as
+/// Snapshots: the simulation, or a real proxy.
+pub trait Engine: Send {
+    /// The engine's clock.
+    fn now(&self) -> SimTime;
+
+    /// The seed the run was started with.
+    fn seed(&self) -> u64;
+
+    /// Events processed so far.
+    fn events_processed(&self) -> u64;
+
+    /// Applies `command` now; the event log says where it came from.
+    fn apply(&mut self, command: Command, origin: Origin);
+
+    /// Queues `command` to be applied at `at` (now, if `at` has passed).
+    fn schedule(&mut self, at: SimTime, command: Command, origin: Origin);
+
+    /// Runs what is due at or before `until`, at most `max_events` events.
+    /// When nothing due by `until` is left, the clock moves to `until`.
+    fn advance(&mut self, until: SimTime, max_events: u64) -> Advance;
+
+    /// Runs until the workload finishes or the clock reaches `limit`; the
+    /// clock stops at the last event processed. True if it finished.
+    fn run_to_completion(&mut self, limit: SimTime) -> bool;
+
+    /// Every finite workload has finished.
+    fn workload_finished(&self) -> bool;
+
+    /// The workload can finish on its own.
+    fn workload_is_finite(&self) -> bool;
+
+    /// The lab's run is over: its workload finished or its duration passed.
+    fn run_over(&self) -> bool;
+
+    /// Adds a line to the event log (a pause, a lab's end).
+    fn note(&mut self, text: String);
+
+    /// The engine as it is now.
+    fn snapshot(&self) -> Snapshot;
+
+    /// A row for every server, beyond the Snapshot's first
+    /// [`TRACKED_SERVERS`] too, for reports.
+    fn server_rows(&self) -> Vec<ServerRow>;
+
+    /// Every link's counters, clients' link first; empty for an engine
+    /// without simulated links.
+    fn link_stats(&self) -> Vec<LinkStats>;
+
+    /// Every objective's status; with `run_over`, those still open are
+    /// judged as they stand.
+    fn objective_statuses(&self, run_over: bool) -> Vec<ObjectiveStatus>;
+}
+
+/// Builds an engine for a lab and seed: what drivers call to start, restart
+/// and load labs.
+pub type MakeEngine = fn(&Lab, u64) -> Box<dyn Engine>;

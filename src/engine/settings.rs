@@ -1,0 +1,89 @@
+//! The settings in force, typed, as a Snapshot carries them: what the
+//! timeouts editor starts from, what the header lists, what a key toggles.
+
+use crate::model::SimDuration;
+use crate::spec::{
+    Algorithm, CookieMode, FilterSpec, HealthSpec, OnBackendDown, RateLimitSpec, RetransmitMode,
+    Timeout,
+};
+use serde::{Deserialize, Serialize};
+
+/// Every setting a command can change, as it stands now.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Settings {
+    /// The algorithm in use.
+    pub algorithm: Algorithm,
+    /// Client wait for SYN|ACK before resending the SYN.
+    pub syn_timeout: SimDuration,
+    /// Client wait for an ACK before resending a segment or FIN.
+    pub segment_timeout: SimDuration,
+    /// Client retransmissions before failure.
+    pub max_retransmissions: u32,
+    /// Fixed or RFC 6298.
+    pub retransmit: RetransmitMode,
+    /// Balancer idle timeout of half-open entries.
+    pub half_open_timeout: SimDuration,
+    /// Balancer idle timeout of established entries.
+    pub established_timeout: SimDuration,
+    /// Health checks.
+    pub health: HealthSpec,
+    /// The half-open limit of the first backend (all share one by command).
+    pub max_half_open: u32,
+    /// What happens to connections of a dead backend.
+    pub on_backend_down: OnBackendDown,
+    /// What a SYN must pass before it takes a half-open slot.
+    pub defences: Defences,
+}
+
+impl Settings {
+    /// The value of one timeout.
+    pub fn timeout(&self, which: Timeout) -> SimDuration {
+        match which {
+            Timeout::Syn => self.syn_timeout,
+            Timeout::Segment => self.segment_timeout,
+            Timeout::HalfOpenIdle => self.half_open_timeout,
+            Timeout::EstablishedIdle => self.established_timeout,
+            Timeout::HealthInterval => self.health.interval.get(),
+            Timeout::HealthTimeout => self.health.timeout.get(),
+        }
+    }
+
+    /// Sets one timeout (for editors that keep their own copy).
+    pub fn set_timeout(&mut self, which: Timeout, to: SimDuration) {
+        let dur = crate::spec::Dur(to);
+        match which {
+            Timeout::Syn => self.syn_timeout = to,
+            Timeout::Segment => self.segment_timeout = to,
+            Timeout::HalfOpenIdle => self.half_open_timeout = to,
+            Timeout::EstablishedIdle => self.established_timeout = to,
+            Timeout::HealthInterval => self.health.interval = dur,
+            Timeout::HealthTimeout => self.health.timeout = dur,
+        }
+    }
+}
+
+/// The balancer's defences in force.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Defences {
+    /// Packets with impossible flags are dropped.
+    pub validate_packets: bool,
+    /// Source allow and deny lists.
+    pub filter: FilterSpec,
+    /// The per-source rate limit, if one is set.
+    pub rate_limit: Option<RateLimitState>,
+    /// Early drop of the oldest half-open entry at the limit.
+    pub early_drop: bool,
+    /// When SYNs are answered with cookies.
+    pub syn_cookies: CookieMode,
+}
+
+/// A rate limit in force and how its source table is doing.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RateLimitState {
+    /// The limit as set.
+    pub spec: RateLimitSpec,
+    /// Sources remembered now.
+    pub sources: usize,
+    /// Sources forgotten to make room (each starts over with a full burst).
+    pub evictions: u64,
+}

@@ -1,0 +1,171 @@
+//! Snapshot: the one way to look at an engine. Plain serde data of bounded
+//! size whatever the world's size: aggregates, the first servers, fixed
+//! length series and the newest log lines. A figure an engine cannot know
+//! (a real proxy sees no packets) is `None`, and shows as `–`.
+
+use super::counters::{ConnCounters, Percentiles, RetransmitCounters};
+use super::log::LogEntry;
+use super::objective::ObjectiveStatus;
+use super::series::SeriesSet;
+use super::settings::Settings;
+use crate::model::{SimDuration, SimTime};
+use crate::spec::DropReason;
+use serde::{Deserialize, Serialize};
+
+/// Log lines a Snapshot carries.
+pub const SNAPSHOT_LOG_LINES: usize = 64;
+
+/// Servers a Snapshot has rows for (and whose per-second history an
+/// engine keeps); reports ask for every row.
+pub const TRACKED_SERVERS: usize = 64;
+
+/// A server's state as a person would name it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ServerState {
+    /// Running and passing health checks.
+    Up,
+    /// Running but failing health checks (or not yet back up).
+    Down,
+    /// Running, taking no new connections.
+    Draining,
+    /// Killed; the balancer may not know yet.
+    Killed,
+}
+
+impl ServerState {
+    /// Lower-case name for tables.
+    pub const fn name(self) -> &'static str {
+        match self {
+            ServerState::Up => "up",
+            ServerState::Down => "down",
+            ServerState::Draining => "draining",
+            ServerState::Killed => "killed",
+        }
+    }
+}
+
+/// One row of the servers table.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ServerRow {
+    /// Server name.
+    pub name: String,
+    /// What a person would call its state.
+    pub state: ServerState,
+    /// The health checker's verdict.
+    pub healthy: bool,
+    /// Weight for weighted algorithms.
+    pub weight: u32,
+    /// Established connections through the balancer.
+    pub active: u32,
+    /// Half-open connections through the balancer.
+    pub half_open: u32,
+    /// The balancer's half-open limit for it.
+    pub max_half_open: u32,
+    /// Established connections the server holds itself.
+    pub server_established: Option<u32>,
+    /// The server's cap on established connections.
+    pub max_connections: Option<u32>,
+    /// Connections assigned over the run.
+    pub connections: u64,
+    /// Connections assigned in the last whole second.
+    pub new_per_sec: u64,
+    /// Packets that reached the server.
+    pub packets: Option<u64>,
+    /// Packets that reached it in the last whole second.
+    pub packets_per_sec: Option<u64>,
+    /// Data segments served.
+    pub segments_served: Option<u64>,
+    /// Segments waiting for a worker.
+    pub queued: Option<u64>,
+    /// Packets lost on its link or dropped by it.
+    pub drops: u64,
+    /// p95 of recent probe round trips.
+    pub probe_p95: Option<SimDuration>,
+    /// Active connections at each of the last seconds.
+    pub active_series: Vec<u64>,
+}
+
+/// How many clients are in each state.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientCounts {
+    /// Waiting to start, or thinking between connections.
+    pub closed: u64,
+    /// Waiting for SYN|ACK.
+    pub syn_sent: u64,
+    /// Exchanging data.
+    pub established: u64,
+    /// Waiting for FIN|ACK.
+    pub fin_wait: u64,
+    /// Made all their connections.
+    pub done: u64,
+    /// Killed by a command.
+    pub killed: u64,
+}
+
+/// Latency summaries.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Latencies {
+    /// First SYN to SYN|ACK.
+    pub handshake: Percentiles,
+    /// Segment sent to its ACK.
+    pub segment: Percentiles,
+    /// First SYN to clean close.
+    pub completion: Percentiles,
+    /// A server's death to the health checker marking it down.
+    pub detection: Percentiles,
+}
+
+/// Everything a dashboard or report shows, at one instant.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// Lab name.
+    pub lab: String,
+    /// Seed of the run.
+    pub seed: u64,
+    /// The engine's clock.
+    pub now: SimTime,
+    /// Events processed.
+    pub events: u64,
+    /// Every finite workload has finished.
+    pub finished: bool,
+    /// Settings in force.
+    pub settings: Settings,
+    /// The first [`TRACKED_SERVERS`] servers.
+    pub servers: Vec<ServerRow>,
+    /// Servers in the world (rows may be fewer).
+    pub servers_total: usize,
+    /// Clients by state, when the engine runs the clients itself.
+    pub clients: Option<ClientCounts>,
+    /// Connection counters.
+    pub conns: ConnCounters,
+    /// Drops by reason, in [`DropReason::ALL`] order.
+    pub drops: Vec<(DropReason, u64)>,
+    /// Retransmissions.
+    pub retransmits: RetransmitCounters,
+    /// Latency summaries.
+    pub latency: Latencies,
+    /// Conn-table entries now.
+    pub table_entries: u64,
+    /// Half-open conn-table entries now.
+    pub half_open: u64,
+    /// Floods running now.
+    pub floods_active: usize,
+    /// SYNs sent by floods.
+    pub flood_syns: u64,
+    /// Per-second history.
+    pub series: SeriesSet,
+    /// The newest log lines, oldest first.
+    pub log: Vec<LogEntry>,
+    /// The lab's objectives and where they stand.
+    pub objectives: Vec<ObjectiveStatus>,
+}
+
+impl Snapshot {
+    /// Drops of one reason so far.
+    pub fn drops_of(&self, reason: DropReason) -> u64 {
+        self.drops
+            .iter()
+            .find(|(r, _)| *r == reason)
+            .map_or(0, |(_, n)| *n)
+    }
+}

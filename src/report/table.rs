@@ -1,0 +1,153 @@
+//! The report as aligned text for people.
+
+use super::{Report, fmt_ms};
+use std::fmt::Write as _;
+
+impl Report {
+    /// The report as aligned text.
+    pub(super) fn to_table(&self) -> String {
+        let mut o = String::new();
+        self.table_backends(&mut o);
+        self.table_totals(&mut o);
+        self.table_latencies(&mut o);
+        self.table_objectives_and_log(&mut o);
+        let _ = writeln!(o);
+        let _ = writeln!(o, "events processed {}", self.events);
+        if let Some(w) = &self.wall {
+            let _ = writeln!(
+                o,
+                "wall time {:.3}s  {:.2}M events/s  {:.0}x real time",
+                w.seconds,
+                w.events_per_sec / 1e6,
+                w.speedup
+            );
+        }
+        o
+    }
+
+    fn table_backends(&self, o: &mut String) {
+        let _ = writeln!(
+            o,
+            "lab {}  seed {}  algorithm {}  sim time {}  {}",
+            self.lab,
+            self.seed,
+            self.algorithm,
+            self.sim_time,
+            if self.finished {
+                "finished"
+            } else {
+                "stopped at deadline"
+            }
+        );
+        let _ = writeln!(o);
+        let _ = writeln!(
+            o,
+            "{:<12} {:>8} {:>7} {:>12} {:>12} {:>8} {:>10}  state",
+            "backend", "conns", "share", "packets", "segments", "drops", "probe p95"
+        );
+        let count = |v: Option<u64>| v.map_or("-".to_string(), |n| n.to_string());
+        for b in &self.backends {
+            let _ = writeln!(
+                o,
+                "{:<12} {:>8} {:>6.1}% {:>12} {:>12} {:>8} {:>10}  {}",
+                b.name,
+                b.connections,
+                b.share_pct,
+                count(b.packets),
+                count(b.segments_served),
+                b.drops,
+                b.probe_p95_ms
+                    .map_or("-".to_string(), |v| format!("{v:.3}ms")),
+                b.state
+            );
+        }
+    }
+
+    fn table_totals(&self, o: &mut String) {
+        let t = &self.totals;
+        let _ = writeln!(o);
+        let _ = writeln!(
+            o,
+            "connections  attempted {}  established {}  completed {}  failed {}  success {:.2}%",
+            t.attempted, t.established, t.completed, t.failed, t.success_pct
+        );
+        let _ = writeln!(
+            o,
+            "packets      sent {}  bytes {}  dropped {}  conn-table entries at end {}",
+            t.packets, t.bytes, t.drops, t.table_entries
+        );
+        let _ = writeln!(
+            o,
+            "retransmits  syn {}  data {}  fin {}  total {}",
+            t.retransmits.syn,
+            t.retransmits.data,
+            t.retransmits.fin,
+            t.retransmits.total()
+        );
+        if t.flood_syns > 0 {
+            let _ = writeln!(o, "flood        spoofed SYNs {}", t.flood_syns);
+        }
+        let reasons = |v: Vec<String>| {
+            if v.is_empty() {
+                "none".to_string()
+            } else {
+                v.join("  ")
+            }
+        };
+        let failures = self.failures.iter().map(|(r, n)| format!("{r} {n}"));
+        let _ = writeln!(o, "failures     {}", reasons(failures.collect()));
+        let drops = self.drops.iter().map(|(r, n)| format!("{r} {n}"));
+        let _ = writeln!(o, "drops        {}", reasons(drops.collect()));
+    }
+
+    fn table_latencies(&self, o: &mut String) {
+        let _ = writeln!(o);
+        let _ = writeln!(
+            o,
+            "{:<12} {:>10} {:>10} {:>10} {:>10} {:>10}",
+            "latency", "count", "p50", "p95", "p99", "max"
+        );
+        for (name, l) in self.latency.rows() {
+            if name == "detection" && l.count == 0 {
+                continue;
+            }
+            let ms = |v: Option<f64>| v.map_or("-".to_string(), fmt_ms);
+            let _ = writeln!(
+                o,
+                "{:<12} {:>10} {:>10} {:>10} {:>10} {:>10}",
+                name,
+                l.count,
+                ms(l.p50_ms),
+                ms(l.p95_ms),
+                ms(l.p99_ms),
+                ms(l.max_ms)
+            );
+        }
+    }
+
+    fn table_objectives_and_log(&self, o: &mut String) {
+        if !self.objectives.is_empty() {
+            let _ = writeln!(o);
+            let _ = writeln!(o, "objectives");
+            for obj in &self.objectives {
+                let value = obj
+                    .value
+                    .map_or("no value".to_string(), |v| format!("{v:.2}{}", obj.unit));
+                let _ = writeln!(
+                    o,
+                    "  {:<8} {}: {} (measured {value})",
+                    obj.verdict.to_string().to_uppercase(),
+                    obj.name,
+                    obj.claim
+                );
+            }
+        }
+        if !self.log.is_empty() {
+            let _ = writeln!(o);
+            let _ = writeln!(o, "events");
+            for line in &self.log {
+                let _ = writeln!(o, "  {line}");
+            }
+        }
+    }
+}

@@ -1,0 +1,229 @@
+//! Client connections as the World drives them: timers, packets in,
+//! outcomes counted, and what each workload does next.
+
+use super::{Dest, Event, Life, Workload, World};
+use crate::model::{Packet, SimDuration, SimTime};
+use crate::sim::addressing;
+use crate::sim::client::{Outcome, TcpState, TimerKind};
+use crate::sim::dist::{sample, sample_duration};
+use crate::sim::objectives::Sample;
+use crate::spec::DropReason;
+use rand::Rng;
+
+impl World {
+    pub(super) fn connect(&mut self, c: u32) {
+        let segments = sample(&self.segments_dist(c), &mut self.rng).max(1);
+        let iss = self.rng.next_u32();
+        let m = &mut self.meta[c as usize];
+        let port = addressing::ephemeral_port(m.connections_made);
+        m.connections_made += 1;
+        if !m.workload.is_attack() {
+            self.metrics.attempted();
+        }
+        let mut out = std::mem::take(&mut self.out);
+        self.clients[c as usize].connect(self.now, port, iss, segments, &self.tcp, &mut out);
+        self.flush_client(c, &mut out);
+        self.out = out;
+    }
+
+    pub(super) fn flush_client(&mut self, c: u32, out: &mut Vec<Packet>) {
+        for p in out.drain(..) {
+            self.send(Dest::Balancer, p);
+        }
+        self.sync_timers(c);
+    }
+
+    /// Schedules a timer event for any deadline that moved earlier than the
+    /// event already queued for it (later ones are found when that fires).
+    #[inline]
+    pub(super) fn sync_timers(&mut self, c: u32) {
+        let client = &mut self.clients[c as usize];
+        for kind in TimerKind::ALL {
+            let k = kind as usize;
+            let due = client.deadline(kind);
+            if due < client.pending[k] {
+                client.pending[k] = due;
+                self.queue.push(
+                    due,
+                    Event::ClientTimer {
+                        client: c,
+                        kind: k as u8,
+                    },
+                );
+            }
+        }
+    }
+
+    pub(super) fn on_client_timer(&mut self, c: u32, k: u8) {
+        let kind = TimerKind::ALL[k as usize & 1];
+        let now = self.now;
+        let client = &mut self.clients[c as usize];
+        if client.pending[k as usize] != now {
+            return; // superseded by an earlier event for the same timer
+        }
+        client.pending[k as usize] = SimTime::MAX;
+        let due = client.deadline(kind);
+        if due > now {
+            self.sync_timers(c);
+            return;
+        }
+        if self.meta[c as usize].life != Life::Active {
+            return;
+        }
+        let mut out = std::mem::take(&mut self.out);
+        match kind {
+            TimerKind::Retransmit => {
+                let o = self.clients[c as usize].on_retransmit_timer(now, &self.tcp, &mut out);
+                self.flush_client(c, &mut out);
+                self.on_outcome(c, o);
+            }
+            TimerKind::Wake => {
+                let client = &mut self.clients[c as usize];
+                client.wake_at(SimTime::MAX);
+                if client.state == TcpState::Closed {
+                    self.out = out;
+                    self.connect(c);
+                    return;
+                }
+                self.send_next_segment(c, &mut out);
+            }
+        }
+        self.out = out;
+    }
+
+    pub(super) fn send_next_segment(&mut self, c: u32, out: &mut Vec<Packet>) {
+        let now = self.now;
+        if self.clients[c as usize].segments_left == 0 {
+            self.clients[c as usize].close(now, &self.tcp, out);
+        } else {
+            let len = self.segment_size(c);
+            self.clients[c as usize].send_segment(now, len, &self.tcp, out);
+        }
+        self.flush_client(c, out);
+    }
+
+    pub(super) fn client_receive(&mut self, p: Packet) {
+        let Some(c) = addressing::client_index(p.key.dst.ip).filter(|&c| c < self.clients.len())
+        else {
+            self.drop_packet(DropReason::NoSocket);
+            return;
+        };
+        let client = &self.clients[c];
+        if self.meta[c].life != Life::Active
+            || client.local.port != p.key.dst.port
+            || client.state == TcpState::Closed
+        {
+            self.drop_packet(DropReason::NoSocket);
+            return;
+        }
+        let c = c as u32;
+        let mut out = std::mem::take(&mut self.out);
+        let o = self.clients[c as usize].on_packet(&p, self.now, &mut out);
+        self.flush_client(c, &mut out);
+        self.out = out;
+        self.on_outcome(c, o);
+    }
+
+    /// Counts what a client step did and moves its workload on.
+    pub(super) fn on_outcome(&mut self, c: u32, o: Outcome) {
+        // Attack connections move on like any other but count nowhere.
+        if self.meta[c as usize].workload.is_attack() {
+            return self.on_attack_outcome(c, o);
+        }
+        match o {
+            Outcome::Nothing => {}
+            Outcome::Established { handshake } => {
+                self.metrics.established(handshake);
+                self.sample(Sample::Handshake, handshake);
+                let mut out = std::mem::take(&mut self.out);
+                self.send_next_segment(c, &mut out);
+                self.out = out;
+            }
+            Outcome::SegmentAcked { latency } => {
+                self.metrics.segment_acked(latency);
+                self.sample(Sample::Segment, latency);
+                if self.clients[c as usize].segments_left == 0 {
+                    let mut out = std::mem::take(&mut self.out);
+                    self.send_next_segment(c, &mut out);
+                    self.out = out;
+                } else {
+                    let gap = self.gap(c);
+                    self.clients[c as usize].wake_at(self.now + gap);
+                    self.sync_timers(c);
+                }
+            }
+            Outcome::Completed { duration } => {
+                self.metrics.completed(duration);
+                self.sample(Sample::Completion, duration);
+                self.connection_over(c);
+            }
+            Outcome::Retransmitted(kind) => self.metrics.retransmitted(kind),
+            Outcome::Failed(reason) => {
+                self.metrics.failed(reason);
+                self.connection_over(c);
+            }
+        }
+    }
+
+    pub(super) fn on_attack_outcome(&mut self, c: u32, o: Outcome) {
+        match o {
+            Outcome::Established { .. } => {
+                let mut out = std::mem::take(&mut self.out);
+                self.send_next_segment(c, &mut out);
+                self.out = out;
+            }
+            Outcome::SegmentAcked { .. } => {
+                let gap = self.gap(c);
+                self.clients[c as usize].wake_at(self.now + gap);
+                self.sync_timers(c);
+            }
+            Outcome::Completed { .. } | Outcome::Failed(_) => self.finish_client(c, Life::Done),
+            Outcome::Nothing | Outcome::Retransmitted(_) => {}
+        }
+    }
+
+    /// A connection ended: think and go again, or stop.
+    pub(super) fn connection_over(&mut self, c: u32) {
+        let m = &mut self.meta[c as usize];
+        if m.life != Life::Active {
+            return;
+        }
+        m.connections_left = m.connections_left.saturating_sub(1);
+        if m.connections_left == 0 || m.retire {
+            self.finish_client(c, Life::Done);
+            return;
+        }
+        let think = self.closed.as_ref().map_or(SimDuration::ZERO, |s| {
+            sample_duration(&s.think, &mut self.rng)
+        });
+        self.clients[c as usize].wake_at(self.now + think);
+        self.sync_timers(c);
+    }
+
+    /// Ends a client's life as `life`; open-arrival slots go back to the pool.
+    pub(super) fn finish_client(&mut self, c: u32, life: Life) {
+        let m = &mut self.meta[c as usize];
+        if m.life != Life::Active {
+            return;
+        }
+        if !m.workload.is_attack() {
+            self.active_clients -= 1;
+        }
+        if matches!(m.workload, Workload::Open | Workload::Attack(_)) && life == Life::Done {
+            m.life = Life::Free;
+            self.free_clients.push(c);
+        } else {
+            m.life = life;
+        }
+        self.clients[c as usize].wake_at(SimTime::MAX);
+    }
+
+    /// Kills client `c` on the spot (no FIN, no RST).
+    pub(super) fn kill_client(&mut self, c: u32) {
+        let o = self.clients[c as usize].abort();
+        if let Outcome::Failed(reason) = o {
+            self.metrics.failed(reason);
+        }
+        self.finish_client(c, Life::Killed);
+    }
+}

@@ -1,0 +1,75 @@
+//! The World behind the engine boundary.
+
+use super::World;
+use crate::engine::{Advance, Engine, LinkStats, ObjectiveStatus, ServerRow, Snapshot};
+use crate::model::SimTime;
+use crate::spec::{Command, Lab, Origin};
+
+impl World {
+    /// The simulation of `lab` with `seed`, as an engine.
+    pub fn engine(lab: &Lab, seed: u64) -> Box<dyn Engine> {
+        Box::new(World::new(lab, seed))
+    }
+}
+
+impl Engine for World {
+    fn now(&self) -> SimTime {
+        self.now
+    }
+
+    fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    fn events_processed(&self) -> u64 {
+        self.events
+    }
+
+    fn apply(&mut self, command: Command, origin: Origin) {
+        self.apply_from(command, origin);
+    }
+
+    fn schedule(&mut self, at: SimTime, command: Command, origin: Origin) {
+        self.schedule_from(at, command, origin);
+    }
+
+    fn advance(&mut self, until: SimTime, max_events: u64) -> Advance {
+        World::advance(self, until, max_events)
+    }
+
+    fn run_to_completion(&mut self, limit: SimTime) -> bool {
+        World::run_to_completion(self, limit)
+    }
+
+    fn workload_finished(&self) -> bool {
+        World::workload_finished(self)
+    }
+
+    fn workload_is_finite(&self) -> bool {
+        World::workload_is_finite(self)
+    }
+
+    fn run_over(&self) -> bool {
+        World::run_over(self)
+    }
+
+    fn note(&mut self, text: String) {
+        World::note(self, text);
+    }
+
+    fn snapshot(&self) -> Snapshot {
+        World::snapshot(self)
+    }
+
+    fn server_rows(&self) -> Vec<ServerRow> {
+        World::server_rows(self)
+    }
+
+    fn link_stats(&self) -> Vec<LinkStats> {
+        World::link_stats(self)
+    }
+
+    fn objective_statuses(&self, run_over: bool) -> Vec<ObjectiveStatus> {
+        World::objective_statuses(self, run_over)
+    }
+}

@@ -1,0 +1,106 @@
+//! Health checks: a probe to every backend each interval, a verdict after
+//! rise or fall results, and the detection delay of every death.
+
+use super::{Dest, Event, World};
+use crate::engine::LogKind;
+use crate::model::{Endpoint, Flags, FourTuple, Packet, SimDuration};
+use crate::policy::HealthTransition;
+use crate::sim::addressing::HEALTH_SOURCE;
+use crate::sim::objectives::Sample;
+
+impl World {
+    pub(super) fn send_probe(&mut self, s: u32) {
+        let b = &mut self.lb.backends[s as usize];
+        if b.removed {
+            return;
+        }
+        if b.probe_out.is_some() {
+            // The previous probe is still out when the next is due: it failed.
+            b.probe_out = None;
+            self.probe_result(s, false, None);
+        }
+        let b = &mut self.lb.backends[s as usize];
+        b.probe_seq = b.probe_seq.wrapping_add(1);
+        let id = b.probe_seq;
+        b.probe_out = Some((id, self.now));
+        let src = Endpoint::new(HEALTH_SOURCE, (id % 28_000) as u16 + 32768);
+        let probe = Packet::control(FourTuple::tcp(src, b.endpoint), Flags::SYN, id, 0);
+        self.send(Dest::Server(s), probe);
+        let health = self.lb.health;
+        self.queue.push(
+            self.now + health.timeout,
+            Event::ProbeTimeout { server: s, id },
+        );
+        self.queue
+            .push(self.now + health.interval, Event::ProbeSend { server: s });
+    }
+
+    pub(super) fn on_probe_reply(&mut self, s: u32, p: Packet) {
+        let id = p.ack.wrapping_sub(1);
+        let b = &mut self.lb.backends[s as usize];
+        if let Some((out_id, sent)) = b.probe_out
+            && out_id == id
+        {
+            b.probe_out = None;
+            let rtt = self.now - sent;
+            self.probe_result(s, true, Some(rtt));
+        }
+    }
+
+    pub(super) fn on_probe_timeout(&mut self, s: u32, id: u32) {
+        let b = &mut self.lb.backends[s as usize];
+        if b.probe_out.is_some_and(|(out_id, _)| out_id == id) {
+            b.probe_out = None;
+            self.probe_result(s, false, None);
+        }
+    }
+
+    pub(super) fn probe_result(&mut self, s: u32, ok: bool, rtt: Option<SimDuration>) {
+        let Some(flip) = self.lb.record_probe(s, ok, rtt) else {
+            return;
+        };
+        let name = self.servers[s as usize].name.clone();
+        let h = &self.history[s as usize];
+        match flip {
+            HealthTransition::WentDown => {
+                let delay = h
+                    .killed_at
+                    .filter(|_| !self.servers[s as usize].alive)
+                    .map(|k| self.now - k);
+                if let Some(d) = delay {
+                    self.metrics.detection.record(d);
+                    self.sample(Sample::Detection, d);
+                }
+                let since = delay
+                    .map(|d| format!(", {d} after it died"))
+                    .unwrap_or_default();
+                self.log.push(
+                    self.now,
+                    LogKind::Health,
+                    format!(
+                        "{name} marked DOWN after {} failed probes{since}",
+                        self.lb.health.fall
+                    ),
+                );
+                for rst in self.lb.backend_went_down(s) {
+                    self.send(Dest::Client, rst);
+                }
+            }
+            HealthTransition::WentUp => {
+                let since = h
+                    .revived_at
+                    .filter(|_| self.servers[s as usize].alive)
+                    .map(|r| format!(", {} after it came back", self.now - r))
+                    .unwrap_or_default();
+                self.log.push(
+                    self.now,
+                    LogKind::Health,
+                    format!(
+                        "{name} marked UP after {} good probes{since}",
+                        self.lb.health.rise
+                    ),
+                );
+            }
+        }
+    }
+}

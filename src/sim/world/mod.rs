@@ -1,0 +1,527 @@
+//! The World: every client, the balancer, every server and link, one event
+//! queue and one seeded random stream. `World::new(&lab, seed)`, then
+//! `run_until`, `apply` and `snapshot`. Deterministic and free of I/O: same
+//! lab, seed and commands give the same run, byte for byte.
+
+mod apply;
+mod clients;
+mod engine;
+mod floods;
+mod health;
+mod packets;
+mod seconds;
+mod snapshot;
+mod workload;
+
+use super::addressing::{self, VIP};
+use super::balancer::{Balancer, IdleCheck};
+use super::client::{Client, TcpConfig};
+use super::metrics::Metrics;
+use super::net::Link;
+use super::objectives::Tracker;
+use super::queue::EventQueue;
+use super::server::{Job, Server, ServerOut};
+use crate::engine::{Advance, EventLog, LinkStats, LogKind, ObjectiveStatus, Series};
+use crate::model::{Packet, SimDuration, SimTime};
+use crate::spec::{ClosedSpec, Command, FloodSpec, Lab, OpenSpec, Origin, ServerSpec};
+use rand::{Rng, SeedableRng};
+use rand_pcg::Pcg64Mcg;
+
+/// How often servers sweep their own expired connections.
+const SERVER_SWEEP_INTERVAL: SimDuration = SimDuration::from_secs(1);
+
+/// Where a delivered packet arrives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Dest {
+    /// The balancer, from the client link.
+    Balancer,
+    /// The balancer, from server `n`'s link.
+    BalancerFrom(u32),
+    /// Server `n`.
+    Server(u32),
+    /// A client (found by its address).
+    Client,
+}
+
+impl Dest {
+    fn link(self) -> usize {
+        match self {
+            Dest::Balancer | Dest::Client => 0,
+            Dest::BalancerFrom(s) | Dest::Server(s) => 1 + s as usize,
+        }
+    }
+}
+
+/// Everything that can happen at an instant.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Event {
+    Deliver { to: Dest, packet: Packet },
+    ClientTimer { client: u32, kind: u8 },
+    ServiceDone { server: u32, epoch: u32, job: Job },
+    ServerSweep { server: u32 },
+    ConnIdle { slot: u32, generation: u32 },
+    ProbeSend { server: u32 },
+    ProbeTimeout { server: u32, id: u32 },
+    FloodTick { flood: u32 },
+    OpenArrival { epoch: u32 },
+    SecondTick,
+    Command { index: u32 },
+    ObjectiveOpen { index: u32 },
+    ObjectiveClose { index: u32 },
+}
+
+/// Which workload a client belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Workload {
+    Closed,
+    Open,
+    /// A connection of attack flood `n`: not counted in client metrics.
+    Attack(u32),
+}
+
+impl Workload {
+    /// An attack connection (counted nowhere, never waited for).
+    pub(super) fn is_attack(self) -> bool {
+        matches!(self, Workload::Attack(_))
+    }
+}
+
+/// Where a client is in its life (beyond its TCP state).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Life {
+    /// Has connections to make.
+    Active,
+    /// Made all its connections (or was retired).
+    Done,
+    /// Killed by a command.
+    Killed,
+    /// An open-arrival slot waiting for reuse.
+    Free,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub(super) struct ClientMeta {
+    pub workload: Workload,
+    pub life: Life,
+    pub connections_left: u64,
+    pub connections_made: u64,
+    pub retire: bool,
+}
+
+pub(super) struct OpenState {
+    pub spec: OpenSpec,
+    pub rate: f64,
+    pub started: u64,
+    pub epoch: u32,
+}
+
+pub(super) struct Flood {
+    pub spec: FloodSpec,
+    /// When it begins.
+    pub from: SimTime,
+    pub until: SimTime,
+    pub active: bool,
+    /// Log the first SYN (floods from the lab file; a command logs itself).
+    pub announce: bool,
+}
+
+/// Per-server history kept for the dashboard.
+#[derive(Clone, Debug, Default)]
+pub(super) struct ServerHistory {
+    pub active: Series,
+    pub new_per_sec: u64,
+    pub packets_per_sec: u64,
+    picks_at_last_second: u64,
+    packets_at_last_second: u64,
+    pub drops: u64,
+    pub killed_at: Option<SimTime>,
+    pub revived_at: Option<SimTime>,
+}
+
+/// The simulated world.
+pub struct World {
+    pub(super) lab: Lab,
+    pub(super) seed: u64,
+    pub(super) now: SimTime,
+    pub(super) queue: EventQueue<Event>,
+    pub(super) rng: Pcg64Mcg,
+    pub(super) links: Vec<Link>,
+    pub(super) clients: Vec<Client>,
+    pub(super) meta: Vec<ClientMeta>,
+    pub(super) free_clients: Vec<u32>,
+    pub(super) active_clients: u64,
+    pub(super) servers: Vec<Server>,
+    pub(super) history: Vec<ServerHistory>,
+    pub(super) lb: Balancer,
+    pub(super) tcp: TcpConfig,
+    pub(super) closed: Option<ClosedSpec>,
+    pub(super) open: Option<OpenState>,
+    pub(super) floods: Vec<Flood>,
+    pub(super) metrics: Metrics,
+    pub(super) log: EventLog,
+    pub(super) scheduled: Vec<Option<(Command, Origin)>>,
+    pub(super) objectives: Vec<Tracker>,
+    pub(super) events: u64,
+    out: Vec<Packet>,
+    sout: ServerOut,
+}
+
+impl World {
+    /// Builds the World a lab describes, seeded with `seed`.
+    pub fn new(lab: &Lab, seed: u64) -> World {
+        let mut w = World {
+            lab: lab.clone(),
+            seed,
+            now: SimTime::ZERO,
+            queue: EventQueue::default(),
+            rng: Pcg64Mcg::seed_from_u64(seed),
+            links: vec![Link::new(lab.network.client_link)],
+            clients: Vec::new(),
+            meta: Vec::new(),
+            free_clients: Vec::new(),
+            active_clients: 0,
+            servers: Vec::new(),
+            history: Vec::new(),
+            lb: Balancer::new(&lab.balancer, VIP).with_cookie_seed(seed),
+            tcp: TcpConfig::from(&lab.clients.tcp),
+            closed: lab.clients.closed.clone(),
+            open: None,
+            floods: Vec::new(),
+            metrics: Metrics::default(),
+            log: EventLog::default(),
+            scheduled: Vec::new(),
+            objectives: Vec::new(),
+            events: 0,
+            out: Vec::with_capacity(4),
+            sout: ServerOut::default(),
+        };
+        let specs = lab.servers.expand();
+        let n = specs.len().max(1) as u64;
+        for (i, spec) in specs.iter().enumerate() {
+            // Probes are spread over one interval so they do not all leave
+            // at the same instant.
+            let spread = u128::from(w.lb.health.interval.as_nanos()) * i as u128 / u128::from(n);
+            let offset = SimDuration::from_nanos(spread as u64);
+            w.add_server(spec, offset);
+        }
+        if let Some(closed) = lab.clients.closed.clone() {
+            for _ in 0..closed.population {
+                let spread = closed.start_spread.get().as_nanos();
+                let start = if spread > 0 {
+                    w.rng.next_u64() % spread
+                } else {
+                    0
+                };
+                w.spawn_closed_client(SimTime(start));
+            }
+        }
+        if let Some(open) = lab.clients.open.clone() {
+            w.open = Some(OpenState {
+                rate: open.rate.get(),
+                spec: open,
+                started: 0,
+                epoch: 0,
+            });
+            w.schedule_next_arrival();
+        }
+        for flood in &lab.clients.floods {
+            w.start_flood(*flood, SimTime::ZERO + flood.start.get(), true);
+        }
+        w.queue
+            .push(SimTime::ZERO + SimDuration::from_secs(1), Event::SecondTick);
+        // Objective windows first, so a command at a window's edge falls
+        // inside it ([start, end)) whether it comes from the timeline or
+        // from a script scheduled after construction.
+        for (i, objective) in lab.objectives.iter().enumerate() {
+            w.objectives.push(Tracker::new(objective.clone()));
+            let index = i as u32;
+            let start = SimTime::ZERO + objective.window.start().get();
+            if start == SimTime::ZERO {
+                w.open_objective(index);
+            } else {
+                w.queue.push(start, Event::ObjectiveOpen { index });
+            }
+            if let Some(end) = objective.window.end() {
+                w.queue
+                    .push(SimTime::ZERO + end.get(), Event::ObjectiveClose { index });
+            }
+        }
+        for entry in &lab.timeline {
+            w.schedule_from(
+                SimTime::ZERO + entry.at().get(),
+                entry.command().clone(),
+                Origin::Timeline,
+            );
+        }
+        w
+    }
+
+    /// Adds a line to the event log (for drivers: a pause, a lab's end).
+    pub fn note(&mut self, text: impl Into<String>) {
+        self.log.push(self.now, LogKind::Info, text);
+    }
+
+    /// The lab's run is over: its workload finished, or its duration passed.
+    pub fn run_over(&self) -> bool {
+        self.workload_finished()
+            || self
+                .lab
+                .duration
+                .is_some_and(|d| self.now >= SimTime::ZERO + d.get())
+    }
+
+    /// Every objective's status now. With `run_over`, objectives whose
+    /// window lasts to the end of the run are judged as they stand.
+    pub fn objective_statuses(&self, run_over: bool) -> Vec<ObjectiveStatus> {
+        let picks = self.picks();
+        self.objectives
+            .iter()
+            .map(|t| t.status(&self.metrics, &picks, run_over))
+            .collect()
+    }
+
+    /// Adds a server with its link, backend entry and timers; returns its index.
+    pub(super) fn add_server(&mut self, spec: &ServerSpec, probe_offset: SimDuration) -> u32 {
+        let i = self.servers.len();
+        let endpoint = addressing::server_endpoint(i);
+        self.servers.push(Server::new(spec, endpoint));
+        self.history.push(ServerHistory::default());
+        // A new server's link behaves like the backend links do now, which
+        // commands may have changed since the lab started.
+        let link = self
+            .links
+            .get(1)
+            .map_or(self.lab.network.backend_link, |l| l.spec);
+        self.links.push(Link::new(link));
+        let b = self
+            .lb
+            .add_backend(endpoint, spec.weight.get(), spec.max_half_open.get());
+        self.queue
+            .push(self.now + probe_offset, Event::ProbeSend { server: b });
+        self.queue.push(
+            self.now + SERVER_SWEEP_INTERVAL,
+            Event::ServerSweep { server: b },
+        );
+        b
+    }
+
+    /// The simulated clock.
+    pub fn now(&self) -> SimTime {
+        self.now
+    }
+
+    /// The seed the World was built with.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// The lab the World was built from.
+    pub fn lab(&self) -> &Lab {
+        &self.lab
+    }
+
+    /// Events processed so far.
+    pub fn events_processed(&self) -> u64 {
+        self.events
+    }
+
+    /// What the World has measured.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// Half-open conn-table entries of each backend, in server order.
+    pub fn half_open_by_backend(&self) -> impl Iterator<Item = u32> + '_ {
+        self.lb.views.iter().map(|v| v.half_open)
+    }
+
+    /// Every link's counters: the client link first, then one per server.
+    pub fn link_stats(&self) -> Vec<LinkStats> {
+        self.links.iter().map(|l| l.stats).collect()
+    }
+
+    /// True once every client has made all its connections and no open
+    /// arrivals remain. Floods are background to clients; a lab with floods
+    /// and no clients finishes when its floods end.
+    pub fn workload_finished(&self) -> bool {
+        let clients_done = self.active_clients == 0 && !self.arrivals_pending();
+        clients_done && (self.has_clients() || self.floods.iter().all(|f| !f.active))
+    }
+
+    /// The lab has clients of its own (not only floods).
+    fn has_clients(&self) -> bool {
+        self.closed.as_ref().is_some_and(|c| c.population > 0) || self.open.is_some()
+    }
+
+    /// Floods under way now (started and not over).
+    pub fn floods_running(&self) -> usize {
+        self.floods
+            .iter()
+            .filter(|f| f.active && f.from <= self.now && self.now < f.until)
+            .count()
+    }
+
+    /// Open arrivals will still come.
+    pub fn arrivals_pending(&self) -> bool {
+        self.open
+            .as_ref()
+            .is_some_and(|o| o.rate > 0.0 && o.spec.limit.is_none_or(|l| o.started < l))
+    }
+
+    /// True if the workload can ever finish on its own.
+    pub fn workload_is_finite(&self) -> bool {
+        let closed_finite = self
+            .closed
+            .as_ref()
+            .is_none_or(|c| c.population == 0 || c.connections.is_some());
+        let open_finite = self
+            .open
+            .as_ref()
+            .is_none_or(|o| o.rate == 0.0 || o.spec.limit.is_some());
+        let floods_finite =
+            self.has_clients() || self.floods.iter().all(|f| f.until != SimTime::MAX);
+        closed_finite && open_finite && floods_finite
+    }
+
+    /// Runs every event due at or before `until`, then sets the clock to
+    /// `until`. Returns the number of events processed.
+    pub fn run_until(&mut self, until: SimTime) -> u64 {
+        self.advance(until, u64::MAX).events
+    }
+
+    /// Runs events due at or before `until`, at most `max_events` of them;
+    /// when none due by `until` is left, sets the clock to `until`.
+    pub fn advance(&mut self, until: SimTime, max_events: u64) -> Advance {
+        let start = self.events;
+        let mut reached = false;
+        while self.events - start < max_events {
+            match self.queue.peek_time() {
+                Some(t) if t <= until => {
+                    self.step();
+                }
+                _ => {
+                    reached = true;
+                    break;
+                }
+            }
+        }
+        if !reached && self.queue.peek_time().is_none_or(|t| t > until) {
+            reached = true;
+        }
+        if reached && until != SimTime::MAX {
+            self.now = self.now.max(until);
+        }
+        Advance {
+            events: self.events - start,
+            reached,
+        }
+    }
+
+    /// Runs until the workload finishes or `limit` is reached; the clock
+    /// stops at the last event processed. Returns true if it finished.
+    pub fn run_to_completion(&mut self, limit: SimTime) -> bool {
+        while !self.workload_finished() {
+            match self.queue.peek_time() {
+                Some(t) if t <= limit => {
+                    self.step();
+                }
+                _ => {
+                    self.now = self.now.max(limit);
+                    return false;
+                }
+            }
+        }
+        true
+    }
+
+    /// When the next event is due, if any is queued.
+    pub fn next_event_time(&self) -> Option<SimTime> {
+        self.queue.peek_time()
+    }
+
+    /// Processes the next event; false if the queue is empty.
+    pub fn step(&mut self) -> bool {
+        let Some((t, ev)) = self.queue.pop() else {
+            return false;
+        };
+        self.now = t;
+        self.events += 1;
+        match ev {
+            Event::Deliver { to, packet } => self.deliver(to, packet),
+            Event::ClientTimer { client, kind } => self.on_client_timer(client, kind),
+            Event::ServiceDone { server, epoch, job } => self.on_service_done(server, epoch, job),
+            Event::ServerSweep { server } => {
+                self.servers[server as usize].sweep(t);
+                if !self.lb.backends[server as usize].removed {
+                    self.queue
+                        .push(t + SERVER_SWEEP_INTERVAL, Event::ServerSweep { server });
+                }
+            }
+            Event::ConnIdle { slot, generation } => {
+                if let IdleCheck::Recheck(due) = self.lb.on_idle_timer(slot, generation, t) {
+                    self.queue.push(due, Event::ConnIdle { slot, generation });
+                }
+            }
+            Event::ProbeSend { server } => self.send_probe(server),
+            Event::ProbeTimeout { server, id } => self.on_probe_timeout(server, id),
+            Event::FloodTick { flood } => self.on_flood_tick(flood),
+            Event::OpenArrival { epoch } => self.on_open_arrival(epoch),
+            Event::SecondTick => self.on_second(),
+            Event::Command { index } => {
+                if let Some((cmd, origin)) = self
+                    .scheduled
+                    .get_mut(index as usize)
+                    .and_then(Option::take)
+                {
+                    self.apply_from(cmd, origin);
+                }
+            }
+            Event::ObjectiveOpen { index } => self.open_objective(index),
+            Event::ObjectiveClose { index } => self.close_objective(index),
+        }
+        true
+    }
+
+    /// Queues `cmd` to be applied at `at` (or now, if `at` has passed).
+    pub fn schedule(&mut self, at: SimTime, cmd: Command) {
+        self.schedule_from(at, cmd, Origin::User);
+    }
+
+    /// Queues `cmd` from `origin` to be applied at `at`.
+    pub fn schedule_from(&mut self, at: SimTime, cmd: Command, origin: Origin) {
+        let index = self.scheduled.len() as u32;
+        self.scheduled.push(Some((cmd, origin)));
+        self.queue.push(at.max(self.now), Event::Command { index });
+    }
+
+    /// Bytes held by the biggest per-connection structures, from their
+    /// allocated capacities.
+    pub fn memory(&self) -> MemoryBreakdown {
+        MemoryBreakdown {
+            conn_table: self.lb.table_bytes(),
+            conn_table_entries: self.lb.table_len(),
+            clients: self.clients.capacity() * std::mem::size_of::<Client>()
+                + self.meta.capacity() * std::mem::size_of::<ClientMeta>(),
+            servers: self.servers.iter().map(Server::table_bytes).sum(),
+            queue: self.queue.capacity_bytes(),
+            queued_events: self.queue.len(),
+        }
+    }
+}
+
+/// Where a World's memory goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MemoryBreakdown {
+    /// The balancer's conn table: index, entries and free list.
+    pub conn_table: usize,
+    /// Live conn-table entries.
+    pub conn_table_entries: usize,
+    /// Client state machines and their workload records.
+    pub clients: usize,
+    /// Servers' own connection tables.
+    pub servers: usize,
+    /// The event queue.
+    pub queue: usize,
+    /// Events waiting.
+    pub queued_events: usize,
+}

@@ -1,0 +1,140 @@
+//! Packets on the move: links, delivery to the balancer, the servers and
+//! the clients, and drops with their reason.
+
+use super::{Dest, Event, World};
+use crate::engine::LogKind;
+use crate::model::Packet;
+use crate::sim::addressing::HEALTH_SOURCE;
+use crate::sim::balancer::{Backward, Forward};
+use crate::sim::server::{Job, ServerOut};
+use crate::spec::DropReason;
+use rand::Rng;
+
+impl World {
+    /// Puts `p` on the link toward `to`; a lost packet is counted as dropped.
+    #[inline]
+    pub(super) fn send(&mut self, to: Dest, mut p: Packet) {
+        p.sent_at = self.now;
+        let link = to.link();
+        match self.links[link].transmit(p.wire_bytes(), &mut self.rng) {
+            Some(delay) => self
+                .queue
+                .push(self.now + delay, Event::Deliver { to, packet: p }),
+            None => {
+                if let Dest::Server(s) | Dest::BalancerFrom(s) = to {
+                    self.history[s as usize].drops += 1;
+                }
+                self.drop_packet(DropReason::LinkLoss);
+            }
+        }
+    }
+
+    pub(super) fn drop_packet(&mut self, reason: DropReason) {
+        if self.metrics.dropped(reason) {
+            self.log.push(
+                self.now,
+                LogKind::Drop,
+                format!("first packet dropped: {reason}"),
+            );
+        }
+    }
+
+    pub(super) fn deliver(&mut self, to: Dest, p: Packet) {
+        self.links[to.link()].arrived();
+        match to {
+            Dest::Balancer => self.balancer_from_client(p),
+            Dest::BalancerFrom(s) => self.balancer_from_server(s, p),
+            Dest::Server(s) => self.server_receive(s, p),
+            Dest::Client => self.client_receive(p),
+        }
+    }
+
+    pub(super) fn balancer_from_client(&mut self, p: Packet) {
+        let entropy = self.rng.next_u64();
+        match self.lb.from_client(&p, self.now, entropy) {
+            Forward::ToBackend {
+                backend,
+                packet,
+                new_entry,
+            } => {
+                if let Some((slot, due)) = new_entry {
+                    self.queue.push(
+                        due,
+                        Event::ConnIdle {
+                            slot,
+                            generation: self.lb_gen(slot),
+                        },
+                    );
+                }
+                self.send(Dest::Server(backend), packet);
+            }
+            Forward::Reply(answer) => self.send(Dest::Client, answer),
+            Forward::Drop(reason) => self.drop_packet(reason),
+        }
+    }
+
+    pub(super) fn lb_gen(&self, slot: u32) -> u32 {
+        self.lb.entry_gen(slot)
+    }
+
+    pub(super) fn balancer_from_server(&mut self, s: u32, p: Packet) {
+        if p.key.dst.ip == HEALTH_SOURCE {
+            self.on_probe_reply(s, p);
+            return;
+        }
+        match self.lb.from_backend(s, &p, self.now) {
+            Backward::ToClient(out) => self.send(Dest::Client, out),
+            Backward::ToBackend(ack, held) => {
+                self.send(Dest::Server(s), ack);
+                if let Some(h) = held {
+                    self.send(Dest::Server(s), h);
+                }
+            }
+            Backward::Drop(reason) => self.drop_packet(reason),
+        }
+    }
+
+    pub(super) fn server_receive(&mut self, s: u32, p: Packet) {
+        let mut out = std::mem::take(&mut self.sout);
+        let server = &mut self.servers[s as usize];
+        let result = if p.key.src.ip == HEALTH_SOURCE {
+            server.on_probe(&p, &mut out)
+        } else {
+            server.on_packet(&p, self.now, &mut self.rng, &mut out)
+        };
+        if let Err(reason) = result {
+            self.history[s as usize].drops += 1;
+            self.drop_packet(reason);
+        }
+        self.flush_server(s, &mut out);
+        self.sout = out;
+    }
+
+    pub(super) fn flush_server(&mut self, s: u32, out: &mut ServerOut) {
+        let epoch = self.servers[s as usize].epoch;
+        for (service, job) in out.jobs.drain(..) {
+            self.queue.push(
+                self.now + service,
+                Event::ServiceDone {
+                    server: s,
+                    epoch,
+                    job,
+                },
+            );
+        }
+        for p in out.packets.drain(..) {
+            self.send(Dest::BalancerFrom(s), p);
+        }
+    }
+
+    pub(super) fn on_service_done(&mut self, s: u32, epoch: u32, job: Job) {
+        let server = &mut self.servers[s as usize];
+        if server.epoch != epoch {
+            return; // served in a life the server no longer has
+        }
+        let mut out = std::mem::take(&mut self.sout);
+        server.on_service_done(&job, &mut self.rng, &mut out);
+        self.flush_server(s, &mut out);
+        self.sout = out;
+    }
+}

@@ -1,0 +1,117 @@
+//! Workloads: the closed population, open arrivals, and the draws that
+//! shape each connection (segments, sizes, gaps).
+
+use super::{ClientMeta, Event, Life, Workload, World};
+use crate::engine::LogKind;
+use crate::model::{Endpoint, SimDuration, SimTime};
+use crate::sim::addressing::{self, VIP};
+use crate::sim::client::Client;
+use crate::sim::dist::{sample, sample_duration};
+use crate::sim::net::unit;
+use crate::spec::{AttackKind, Dist, Dur};
+
+impl World {
+    pub(super) fn spawn_closed_client(&mut self, start: SimTime) {
+        let connections = self.closed.as_ref().and_then(|c| c.connections);
+        let i = self.clients.len();
+        let mut c = Client::new(Endpoint::new(addressing::client_ip(i), 0), VIP);
+        c.wake_at(start);
+        self.clients.push(c);
+        self.meta.push(ClientMeta {
+            workload: Workload::Closed,
+            life: Life::Active,
+            connections_left: connections.unwrap_or(u64::MAX),
+            connections_made: 0,
+            retire: false,
+        });
+        self.active_clients += 1;
+        self.sync_timers(i as u32);
+    }
+
+    pub(super) fn schedule_next_arrival(&mut self) {
+        let Some(open) = &self.open else { return };
+        if open.rate <= 0.0 || open.spec.limit.is_some_and(|l| open.started >= l) {
+            return;
+        }
+        let (rate, epoch) = (open.rate, open.epoch);
+        let gap = -(1.0 - unit(&mut self.rng)).ln() / rate;
+        self.queue.push(
+            self.now + SimDuration::from_secs_f64(gap),
+            Event::OpenArrival { epoch },
+        );
+    }
+
+    /// A client slot for a one-shot connection: a free one, or a new one.
+    pub(super) fn take_slot(&mut self, workload: Workload) -> Option<u32> {
+        if let Some(i) = self.free_clients.pop() {
+            self.meta[i as usize].workload = workload;
+            return Some(i);
+        }
+        let i = self.clients.len();
+        if i >= addressing::MAX_CLIENTS {
+            self.log
+                .push(self.now, LogKind::Error, "client address space exhausted");
+            return None;
+        }
+        self.clients
+            .push(Client::new(Endpoint::new(addressing::client_ip(i), 0), VIP));
+        self.meta.push(ClientMeta {
+            workload,
+            life: Life::Free,
+            connections_left: 0,
+            connections_made: 0,
+            retire: false,
+        });
+        Some(i as u32)
+    }
+
+    pub(super) fn on_open_arrival(&mut self, epoch: u32) {
+        let Some(open) = &mut self.open else { return };
+        if open.epoch != epoch || open.spec.limit.is_some_and(|l| open.started >= l) {
+            return;
+        }
+        open.started += 1;
+        let Some(i) = self.take_slot(Workload::Open) else {
+            return;
+        };
+        let m = &mut self.meta[i as usize];
+        m.life = Life::Active;
+        m.connections_left = 1;
+        m.retire = false;
+        self.active_clients += 1;
+        self.connect(i);
+        self.schedule_next_arrival();
+    }
+
+    pub(super) fn segments_dist(&self, c: u32) -> Dist<u64> {
+        match self.meta[c as usize].workload {
+            Workload::Closed => self.closed.as_ref().map(|s| s.segments),
+            Workload::Open => self.open.as_ref().map(|o| o.spec.segments),
+            // Attackers never finish on their own.
+            Workload::Attack(_) => Some(Dist::Constant(u64::MAX / 2)),
+        }
+        .unwrap_or(Dist::Constant(1))
+    }
+
+    pub(super) fn segment_size(&mut self, c: u32) -> u32 {
+        let dist = match self.meta[c as usize].workload {
+            Workload::Closed => self.closed.as_ref().map(|s| s.segment_size),
+            Workload::Open => self.open.as_ref().map(|o| o.spec.segment_size),
+            Workload::Attack(_) => Some(Dist::Constant(1)),
+        }
+        .unwrap_or(Dist::Constant(1024));
+        sample(&dist, &mut self.rng).clamp(1, u64::from(u32::MAX / 2)) as u32
+    }
+
+    pub(super) fn gap(&mut self, c: u32) -> SimDuration {
+        let dist = match self.meta[c as usize].workload {
+            Workload::Closed => self.closed.as_ref().map(|s| s.gap),
+            Workload::Open => self.open.as_ref().map(|o| o.spec.gap),
+            Workload::Attack(f) => Some(Dist::Constant(match self.floods[f as usize].spec.kind {
+                AttackKind::SlowSenders => Dur::from_millis(1500),
+                _ => Dur::from_secs(3600),
+            })),
+        };
+        dist.map_or(SimDuration::ZERO, |d| sample_duration(&d, &mut self.rng))
+    }
+}
