@@ -249,11 +249,11 @@ impl World {
                     Timeout::Syn => self.tcp.syn_timeout = d,
                     Timeout::Segment => self.tcp.segment_timeout = d,
                     Timeout::HalfOpenIdle => {
-                        self.lb.half_open_timeout = d;
+                        self.lb.idle.half_open = d;
                         self.rearm_idle_timers();
                     }
                     Timeout::EstablishedIdle => {
-                        self.lb.established_timeout = d;
+                        self.lb.idle.established = d;
                         self.rearm_idle_timers();
                     }
                     Timeout::HealthInterval => self.lb.health.interval = d,

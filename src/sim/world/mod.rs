@@ -498,7 +498,7 @@ impl World {
     /// allocated capacities.
     pub fn memory(&self) -> MemoryBreakdown {
         MemoryBreakdown {
-            conn_table: self.lb.table_bytes(),
+            conn_table: self.lb.table.bytes(),
             conn_table_entries: self.lb.table_len(),
             clients: self.clients.capacity() * std::mem::size_of::<Client>()
                 + self.meta.capacity() * std::mem::size_of::<ClientMeta>(),

@@ -62,7 +62,7 @@ impl World {
                         due,
                         Event::ConnIdle {
                             slot,
-                            generation: self.lb_gen(slot),
+                            generation: self.lb.table.generation(slot),
                         },
                     );
                 }
@@ -71,10 +71,6 @@ impl World {
             Forward::Reply(answer) => self.send(Dest::Client, answer),
             Forward::Drop(reason) => self.drop_packet(reason),
         }
-    }
-
-    pub(super) fn lb_gen(&self, slot: u32) -> u32 {
-        self.lb.entry_gen(slot)
     }
 
     pub(super) fn balancer_from_server(&mut self, s: u32, p: Packet) {

@@ -121,8 +121,8 @@ impl World {
             segment_timeout: self.tcp.segment_timeout,
             max_retransmissions: self.tcp.max_retransmissions,
             retransmit: self.tcp.mode,
-            half_open_timeout: lb.half_open_timeout,
-            established_timeout: lb.established_timeout,
+            half_open_timeout: lb.idle.half_open,
+            established_timeout: lb.idle.established,
             health: HealthSpec {
                 interval: crate::spec::Dur(lb.health.interval),
                 timeout: crate::spec::Dur(lb.health.timeout),

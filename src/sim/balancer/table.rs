@@ -1,0 +1,390 @@
+//! The conn table: one entry per flow the balancer watches, found by the
+//! client's 4-tuple in O(1), kept in a slab of slots that generations
+//! guard, each with one authoritative idle-timer deadline. Every change of
+//! an entry's state goes through [`ConnTable::set_state`], which keeps the
+//! per-backend counts the algorithms read.
+
+use crate::model::{FourTuple, Packet, SimDuration, SimTime};
+use crate::policy::BackendView;
+use rustc_hash::FxHashMap;
+use std::collections::VecDeque;
+use std::fmt;
+
+/// Where a conn-table entry is in the TCP exchange it watches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EntryState {
+    /// SYN forwarded; the client's ACK not yet seen (half-open).
+    SynRecv,
+    /// Handshake completed.
+    Established,
+    /// The client sent FIN.
+    FinWait,
+    /// The backend answered FIN|ACK; waiting for the client's last ACK.
+    Closing,
+    /// A SYN cookie was good: the balancer sent the backend a SYN of its
+    /// own and waits for its SYN|ACK.
+    Proxying,
+}
+
+impl EntryState {
+    /// Counted as half-open (not yet established).
+    pub const fn is_half_open(self) -> bool {
+        matches!(self, EntryState::SynRecv | EntryState::Proxying)
+    }
+}
+
+impl fmt::Display for EntryState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            EntryState::SynRecv => "SYN-RECEIVED",
+            EntryState::Established => "ESTABLISHED",
+            EntryState::FinWait => "FIN-WAIT",
+            EntryState::Closing => "CLOSING",
+            EntryState::Proxying => "PROXYING",
+        })
+    }
+}
+
+/// One conn-table entry.
+#[derive(Clone, Copy, Debug)]
+pub struct Entry {
+    /// The flow as the client sends it (client -> VIP).
+    pub client: FourTuple,
+    /// Index of the backend it was sent to.
+    pub backend: u32,
+    /// TCP progress seen by the balancer.
+    pub state: EntryState,
+    /// Last packet in either direction.
+    pub last_seen: SimTime,
+    /// Due time of the one idle-timer event that counts for this entry.
+    pub timer_at: SimTime,
+    /// Bumped when the slot is freed, so old timer events miss.
+    pub generation: u32,
+    /// For a connection opened by a SYN cookie: while proxying, the
+    /// cookie; after, the backend's ISN minus the cookie, added to the
+    /// client's acknowledgements and taken from the backend's sequence
+    /// numbers.
+    pub seq_delta: u32,
+    /// Opened by a SYN cookie (the balancer did the client's handshake).
+    pub proxied: bool,
+    live: bool,
+}
+
+/// The idle timeouts in force.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IdleTimeouts {
+    /// Idle time before a half-open entry is swept.
+    pub half_open: SimDuration,
+    /// Idle time before an established entry is swept.
+    pub established: SimDuration,
+}
+
+impl IdleTimeouts {
+    /// The idle timeout that applies to an entry in `state`.
+    pub const fn for_state(self, state: EntryState) -> SimDuration {
+        if state.is_half_open() {
+            self.half_open
+        } else {
+            self.established
+        }
+    }
+}
+
+/// What an idle-timer event found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IdleCheck {
+    /// The event no longer counts (entry gone or re-armed).
+    Stale,
+    /// The entry was idle too long and is gone.
+    Expired,
+    /// Still active: check again at this time.
+    Recheck(SimTime),
+}
+
+/// What the table counted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TableStats {
+    /// Entries created.
+    pub created: u64,
+    /// Half-open entries swept for idleness.
+    pub half_open_expired: u64,
+    /// Established entries swept for idleness.
+    pub established_expired: u64,
+    /// Half-open entries forgotten to make room (early drop).
+    pub early_drops: u64,
+}
+
+/// The conn table.
+#[derive(Clone, Debug, Default)]
+pub struct ConnTable {
+    index: FxHashMap<FourTuple, u32>,
+    entries: Vec<Entry>,
+    free: Vec<u32>,
+    /// Half-open entries per backend, oldest first, kept only while early
+    /// drop is on (entries that moved on are skipped lazily).
+    half_open_fifo: Option<Vec<VecDeque<(u32, u32)>>>,
+    /// The one client segment each proxying entry keeps, by slot.
+    held: FxHashMap<u32, Packet>,
+    /// Counters.
+    pub stats: TableStats,
+}
+
+impl ConnTable {
+    /// Entries in the table.
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    /// The table is empty.
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+
+    /// The slot of the flow `key` (client -> VIP), if it has an entry.
+    #[inline]
+    pub fn find(&self, key: &FourTuple) -> Option<u32> {
+        self.index.get(key).copied()
+    }
+
+    /// The entry in `slot`.
+    #[inline]
+    pub fn entry(&self, slot: u32) -> &Entry {
+        &self.entries[slot as usize]
+    }
+
+    /// The generation of `slot`, which its idle-timer events carry.
+    pub fn generation(&self, slot: u32) -> u32 {
+        self.entries.get(slot as usize).map_or(0, |e| e.generation)
+    }
+
+    /// Notes traffic on `slot` at `now` (the idle clock starts over).
+    #[inline]
+    pub fn touch(&mut self, slot: u32, now: SimTime) {
+        self.entries[slot as usize].last_seen = now;
+    }
+
+    /// Sets the sequence offset of a proxied entry.
+    pub fn set_seq_delta(&mut self, slot: u32, delta: u32) {
+        self.entries[slot as usize].seq_delta = delta;
+    }
+
+    /// Keeps the client's newest segment for a proxying entry.
+    pub fn hold(&mut self, slot: u32, p: Packet) {
+        self.held.insert(slot, p);
+    }
+
+    /// Takes the segment a proxying entry kept, if any.
+    pub fn take_held(&mut self, slot: u32) -> Option<Packet> {
+        self.held.remove(&slot)
+    }
+
+    /// A backend joined the pool.
+    pub fn add_backend(&mut self) {
+        if let Some(fifo) = &mut self.half_open_fifo {
+            fifo.push(VecDeque::new());
+        }
+    }
+
+    /// Records a new entry for `key` on backend `b` in `state` (which must
+    /// be half-open); returns its slot and first idle deadline.
+    pub fn insert(
+        &mut self,
+        key: FourTuple,
+        b: usize,
+        state: EntryState,
+        now: SimTime,
+        timeouts: IdleTimeouts,
+        views: &mut [BackendView],
+    ) -> (u32, SimTime) {
+        let timer_at = now + timeouts.half_open;
+        let entry = Entry {
+            client: key,
+            backend: b as u32,
+            state,
+            last_seen: now,
+            timer_at,
+            generation: 0,
+            seq_delta: 0,
+            proxied: state == EntryState::Proxying,
+            live: true,
+        };
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                let generation = self.entries[slot as usize].generation;
+                self.entries[slot as usize] = Entry {
+                    generation,
+                    ..entry
+                };
+                slot
+            }
+            None => {
+                self.entries.push(entry);
+                (self.entries.len() - 1) as u32
+            }
+        };
+        self.index.insert(key, slot);
+        if let Some(fifo) = &mut self.half_open_fifo {
+            let generation = self.entries[slot as usize].generation;
+            let queue = &mut fifo[b];
+            // Entries that left half-open are dropped from the front as new
+            // ones arrive, so the queue holds about one timeout's worth.
+            while let Some(&(s, g)) = queue.front() {
+                let e = &self.entries[s as usize];
+                if e.live && e.generation == g && e.state.is_half_open() {
+                    break;
+                }
+                queue.pop_front();
+            }
+            queue.push_back((slot, generation));
+        }
+        views[b].half_open += 1;
+        self.stats.created += 1;
+        tracing::trace!(slot, backend = b, state = %state, "conn-table entry created");
+        (slot, timer_at)
+    }
+
+    /// Moves the entry in `slot` to `to`, keeping its backend's counts of
+    /// half-open and active connections.
+    pub fn set_state(
+        &mut self,
+        slot: u32,
+        now: SimTime,
+        to: EntryState,
+        views: &mut [BackendView],
+    ) {
+        let e = &mut self.entries[slot as usize];
+        let from = e.state;
+        e.state = to;
+        let v = &mut views[e.backend as usize];
+        if from.is_half_open() && !to.is_half_open() {
+            v.half_open -= 1;
+            v.active += 1;
+        }
+        tracing::trace!(slot, at = %now, %from, %to, "conn-table entry");
+    }
+
+    /// Forgets the entry in `slot` (and its held segment); its idle-timer
+    /// events will miss.
+    pub fn remove(&mut self, slot: u32, views: &mut [BackendView]) {
+        let e = &mut self.entries[slot as usize];
+        if !e.live {
+            return;
+        }
+        e.live = false;
+        e.generation = e.generation.wrapping_add(1);
+        e.timer_at = SimTime::MAX;
+        let v = &mut views[e.backend as usize];
+        if e.state.is_half_open() {
+            v.half_open -= 1;
+        } else {
+            v.active -= 1;
+        }
+        let key = e.client;
+        self.index.remove(&key);
+        self.held.remove(&slot);
+        self.free.push(slot);
+    }
+
+    /// Early drop (IPVS's `drop_entry`): at the half-open limit, forget the
+    /// backend's oldest half-open entry to make room. True if one went.
+    pub fn early_drop(&mut self, b: usize, views: &mut [BackendView]) -> bool {
+        let Some(fifo) = &mut self.half_open_fifo else {
+            return false;
+        };
+        while let Some((slot, g)) = fifo[b].pop_front() {
+            let e = &self.entries[slot as usize];
+            if e.live && e.generation == g && e.state.is_half_open() && e.backend as usize == b {
+                self.remove(slot, views);
+                self.stats.early_drops += 1;
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Turns early drop on (keeping a queue of half-open entries per
+    /// backend, oldest first) or off.
+    pub fn set_early_drop(&mut self, on: bool, backends: usize) {
+        self.half_open_fifo = on.then(|| {
+            let mut fifo = vec![VecDeque::new(); backends];
+            for (slot, e) in self.entries.iter().enumerate() {
+                if e.live && e.state.is_half_open() {
+                    fifo[e.backend as usize].push_back((slot as u32, e.generation));
+                }
+            }
+            fifo
+        });
+    }
+
+    /// Early drop is on.
+    pub fn early_drop_enabled(&self) -> bool {
+        self.half_open_fifo.is_some()
+    }
+
+    /// Handles an idle-timer event for `slot` due at `now`.
+    pub fn on_idle_timer(
+        &mut self,
+        slot: u32,
+        generation: u32,
+        now: SimTime,
+        timeouts: IdleTimeouts,
+        views: &mut [BackendView],
+    ) -> IdleCheck {
+        let Some(e) = self.entries.get(slot as usize).copied() else {
+            return IdleCheck::Stale;
+        };
+        if !e.live || e.generation != generation || e.timer_at != now {
+            return IdleCheck::Stale;
+        }
+        let due = e.last_seen + timeouts.for_state(e.state);
+        if due <= now {
+            if e.state.is_half_open() {
+                self.stats.half_open_expired += 1;
+            } else {
+                self.stats.established_expired += 1;
+            }
+            self.remove(slot, views);
+            IdleCheck::Expired
+        } else {
+            self.entries[slot as usize].timer_at = due;
+            IdleCheck::Recheck(due)
+        }
+    }
+
+    /// Re-arms every entry's idle timer after a timeout changed, so a
+    /// shorter timeout takes effect at once: (slot, generation, due) to
+    /// schedule.
+    pub fn rearm_idle_timers(
+        &mut self,
+        now: SimTime,
+        timeouts: IdleTimeouts,
+    ) -> Vec<(u32, u32, SimTime)> {
+        let mut out = Vec::new();
+        for (slot, e) in self.entries.iter_mut().enumerate() {
+            if !e.live {
+                continue;
+            }
+            let due = (e.last_seen + timeouts.for_state(e.state)).max(now);
+            e.timer_at = due;
+            out.push((slot as u32, e.generation, due));
+        }
+        out
+    }
+
+    /// The slots of every live entry on backend `b`, in slot order.
+    pub fn slots_of(&self, b: u32) -> Vec<u32> {
+        self.entries
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.live && e.backend == b)
+            .map(|(i, _)| i as u32)
+            .collect()
+    }
+
+    /// Bytes the table holds, for memory accounting.
+    pub fn bytes(&self) -> usize {
+        self.index.capacity() * (std::mem::size_of::<(FourTuple, u32)>() + 1)
+            + self.entries.capacity() * std::mem::size_of::<Entry>()
+            + self.free.capacity() * 4
+    }
+}
