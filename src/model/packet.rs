@@ -1,6 +1,6 @@
 //! The simulated TCP segment.
 
-use super::{Flags, FourTuple, SimTime};
+use super::{Flags, FourTuple};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -17,8 +17,6 @@ pub struct Packet {
     pub ack: u32,
     /// Payload length in bytes.
     pub len: u32,
-    /// When the packet was first put on a link.
-    pub sent_at: SimTime,
 }
 
 /// Bytes of TCP and IP header counted on top of the payload, so byte counters
@@ -34,7 +32,6 @@ impl Packet {
             seq,
             ack,
             len: 0,
-            sent_at: SimTime::ZERO,
         }
     }
 
@@ -98,6 +95,6 @@ mod tests {
     #[test]
     fn packet_stays_small() {
         // Packets ride inside queued events; their size is the queue's speed.
-        assert!(std::mem::size_of::<Packet>() <= 40);
+        assert!(std::mem::size_of::<Packet>() <= 32);
     }
 }

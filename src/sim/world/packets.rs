@@ -13,8 +13,7 @@ use rand::Rng;
 impl World {
     /// Puts `p` on the link toward `to`; a lost packet is counted as dropped.
     #[inline]
-    pub(super) fn send(&mut self, to: Dest, mut p: Packet) {
-        p.sent_at = self.now;
+    pub(super) fn send(&mut self, to: Dest, p: Packet) {
         let link = to.link();
         match self.links[link].transmit(p.wire_bytes(), &mut self.rng) {
             Some(delay) => self

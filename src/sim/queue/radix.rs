@@ -1,8 +1,7 @@
-//! The event queue: a monotone radix heap keyed by due time, whose equal
-//! times pop in the order they were pushed, so the World is deterministic
-//! without a sequence number per event. Nothing is ever removed early:
-//! timers cancel lazily, by their owner ignoring an event that no longer
-//! matches its state.
+//! The fallback of the event queue: a monotone radix heap keyed by due
+//! time, whose equal times pop in the order they were pushed. Each event
+//! carries its push number, and each bucket remembers its smallest
+//! (time, push number), so the queue's head is known without reordering.
 //!
 //! # How it works
 //!
@@ -35,7 +34,7 @@
 //! what its events need, the queue holds about one block per bucket in use
 //! (at most 64), and in steady state it never calls the allocator.
 
-use crate::model::SimTime;
+use super::Item;
 use std::collections::VecDeque;
 
 const BUCKETS: usize = 64;
@@ -46,7 +45,7 @@ const BUCKETS: usize = 64;
 pub const BLOCK: usize = 128;
 
 /// A block: a `Vec` allocated with capacity [`BLOCK`] that never grows.
-type Block<E> = Vec<(u64, E)>;
+type Block<E> = Vec<Item<E>>;
 
 /// The events of one bucket in push order: the full blocks, then the
 /// part-full `tail` that pushes append to. A bucket keeps its tail block
@@ -58,15 +57,16 @@ struct Bucket<E> {
 }
 
 /// A priority queue of events ordered by due time, ties first-in first-out.
-pub struct EventQueue<E> {
+pub struct RadixHeap<E> {
     /// Time of the last popped event; nothing earlier may be pushed.
     last: u64,
     /// Events due exactly at `last`, in push order.
-    now: VecDeque<E>,
+    now: VecDeque<Item<E>>,
     /// `buckets[i]`: events whose time differs from `last` first at bit `i`.
     buckets: [Bucket<E>; BUCKETS],
-    /// Smallest time in each bucket (`u64::MAX` when empty).
-    mins: [u64; BUCKETS],
+    /// Smallest (time, push number) key in each bucket (`u128::MAX` when
+    /// empty).
+    mins: [u128; BUCKETS],
     /// Bit `i` set when `buckets[i]` is not empty.
     occupied: u64,
     /// Empty blocks, ready for any bucket.
@@ -74,16 +74,16 @@ pub struct EventQueue<E> {
     len: usize,
 }
 
-impl<E> Default for EventQueue<E> {
+impl<E> Default for RadixHeap<E> {
     fn default() -> Self {
-        EventQueue {
+        RadixHeap {
             last: 0,
             now: VecDeque::new(),
             buckets: std::array::from_fn(|_| Bucket {
                 full: Vec::new(),
                 tail: Vec::new(),
             }),
-            mins: [u64::MAX; BUCKETS],
+            mins: [u128::MAX; BUCKETS],
             occupied: 0,
             pool: Vec::new(),
             len: 0,
@@ -98,30 +98,28 @@ fn bucket(time: u64, last: u64) -> usize {
     63 - (time ^ last).leading_zeros() as usize
 }
 
-impl<E> EventQueue<E> {
-    /// Schedules `event` at `time`. A time before the last popped event's
-    /// (which the World never asks for) is treated as that time.
+impl<E> RadixHeap<E> {
+    /// Schedules `item`; its time must not be before the last pop's.
     #[inline]
-    pub fn push(&mut self, time: SimTime, event: E) {
-        debug_assert!(time.0 >= self.last, "event pushed into the past");
-        let time = time.0.max(self.last);
+    pub fn push(&mut self, item: Item<E>) {
+        debug_assert!(item.time >= self.last, "event pushed into the past");
         self.len += 1;
-        if time == self.last {
-            self.now.push_back(event);
+        if item.time <= self.last {
+            self.now.push_back(item);
         } else {
-            self.append(bucket(time, self.last), time, event);
+            self.append(bucket(item.time, self.last), item);
         }
     }
 
     /// Appends to bucket `i`, taking a block from the pool when needed.
     #[inline(always)]
-    fn append(&mut self, i: usize, time: u64, event: E) {
+    fn append(&mut self, i: usize, item: Item<E>) {
         let b = &mut self.buckets[i];
         if b.tail.len() == b.tail.capacity() {
             Self::new_tail(b, &mut self.pool);
         }
-        b.tail.push((time, event));
-        self.mins[i] = self.mins[i].min(time);
+        self.mins[i] = self.mins[i].min(item.key());
+        b.tail.push(item);
         self.occupied |= 1 << i;
     }
 
@@ -137,7 +135,7 @@ impl<E> EventQueue<E> {
 
     /// The earliest event, removed from the queue.
     #[inline]
-    pub fn pop(&mut self) -> Option<(SimTime, E)> {
+    pub fn pop(&mut self) -> Option<Item<E>> {
         if self.now.is_empty() {
             if self.occupied == 0 {
                 return None;
@@ -149,21 +147,21 @@ impl<E> EventQueue<E> {
             }
             self.refill(i);
         }
-        let event = self.now.pop_front()?;
+        let item = self.now.pop_front()?;
         self.len -= 1;
-        Some((SimTime(self.last), event))
+        Some(item)
     }
 
     /// Pops the lone event of bucket `i`, the lowest non-empty one (a
     /// shortcut for refilling `now` when times rarely tie).
     #[inline]
-    fn pop_single(&mut self, i: usize) -> Option<(SimTime, E)> {
-        let (time, event) = self.buckets[i].tail.pop()?;
-        self.last = time;
-        self.mins[i] = u64::MAX;
+    fn pop_single(&mut self, i: usize) -> Option<Item<E>> {
+        let item = self.buckets[i].tail.pop()?;
+        self.last = item.time;
+        self.mins[i] = u128::MAX;
         self.occupied &= !(1 << i);
         self.len -= 1;
-        Some((SimTime(time), event))
+        Some(item)
     }
 
     /// Empties bucket `i`, the lowest non-empty one, into lower buckets and
@@ -171,9 +169,9 @@ impl<E> EventQueue<E> {
     /// it keeps its tail block.
     #[inline(never)]
     fn refill(&mut self, i: usize) {
-        let last = self.mins[i];
+        let last = (self.mins[i] >> 64) as u64;
         self.last = last;
-        self.mins[i] = u64::MAX;
+        self.mins[i] = u128::MAX;
         self.occupied &= !(1 << i);
         let mut full = std::mem::take(&mut self.buckets[i].full);
         let mut tail = std::mem::take(&mut self.buckets[i].tail);
@@ -191,22 +189,22 @@ impl<E> EventQueue<E> {
     /// the new `last`.
     #[inline(always)]
     fn scatter(&mut self, block: &mut Block<E>, last: u64) {
-        for (time, event) in block.drain(..) {
-            if time == last {
-                self.now.push_back(event);
+        for item in block.drain(..) {
+            if item.time == last {
+                self.now.push_back(item);
             } else {
-                self.append(bucket(time, last), time, event);
+                self.append(bucket(item.time, last), item);
             }
         }
     }
 
-    /// When the earliest event is due.
+    /// The (time, push number) key of the earliest event.
     #[inline]
-    pub fn peek_time(&self) -> Option<SimTime> {
-        if !self.now.is_empty() {
-            Some(SimTime(self.last))
+    pub fn head_key(&self) -> Option<u128> {
+        if let Some(item) = self.now.front() {
+            Some(item.key())
         } else if self.occupied != 0 {
-            Some(SimTime(self.mins[self.occupied.trailing_zeros() as usize]))
+            Some(self.mins[self.occupied.trailing_zeros() as usize])
         } else {
             None
         }
@@ -215,11 +213,6 @@ impl<E> EventQueue<E> {
     /// Events waiting.
     pub fn len(&self) -> usize {
         self.len
-    }
-
-    /// No event waiting.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
     }
 
     /// Bytes the queue holds in its allocations, for memory accounting.
@@ -237,123 +230,8 @@ impl<E> EventQueue<E> {
             .map(|b| b.full.len() + usize::from(b.tail.capacity() != 0))
             .sum::<usize>()
             + self.pool.len();
-        self.now.capacity() * size_of::<E>()
+        self.now.capacity() * size_of::<Item<E>>()
             + lists * size_of::<Block<E>>()
-            + blocks * BLOCK * size_of::<(u64, E)>()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::cmp::Reverse;
-    use std::collections::BinaryHeap;
-
-    #[test]
-    fn pops_in_time_order() {
-        let mut q = EventQueue::default();
-        q.push(SimTime(30), 'c');
-        q.push(SimTime(10), 'a');
-        q.push(SimTime(20), 'b');
-        let order: Vec<_> = std::iter::from_fn(|| q.pop()).map(|(_, e)| e).collect();
-        assert_eq!(order, ['a', 'b', 'c']);
-    }
-
-    #[test]
-    fn equal_times_keep_insertion_order() {
-        let mut q = EventQueue::default();
-        for i in 0..300 {
-            q.push(SimTime(5), i);
-        }
-        q.push(SimTime(1), -1);
-        assert_eq!(q.pop(), Some((SimTime(1), -1)));
-        for i in 0..300 {
-            assert_eq!(q.pop(), Some((SimTime(5), i)));
-        }
-        assert!(q.is_empty());
-    }
-
-    #[test]
-    fn equal_times_pushed_from_different_instants_stay_in_push_order() {
-        // Events due at one far time, pushed as the clock moves towards it,
-        // change buckets several times before they pop.
-        let mut q = EventQueue::default();
-        let far = SimTime(1 << 40);
-        for i in 0..40u64 {
-            q.push(far, i);
-            q.push(SimTime(i * 1_000 + 1), u64::MAX);
-            assert_eq!(q.pop().map(|(_, e)| e), Some(u64::MAX));
-        }
-        // Pushed at the instant being drained: after what is already due.
-        q.push(SimTime(40_000), u64::MAX - 1);
-        assert_eq!(q.pop().map(|(_, e)| e), Some(u64::MAX - 1));
-        for i in 0..40 {
-            assert_eq!(q.pop(), Some((far, i)));
-        }
-        assert_eq!(q.pop(), None);
-    }
-
-    /// A reference queue: a binary heap keyed by (time, push order).
-    #[derive(Default)]
-    struct Reference {
-        heap: BinaryHeap<Reverse<(u64, u64, u64)>>,
-        seq: u64,
-    }
-
-    impl Reference {
-        fn push(&mut self, time: u64, id: u64) {
-            self.heap.push(Reverse((time, self.seq, id)));
-            self.seq += 1;
-        }
-        fn pop(&mut self) -> Option<(u64, u64)> {
-            self.heap.pop().map(|Reverse((t, _, id))| (t, id))
-        }
-    }
-
-    #[test]
-    fn matches_a_time_then_push_order_heap_on_random_schedules() {
-        for seed in 1..=40u64 {
-            let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-            let mut next = move || {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                x
-            };
-            let (mut q, mut r) = (EventQueue::default(), Reference::default());
-            let mut now = 0u64;
-            for id in 0..5_000u64 {
-                let w = next();
-                // Many ties: a few fixed delays, bursts at the same instant,
-                // and now and then a far one.
-                let delay = match w % 8 {
-                    0 | 1 => 0,
-                    2 | 3 => 1_000_000,
-                    4 => 100_000,
-                    5 => 500_000_000,
-                    6 => w >> 40,
-                    _ => 1 << (w % 45),
-                };
-                q.push(SimTime(now + delay), id);
-                r.push(now + delay, id);
-                if next() % 3 != 0 {
-                    let (got, want) = (q.pop(), r.pop());
-                    assert_eq!(got.map(|(t, e)| (t.0, e)), want, "seed {seed}, push {id}");
-                    if let Some((t, _)) = want {
-                        now = t;
-                    }
-                }
-                assert_eq!(q.len(), r.heap.len(), "seed {seed}");
-                assert_eq!(
-                    q.peek_time().map(|t| t.0),
-                    r.heap.peek().map(|Reverse((t, _, _))| *t),
-                    "seed {seed}"
-                );
-            }
-            while let Some(want) = r.pop() {
-                assert_eq!(q.pop().map(|(t, e)| (t.0, e)), Some(want), "seed {seed}");
-            }
-            assert!(q.is_empty(), "seed {seed}");
-        }
+            + blocks * BLOCK * size_of::<Item<E>>()
     }
 }
