@@ -1,6 +1,7 @@
 //! Packets are conserved: on every link, sent = delivered + lost + in
-//! flight, and every loss is counted as a drop with its reason — after
-//! every run, whatever the lab, seed and chaos.
+//! flight, every loss is counted as a drop with its reason, and every
+//! packet delivered is used or dropped with a reason — after every run,
+//! whatever the lab, seed and chaos, and for every built-in lab.
 
 mod common;
 
@@ -47,6 +48,16 @@ fn every_link_balances_after_every_run() {
             );
             assert!(w.metrics().drops_total() > 0, "{context}: nothing dropped");
         }
+    }
+}
+
+#[test]
+fn every_built_in_lab_accounts_for_every_packet() {
+    for (name, _) in lblab::lab::BUILTIN {
+        let lab = lblab::lab::builtin(name).expect("built-in labs load");
+        let mut w = World::new(&lab, 1);
+        w.run_until(at(45.0));
+        assert_conserved(&w, name);
     }
 }
 

@@ -120,6 +120,9 @@ pub struct Metrics {
     pub detection: Latency,
     /// SYNs sent by floods.
     pub flood_syns: u64,
+    /// Packets delivered to a machine that used them; every other packet
+    /// delivered is dropped with a reason.
+    pub consumed: u64,
     /// Per-second history.
     pub series: SeriesSet,
     second: Second,
@@ -137,6 +140,7 @@ impl Default for Metrics {
             completion: Latency::new(3),
             detection: Latency::new(3),
             flood_syns: 0,
+            consumed: 0,
             series: SeriesSet::default(),
             second: Second::default(),
             // Two significant figures keep the per-second reset cheap.

@@ -14,8 +14,10 @@ pub enum OnBackendDown {
     /// (the source design's behaviour).
     #[default]
     Timeout,
-    /// Send an RST to every client of the backend and forget the entries, so
-    /// clients fail fast and can reconnect elsewhere.
+    /// Forget the entries and send an RST to every client the backend had
+    /// answered, so they fail fast and can reconnect elsewhere; a client
+    /// still waiting for its SYN|ACK retries, and its SYN goes to a healthy
+    /// backend.
     Reset,
 }
 

@@ -19,8 +19,9 @@ pub enum DropReason {
     ServerDown,
     /// The server's listen backlog of half-open connections was full.
     BacklogFull,
-    /// It reached a client address with no matching connection (a spoofed
-    /// source, a killed client, or a connection already closed).
+    /// It reached an address with no matching connection (a spoofed
+    /// source, a killed client, a connection already closed, an RST for a
+    /// connection the server never had).
     NoSocket,
     /// Its flags make no sense together (SYN with FIN, no flag at all...).
     InvalidFlags,
@@ -30,11 +31,25 @@ pub enum DropReason {
     RateLimited,
     /// An ACK for no connection whose SYN cookie did not check out.
     BadCookie,
+    /// An RST in SYN-SENT that does not acknowledge the SYN (RFC 9293
+    /// 3.10.7.3): it cannot be an answer to this connection.
+    RstBadAck,
+    /// An RST whose sequence number lies outside the receive window (RFC
+    /// 9293 3.10.7.4): a stale or blind reset.
+    RstOutOfWindow,
+    /// A segment already seen: an old ACK, a repeated SYN on an open
+    /// connection, a retransmission of a segment still in service.
+    Duplicate,
+    /// A segment the connection's state has no use for: a SYN|ACK for
+    /// another ISN, an ACK that acknowledges nothing sent.
+    Unexpected,
+    /// A health probe's answer that came after the probe had timed out.
+    StaleProbe,
 }
 
 impl DropReason {
     /// Every reason, in a stable order (the index of each counter).
-    pub const ALL: [DropReason; 11] = [
+    pub const ALL: [DropReason; 16] = [
         DropReason::LinkLoss,
         DropReason::NoHealthyBackend,
         DropReason::HalfOpenLimit,
@@ -46,6 +61,11 @@ impl DropReason {
         DropReason::Filtered,
         DropReason::RateLimited,
         DropReason::BadCookie,
+        DropReason::RstBadAck,
+        DropReason::RstOutOfWindow,
+        DropReason::Duplicate,
+        DropReason::Unexpected,
+        DropReason::StaleProbe,
     ];
 
     /// Number of reasons.
@@ -71,6 +91,11 @@ impl DropReason {
             DropReason::Filtered => "filtered",
             DropReason::RateLimited => "rate-limited",
             DropReason::BadCookie => "bad-cookie",
+            DropReason::RstBadAck => "rst-bad-ack",
+            DropReason::RstOutOfWindow => "rst-out-of-window",
+            DropReason::Duplicate => "duplicate",
+            DropReason::Unexpected => "unexpected",
+            DropReason::StaleProbe => "stale-probe",
         }
     }
 }
@@ -90,9 +115,11 @@ pub enum FailReason {
     DataTimeout,
     /// No FIN|ACK after every FIN retransmission.
     FinTimeout,
-    /// The server answered the SYN with RST (it was at `max_connections`).
+    /// The SYN was answered with an RST that acknowledged it: the server
+    /// was at `max_connections`.
     Refused,
-    /// An RST ended an established connection.
+    /// An RST at the expected sequence number ended an open connection
+    /// (the server forgot it, or the balancer reset it).
     Reset,
     /// The client was killed by a command.
     Killed,

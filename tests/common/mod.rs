@@ -4,6 +4,7 @@
 use lblab::engine::{ClientCounts, Snapshot};
 use lblab::model::{SimDuration, SimTime};
 use lblab::sim::World;
+use lblab::spec::DropReason;
 use lblab::spec::Lab;
 
 /// Parses a lab written inline in a test.
@@ -50,10 +51,13 @@ pub fn run_to(world: &mut World, secs: f64) {
     world.run_until(at(secs));
 }
 
-/// Asserts every link's packets are accounted for, and that the link
-/// losses are exactly the drops counted as link loss.
+/// Asserts every packet is accounted for: on every link, sent = delivered +
+/// lost + in flight; link losses are exactly the drops counted as link
+/// loss; and every packet delivered was used by the machine it reached or
+/// dropped there with a named reason.
 pub fn assert_conserved(world: &World, context: &str) {
     let mut lost = 0;
+    let mut delivered = 0;
     for (i, l) in world.link_stats().iter().enumerate() {
         assert_eq!(
             l.sent,
@@ -61,7 +65,16 @@ pub fn assert_conserved(world: &World, context: &str) {
             "{context}: link {i} leaks packets: {l:?}"
         );
         lost += l.lost;
+        delivered += l.delivered;
     }
-    let counted = world.metrics().drops[lblab::spec::DropReason::LinkLoss.index()];
-    assert_eq!(lost, counted, "{context}: link losses vs drops counted");
+    let m = world.metrics();
+    let link_loss = m.drops[DropReason::LinkLoss.index()];
+    assert_eq!(lost, link_loss, "{context}: link losses vs drops counted");
+    let dropped_on_arrival = m.drops_total() - link_loss;
+    assert_eq!(
+        delivered,
+        m.consumed + dropped_on_arrival,
+        "{context}: delivered {delivered} = used {} + dropped on arrival {dropped_on_arrival}",
+        m.consumed
+    );
 }

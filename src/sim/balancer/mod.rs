@@ -306,16 +306,22 @@ impl Balancer {
         if e.state == EntryState::Proxying && p.flags.contains(Flags::SYN | Flags::ACK) {
             return self.backend_accepted_proxied(slot, p, now);
         }
-        if p.flags.contains(Flags::RST) {
-            self.table.remove(slot, &mut self.views);
-        } else if e.state == EntryState::FinWait && p.flags.contains(Flags::FIN) {
-            self.table
-                .set_state(slot, now, EntryState::Closing, &mut self.views);
-        }
         let mut out = *p;
         out.key.src = self.vip;
         if e.proxied {
-            out.seq = out.seq.wrapping_sub(self.table.entry(slot).seq_delta);
+            out.seq = out.seq.wrapping_sub(e.seq_delta);
+        }
+        if p.flags.contains(Flags::RST) {
+            self.table.remove(slot, &mut self.views);
+        } else {
+            if e.state == EntryState::FinWait && p.flags.contains(Flags::FIN) {
+                self.table
+                    .set_state(slot, now, EntryState::Closing, &mut self.views);
+            }
+            if out.seq_len() > 0 {
+                self.table
+                    .answered(slot, out.seq.wrapping_add(out.seq_len()));
+            }
         }
         Backward::ToClient(out)
     }
@@ -334,8 +340,11 @@ impl Balancer {
     }
 
     /// Backend `b` was marked down. With `Reset`, every connection through
-    /// it is forgotten and its client gets an RST from the VIP (returned for
-    /// sending); with `Timeout`, nothing changes and clients find out by
+    /// it is forgotten, and each client the backend had answered gets an RST
+    /// from the VIP (returned for sending) at the sequence number it
+    /// expects, which RFC 9293 makes it believe; a client still waiting for
+    /// its SYN|ACK is left to retry, and its next SYN goes to a healthy
+    /// backend. With `Timeout`, nothing changes and clients find out by
     /// timing out.
     pub fn backend_went_down(&mut self, b: u32) -> Vec<Packet> {
         if self.on_backend_down != OnBackendDown::Reset {
@@ -344,8 +353,13 @@ impl Balancer {
         let slots = self.table.slots_of(b);
         let mut rsts = Vec::with_capacity(slots.len());
         for slot in slots {
-            let client = self.table.entry(slot).client;
-            rsts.push(Packet::control(client.reversed(), Flags::RST, 0, 0));
+            let e = *self.table.entry(slot);
+            // No ACK flag: in SYN-SENT an RST without one is dropped, so
+            // only a connection that is open can be reset by it.
+            if e.answered {
+                let rst = Packet::control(e.client.reversed(), Flags::RST, e.rcv_nxt, 0);
+                rsts.push(rst);
+            }
             self.table.remove(slot, &mut self.views);
         }
         self.stats.resets_sent += rsts.len() as u64;

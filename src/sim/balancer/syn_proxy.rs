@@ -37,6 +37,8 @@ impl Balancer {
         self.stats.cookies_accepted += 1;
         let (slot, timer_at) = self.new_entry(p.key, b, EntryState::Proxying, now);
         self.table.set_seq_delta(slot, p.ack.wrapping_sub(1));
+        // The client got its SYN|ACK from our cookie and acknowledged it.
+        self.table.answered(slot, p.ack);
         if p.len > 0 {
             self.table.hold(slot, *p);
         }

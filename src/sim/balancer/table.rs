@@ -67,6 +67,12 @@ pub struct Entry {
     pub seq_delta: u32,
     /// Opened by a SYN cookie (the balancer did the client's handshake).
     pub proxied: bool,
+    /// The client has been answered (its SYN|ACK went through, or came
+    /// from the balancer's cookie), so `rcv_nxt` is known.
+    pub answered: bool,
+    /// The sequence number the client expects next: where an RST must be
+    /// to be believed.
+    pub rcv_nxt: u32,
     live: bool,
 }
 
@@ -163,6 +169,15 @@ impl ConnTable {
         self.entries[slot as usize].last_seen = now;
     }
 
+    /// Notes what the client was sent on `slot`: the sequence number it
+    /// expects next.
+    #[inline]
+    pub fn answered(&mut self, slot: u32, rcv_nxt: u32) {
+        let e = &mut self.entries[slot as usize];
+        e.answered = true;
+        e.rcv_nxt = rcv_nxt;
+    }
+
     /// Sets the sequence offset of a proxied entry.
     pub fn set_seq_delta(&mut self, slot: u32, delta: u32) {
         self.entries[slot as usize].seq_delta = delta;
@@ -206,6 +221,8 @@ impl ConnTable {
             generation: 0,
             seq_delta: 0,
             proxied: state == EntryState::Proxying,
+            answered: false,
+            rcv_nxt: 0,
             live: true,
         };
         let slot = match self.free.pop() {

@@ -172,20 +172,42 @@ fn idle_timer_rechecks_active_entries_and_expires_idle_ones() {
 }
 
 #[test]
-fn reset_mode_sends_rst_to_every_client_of_a_dead_backend() {
+fn reset_mode_resets_answered_clients_at_their_sequence_number_and_forgets_the_rest() {
     let mut lb = lb(2);
     lb.on_backend_down = OnBackendDown::Reset;
+    // Round robin: ports 1 and 3 go to backend 0, 2 and 4 to backend 1.
     for port in 1..=4 {
         lb.from_client(&from(port, Flags::SYN), SimTime(0), 0);
     }
-    let rsts = lb.backend_went_down(0);
-    assert_eq!(rsts.len(), 2);
-    assert!(
-        rsts.iter()
-            .all(|p| p.flags == Flags::RST && p.key.src == vip())
+    // Backend 0 answers port 1's SYN; port 3 is still waiting.
+    let synack = Packet::control(
+        FourTuple::tcp(lb.backends[0].endpoint, client(1)),
+        Flags::SYN | Flags::ACK,
+        70_000,
+        2,
     );
+    assert!(matches!(
+        lb.from_backend(0, &synack, SimTime(1)),
+        Backward::ToClient(_)
+    ));
+    let rsts = lb.backend_went_down(0);
+    // Only the answered client is reset, at the sequence number it expects
+    // and without an ACK, so a client still in SYN-SENT would drop it.
+    assert_eq!(rsts.len(), 1);
+    let rst = rsts[0];
+    assert_eq!((rst.flags, rst.seq), (Flags::RST, 70_001));
+    assert_eq!((rst.key.src, rst.key.dst), (vip(), client(1)));
+    // Both of backend 0's entries are gone; port 3's next SYN is balanced
+    // anew, to the backend still up.
     assert_eq!(lb.table_len(), 2);
     assert_eq!(lb.views[0].half_open, 0);
+    lb.views[0].healthy = false;
+    lb.backends[1].max_half_open = 10;
+    let Forward::ToBackend { backend, .. } = lb.from_client(&from(3, Flags::SYN), SimTime(2), 0)
+    else {
+        panic!("the retried SYN was dropped")
+    };
+    assert_eq!(backend, 1);
 }
 
 #[test]

@@ -4,13 +4,24 @@
 //!
 //! The client performs no I/O: packets it sends go into an outbox, its timers
 //! are deadlines the World reads, and what happened is returned as an
-//! [`Outcome`] for the World to count.
+//! [`Outcome`] for the World to count. Every change of state goes through
+//! `set_state`, which keeps the book of how many clients are in each state.
+
+mod book;
+#[cfg(test)]
+mod tests;
+
+pub use book::ClientStates;
 
 use super::rto::RtoEstimator;
 use crate::model::{Endpoint, Flags, FourTuple, Packet, SimDuration, SimTime};
-use crate::spec::{FailReason, RetransmitMode, TcpSpec};
+use crate::spec::{DropReason, FailReason, RetransmitMode, TcpSpec};
 use serde::{Deserialize, Serialize};
 use std::fmt;
+
+/// The receive window a client advertises: an RST is believed only inside
+/// it (RFC 9293 3.10.7.4).
+pub const RECEIVE_WINDOW: u32 = 65_535;
 
 /// Client TCP settings in force now (changeable by commands).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -50,6 +61,16 @@ pub enum TcpState {
     FinWait,
 }
 
+impl TcpState {
+    /// Every state, in the order books count them.
+    pub const ALL: [TcpState; 4] = [
+        TcpState::Closed,
+        TcpState::SynSent,
+        TcpState::Established,
+        TcpState::FinWait,
+    ];
+}
+
 impl fmt::Display for TcpState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
@@ -63,22 +84,28 @@ impl fmt::Display for TcpState {
 
 /// The client's two timers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TimerKind {
+pub enum Timer {
     /// Retransmit the unacknowledged SYN, segment or FIN.
-    Retransmit = 0,
+    Retransmit,
     /// Wake up: start the next connection or send the next segment.
-    Wake = 1,
+    Wake,
 }
 
-impl TimerKind {
-    /// Both kinds, by index.
-    pub const ALL: [TimerKind; 2] = [TimerKind::Retransmit, TimerKind::Wake];
+impl Timer {
+    /// Both timers.
+    pub const ALL: [Timer; 2] = [Timer::Retransmit, Timer::Wake];
+
+    /// Position in [`Timer::ALL`].
+    #[inline]
+    pub const fn index(self) -> usize {
+        self as usize
+    }
 }
 
 /// What a client step did that the World counts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
-    /// Nothing worth counting.
+    /// The packet or timer was used, and there is nothing to count.
     Nothing,
     /// The handshake completed after `handshake` (first SYN to SYN|ACK).
     Established {
@@ -99,6 +126,8 @@ pub enum Outcome {
     Retransmitted(Retransmission),
     /// The connection ended without completing.
     Failed(FailReason),
+    /// The packet was of no use to the connection, for this reason.
+    Dropped(DropReason),
 }
 
 /// Which packet a retransmission resent.
@@ -112,6 +141,17 @@ pub enum Retransmission {
     Fin,
 }
 
+/// What a client step needs from the World: the settings in force, the
+/// outbox for the packets it sends, and the book of client states.
+pub struct Io<'a> {
+    /// Timeouts and retries.
+    pub cfg: &'a TcpConfig,
+    /// Packets toward the VIP.
+    pub out: &'a mut Vec<Packet>,
+    /// How many clients are in each state.
+    pub book: &'a mut ClientStates,
+}
+
 /// One client: its current connection and its counters.
 #[derive(Clone, Debug)]
 pub struct Client {
@@ -121,6 +161,8 @@ pub struct Client {
     pub vip: Endpoint,
     /// RFC state of the current connection.
     pub state: TcpState,
+    /// Counted in the book of client states (attack connections are not).
+    pub counted: bool,
     iss: u32,
     snd_una: u32,
     snd_nxt: u32,
@@ -136,13 +178,9 @@ pub struct Client {
     started_at: SimTime,
     rto: RtoEstimator,
     deadlines: [SimTime; 2],
-    /// The earliest queued timer event per kind (kept by the World, which
+    /// The earliest queued timer event per timer (kept by the World, which
     /// schedules only when a deadline moves earlier than this).
     pub pending: [SimTime; 2],
-    /// SYN retransmissions over the client's life.
-    pub syn_retries: u32,
-    /// Data and FIN retransmissions over the client's life.
-    pub data_retries: u32,
 }
 
 impl Client {
@@ -152,6 +190,7 @@ impl Client {
             local,
             vip,
             state: TcpState::Closed,
+            counted: true,
             iss: 0,
             snd_una: 0,
             snd_nxt: 0,
@@ -165,20 +204,18 @@ impl Client {
             rto: RtoEstimator::default(),
             deadlines: [SimTime::MAX; 2],
             pending: [SimTime::MAX; 2],
-            syn_retries: 0,
-            data_retries: 0,
         }
     }
 
-    /// When timer `kind` is due (`SimTime::MAX` when disarmed).
+    /// When `timer` is due (`SimTime::MAX` when disarmed).
     #[inline]
-    pub fn deadline(&self, kind: TimerKind) -> SimTime {
-        self.deadlines[kind as usize]
+    pub fn deadline(&self, timer: Timer) -> SimTime {
+        self.deadlines[timer.index()]
     }
 
     /// Arms the wake-up timer (the World's workload decides when).
     pub fn wake_at(&mut self, at: SimTime) {
-        self.deadlines[TimerKind::Wake as usize] = at;
+        self.deadlines[Timer::Wake.index()] = at;
     }
 
     /// A segment is unacknowledged.
@@ -203,24 +240,27 @@ impl Client {
     }
 
     fn arm_retransmit(&mut self, now: SimTime, base: SimDuration, cfg: &TcpConfig) {
-        self.deadlines[TimerKind::Retransmit as usize] = now + self.rto.timeout(base, cfg.mode);
+        self.deadlines[Timer::Retransmit.index()] = now + self.rto.timeout(base, cfg.mode);
     }
 
-    fn disarm(&mut self, kind: TimerKind) {
-        self.deadlines[kind as usize] = SimTime::MAX;
+    fn disarm(&mut self, timer: Timer) {
+        self.deadlines[timer.index()] = SimTime::MAX;
+    }
+
+    /// The one way a client changes state: counts it in the book and
+    /// traces it.
+    fn set_state(&mut self, now: SimTime, to: TcpState, book: &mut ClientStates) {
+        let from = self.state;
+        self.state = to;
+        if self.counted {
+            book.moved(from, to);
+        }
+        tracing::trace!(client = %self.local, at = %now, %from, %to, "client");
     }
 
     /// Opens a new connection from `port` with initial sequence number `iss`
     /// that will carry `segments` segments: CLOSED -> SYN-SENT.
-    pub fn connect(
-        &mut self,
-        now: SimTime,
-        port: u16,
-        iss: u32,
-        segments: u64,
-        cfg: &TcpConfig,
-        out: &mut Vec<Packet>,
-    ) {
+    pub fn connect(&mut self, now: SimTime, port: u16, iss: u32, segments: u64, io: &mut Io) {
         self.local.port = port;
         self.iss = iss;
         self.snd_una = iss;
@@ -233,109 +273,108 @@ impl Client {
         self.sent_at = now;
         self.started_at = now;
         self.rto = RtoEstimator::default();
-        self.disarm(TimerKind::Wake);
-        self.set_state(TcpState::SynSent);
-        self.emit(out, Flags::SYN, iss, 0);
-        self.arm_retransmit(now, cfg.syn_timeout, cfg);
+        self.disarm(Timer::Wake);
+        self.set_state(now, TcpState::SynSent, io.book);
+        self.emit(io.out, Flags::SYN, iss, 0);
+        self.arm_retransmit(now, io.cfg.syn_timeout, io.cfg);
     }
 
     /// Sends the next segment of `len` payload bytes (ESTABLISHED, nothing
     /// outstanding). Returns false, sending nothing, in any other state.
-    pub fn send_segment(
-        &mut self,
-        now: SimTime,
-        len: u32,
-        cfg: &TcpConfig,
-        out: &mut Vec<Packet>,
-    ) -> bool {
+    pub fn send_segment(&mut self, now: SimTime, len: u32, io: &mut Io) -> bool {
         if self.state != TcpState::Established || self.out_len > 0 || len == 0 {
             return false;
         }
-        self.disarm(TimerKind::Wake);
+        self.disarm(Timer::Wake);
         let seq = self.snd_nxt;
         self.snd_nxt = seq.wrapping_add(len);
         self.out_len = len;
         self.retries = 0;
         self.retransmitted = false;
         self.sent_at = now;
-        self.emit(out, Flags::PSH | Flags::ACK, seq, len);
-        self.arm_retransmit(now, cfg.segment_timeout, cfg);
+        self.emit(io.out, Flags::PSH | Flags::ACK, seq, len);
+        self.arm_retransmit(now, io.cfg.segment_timeout, io.cfg);
         true
     }
 
     /// Starts the close: ESTABLISHED -> FIN-WAIT, sending FIN. Returns false,
     /// sending nothing, in any other state or while a segment is out.
-    pub fn close(&mut self, now: SimTime, cfg: &TcpConfig, out: &mut Vec<Packet>) -> bool {
+    pub fn close(&mut self, now: SimTime, io: &mut Io) -> bool {
         if self.state != TcpState::Established || self.out_len > 0 {
             return false;
         }
-        self.disarm(TimerKind::Wake);
+        self.disarm(Timer::Wake);
         let seq = self.snd_nxt;
         self.snd_nxt = seq.wrapping_add(1);
         self.retries = 0;
         self.retransmitted = false;
         self.sent_at = now;
-        self.set_state(TcpState::FinWait);
-        self.emit(out, Flags::FIN | Flags::ACK, seq, 0);
-        self.arm_retransmit(now, cfg.segment_timeout, cfg);
+        self.set_state(now, TcpState::FinWait, io.book);
+        self.emit(io.out, Flags::FIN | Flags::ACK, seq, 0);
+        self.arm_retransmit(now, io.cfg.segment_timeout, io.cfg);
         true
     }
 
     /// Drops the connection on the spot, as a crashed host would: no FIN,
     /// no RST, timers disarmed.
-    pub fn abort(&mut self) -> Outcome {
+    pub fn abort(&mut self, now: SimTime, book: &mut ClientStates) -> Outcome {
         if self.state == TcpState::Closed {
-            self.disarm(TimerKind::Wake);
+            self.disarm(Timer::Wake);
             return Outcome::Nothing;
         }
-        self.fail(FailReason::Killed)
+        self.fail(now, FailReason::Killed, book)
     }
 
-    fn fail(&mut self, reason: FailReason) -> Outcome {
+    fn fail(&mut self, now: SimTime, reason: FailReason, book: &mut ClientStates) -> Outcome {
         self.out_len = 0;
-        self.disarm(TimerKind::Retransmit);
-        self.disarm(TimerKind::Wake);
-        self.set_state(TcpState::Closed);
+        self.disarm(Timer::Retransmit);
+        self.disarm(Timer::Wake);
+        self.set_state(now, TcpState::Closed, book);
         Outcome::Failed(reason)
     }
 
-    fn set_state(&mut self, state: TcpState) {
-        self.state = state;
-    }
-
     /// Handles a packet addressed to this client's current connection.
-    pub fn on_packet(&mut self, p: &Packet, now: SimTime, out: &mut Vec<Packet>) -> Outcome {
+    pub fn on_packet(&mut self, p: &Packet, now: SimTime, io: &mut Io) -> Outcome {
         let f = p.flags;
+        let acks_syn = f.contains(Flags::ACK) && p.ack == self.iss.wrapping_add(1);
         match self.state {
             // Nothing open: a late packet of an old connection.
-            TcpState::Closed => Outcome::Nothing,
-            // RST in SYN-SENT: the server refused (RFC 9293 3.10.7.3).
-            TcpState::SynSent if f.contains(Flags::RST) => self.fail(FailReason::Refused),
+            TcpState::Closed => Outcome::Dropped(DropReason::NoSocket),
+            // RST in SYN-SENT is believed only if it acknowledges our SYN
+            // (RFC 9293 3.10.7.3): the server refused.
+            TcpState::SynSent if f.contains(Flags::RST) => {
+                if acks_syn {
+                    self.fail(now, FailReason::Refused, io.book)
+                } else {
+                    Outcome::Dropped(DropReason::RstBadAck)
+                }
+            }
             // SYN|ACK acknowledging our SYN: send ACK, now ESTABLISHED.
-            TcpState::SynSent
-                if f.contains(Flags::SYN | Flags::ACK) && p.ack == self.iss.wrapping_add(1) =>
-            {
+            TcpState::SynSent if f.contains(Flags::SYN) && acks_syn => {
                 self.rcv_nxt = p.seq.wrapping_add(1);
                 self.snd_una = p.ack;
                 if !self.retransmitted {
                     self.rto.sample(now - self.sent_at);
                 }
-                self.disarm(TimerKind::Retransmit);
-                self.set_state(TcpState::Established);
-                self.emit(out, Flags::ACK, self.snd_nxt, 0);
+                self.disarm(Timer::Retransmit);
+                self.set_state(now, TcpState::Established, io.book);
+                self.emit(io.out, Flags::ACK, self.snd_nxt, 0);
                 Outcome::Established {
                     handshake: now - self.started_at,
                 }
             }
-            // Anything else in SYN-SENT (a stale SYN|ACK) is ignored.
-            TcpState::SynSent => Outcome::Nothing,
-            // RST on an open connection: reset.
+            // Anything else in SYN-SENT (a SYN|ACK for another ISN).
+            TcpState::SynSent => Outcome::Dropped(DropReason::Unexpected),
+            // RST on an open connection: checked by its sequence number.
             TcpState::Established | TcpState::FinWait if f.contains(Flags::RST) => {
-                self.fail(FailReason::Reset)
+                self.on_rst(p, now, io)
             }
             // Our handshake ACK was lost and the server repeated SYN|ACK.
             TcpState::Established if f.contains(Flags::SYN) => {
-                self.emit(out, Flags::ACK, self.snd_nxt, 0);
+                if p.seq.wrapping_add(1) != self.rcv_nxt {
+                    return Outcome::Dropped(DropReason::Unexpected);
+                }
+                self.emit(io.out, Flags::ACK, self.snd_nxt, 0);
                 Outcome::Nothing
             }
             // ACK covering the outstanding segment.
@@ -350,34 +389,47 @@ impl Client {
                 self.out_len = 0;
                 self.retries = 0;
                 self.segments_left = self.segments_left.saturating_sub(1);
-                self.disarm(TimerKind::Retransmit);
+                self.disarm(Timer::Retransmit);
                 Outcome::SegmentAcked { latency }
             }
             // Duplicate or old ACKs change nothing.
-            TcpState::Established => Outcome::Nothing,
+            TcpState::Established => Outcome::Dropped(DropReason::Duplicate),
             // FIN|ACK acknowledging our FIN: final ACK, CLOSED.
             TcpState::FinWait if f.contains(Flags::FIN) && p.ack == self.snd_nxt => {
                 self.rcv_nxt = p.seq.wrapping_add(1);
-                self.emit(out, Flags::ACK, self.snd_nxt, 0);
-                self.disarm(TimerKind::Retransmit);
-                self.set_state(TcpState::Closed);
+                self.emit(io.out, Flags::ACK, self.snd_nxt, 0);
+                self.disarm(Timer::Retransmit);
+                self.set_state(now, TcpState::Closed, io.book);
                 Outcome::Completed {
                     duration: now - self.started_at,
                 }
             }
-            TcpState::FinWait => Outcome::Nothing,
+            // A late ACK of the last segment, or a FIN for another one.
+            TcpState::FinWait => Outcome::Dropped(DropReason::Duplicate),
+        }
+    }
+
+    /// An RST on an open connection (RFC 9293 3.10.7.4, RFC 5961 3.2): at
+    /// the sequence number we expect it resets the connection; elsewhere in
+    /// the window it gets a challenge ACK, so a real peer can resend; out of
+    /// the window it is dropped.
+    fn on_rst(&mut self, p: &Packet, now: SimTime, io: &mut Io) -> Outcome {
+        let offset = p.seq.wrapping_sub(self.rcv_nxt);
+        if offset == 0 {
+            self.fail(now, FailReason::Reset, io.book)
+        } else if offset < RECEIVE_WINDOW {
+            self.emit(io.out, Flags::ACK, self.snd_nxt, 0);
+            Outcome::Nothing
+        } else {
+            Outcome::Dropped(DropReason::RstOutOfWindow)
         }
     }
 
     /// Handles the retransmission timer: resend, or give up with a reason
     /// once `max_retransmissions` resends went unanswered.
-    pub fn on_retransmit_timer(
-        &mut self,
-        now: SimTime,
-        cfg: &TcpConfig,
-        out: &mut Vec<Packet>,
-    ) -> Outcome {
-        self.disarm(TimerKind::Retransmit);
+    pub fn on_retransmit_timer(&mut self, now: SimTime, io: &mut Io) -> Outcome {
+        self.disarm(Timer::Retransmit);
+        let cfg = io.cfg;
         let (kind, reason, base) = match self.state {
             TcpState::SynSent => (Retransmission::Syn, FailReason::SynTimeout, cfg.syn_timeout),
             TcpState::Established if self.out_len > 0 => (
@@ -394,34 +446,22 @@ impl Client {
             TcpState::Established | TcpState::Closed => return Outcome::Nothing,
         };
         if self.retries >= cfg.max_retransmissions {
-            return self.fail(reason);
+            return self.fail(now, reason, io.book);
         }
         self.retries += 1;
         self.retransmitted = true;
         self.rto.back_off();
         match kind {
-            Retransmission::Syn => {
-                self.syn_retries += 1;
-                self.emit(out, Flags::SYN, self.iss, 0);
-            }
+            Retransmission::Syn => self.emit(io.out, Flags::SYN, self.iss, 0),
             Retransmission::Data => {
-                self.data_retries += 1;
-                self.emit(out, Flags::PSH | Flags::ACK, self.snd_una, self.out_len);
+                self.emit(io.out, Flags::PSH | Flags::ACK, self.snd_una, self.out_len)
             }
             Retransmission::Fin => {
-                self.data_retries += 1;
-                self.emit(
-                    out,
-                    Flags::FIN | Flags::ACK,
-                    self.snd_nxt.wrapping_sub(1),
-                    0,
-                );
+                let fin = self.snd_nxt.wrapping_sub(1);
+                self.emit(io.out, Flags::FIN | Flags::ACK, fin, 0)
             }
         }
         self.arm_retransmit(now, base, cfg);
         Outcome::Retransmitted(kind)
     }
 }
-
-#[cfg(test)]
-mod tests;

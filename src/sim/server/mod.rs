@@ -3,12 +3,20 @@
 //! for a sampled service time before acknowledging them.
 //!
 //! A killed server drops everything silently; a revived one starts clean.
+//! A packet the server has no use for is dropped with a named reason.
 
+mod conns;
+#[cfg(test)]
+mod tests;
+
+pub use conns::ConnState;
+
+use super::client::RECEIVE_WINDOW;
 use super::dist::sample_duration;
-use crate::model::{Endpoint, Flags, FourTuple, Packet, SimDuration, SimTime};
+use crate::model::{Endpoint, Flags, Packet, SimDuration, SimTime};
 use crate::spec::{Dist, DropReason, Dur, ServerSpec};
+use conns::Conns;
 use rand::Rng;
-use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 
@@ -20,35 +28,14 @@ pub const SYN_RECEIVED_TIMEOUT: SimDuration = SimDuration::from_secs(3);
 /// drops it (a typical server-side idle timeout).
 pub const SERVER_IDLE_TIMEOUT: SimDuration = SimDuration::from_secs(60);
 
-/// Per-connection state on the server (RFC 9293 names).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum ConnState {
-    /// SYN|ACK sent, waiting for the ACK.
-    SynReceived,
-    /// Handshake done.
-    Established,
-    /// FIN|ACK sent, waiting for the final ACK.
-    LastAck,
-}
-
-#[derive(Clone, Copy, Debug)]
-struct Conn {
-    state: ConnState,
-    /// The client's initial sequence number: a SYN with another one is a new
-    /// connection reusing the port.
-    irs: u32,
-    iss: u32,
-    rcv_nxt: u32,
-    /// A segment is queued or in service; its retransmissions are ignored.
-    busy: bool,
-    last_seen: SimTime,
-}
-
-/// A segment waiting for, or in, a worker.
+/// A segment waiting for, or in, a worker: the connection's slot and
+/// generation, and the segment's place in its byte stream.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Job {
-    /// The connection, as the server sees it (client -> server).
-    pub key: FourTuple,
+    /// The connection's slot.
+    pub slot: u32,
+    /// The connection's generation when the segment arrived.
+    pub generation: u32,
     /// First sequence number of the segment.
     pub seq: u32,
     /// Payload length.
@@ -105,14 +92,16 @@ pub struct Server {
     /// Incremented on every kill, so work scheduled in a past life is
     /// recognised and ignored.
     pub epoch: u32,
-    conns: FxHashMap<FourTuple, Conn>,
-    half_open: u32,
-    established: u32,
+    conns: Conns,
     busy_workers: u32,
     queue: VecDeque<Job>,
     /// Counters over the server's whole run.
     pub stats: ServerStats,
 }
+
+/// What a server step does with one packet: nothing more to say, or drop
+/// it for a reason.
+type Fate = Result<(), DropReason>;
 
 impl Server {
     /// A running server built from its lab description.
@@ -126,9 +115,7 @@ impl Server {
             service_time: spec.service_time,
             alive: true,
             epoch: 0,
-            conns: FxHashMap::default(),
-            half_open: 0,
-            established: 0,
+            conns: Conns::default(),
             busy_workers: 0,
             queue: VecDeque::new(),
             stats: ServerStats::default(),
@@ -137,12 +124,12 @@ impl Server {
 
     /// Half-open connections held now.
     pub fn half_open(&self) -> u32 {
-        self.half_open
+        self.conns.half_open()
     }
 
     /// Established connections held now (including those closing).
     pub fn established(&self) -> u32 {
-        self.established
+        self.conns.established()
     }
 
     /// Segments waiting for a worker.
@@ -159,10 +146,8 @@ impl Server {
     pub fn kill(&mut self) {
         self.alive = false;
         self.epoch = self.epoch.wrapping_add(1);
-        self.conns = FxHashMap::default();
+        self.conns = Conns::default();
         self.queue = VecDeque::new();
-        self.half_open = 0;
-        self.established = 0;
         self.busy_workers = 0;
     }
 
@@ -178,7 +163,7 @@ impl Server {
     }
 
     /// Answers a health probe: alive servers reply at once.
-    pub fn on_probe(&mut self, p: &Packet, out: &mut ServerOut) -> Result<(), DropReason> {
+    pub fn on_probe(&mut self, p: &Packet, out: &mut ServerOut) -> Fate {
         self.stats.packets_in += 1;
         if !self.alive {
             return Err(DropReason::ServerDown);
@@ -194,55 +179,51 @@ impl Server {
         now: SimTime,
         rng: &mut R,
         out: &mut ServerOut,
-    ) -> Result<(), DropReason> {
+    ) -> Fate {
         self.stats.packets_in += 1;
         if !self.alive {
             return Err(DropReason::ServerDown);
         }
         let f = p.flags;
-        let Some(conn) = self.conns.get_mut(&p.key) else {
+        let Some(slot) = self.conns.find(&p.key) else {
             return self.on_unknown(p, now, rng, out);
         };
+        let conn = *self.conns.get(slot);
         // A SYN with a new initial sequence number: the client reused the
         // port for a new connection, so the old one is over.
         if f.contains(Flags::SYN) && !f.contains(Flags::ACK) && p.seq != conn.irs {
-            let state = conn.state;
-            self.forget(&p.key, state);
+            self.conns.forget(slot);
             return self.on_unknown(p, now, rng, out);
         }
-        conn.last_seen = now;
-        let conn = *conn;
+        self.conns.get_mut(slot).last_seen = now;
         match conn.state {
-            // RST from the client: forget the connection.
-            _ if f.contains(Flags::RST) => self.forget(&p.key, conn.state),
+            // An RST is believed at the sequence number we expect.
+            _ if f.contains(Flags::RST) => self.on_rst(slot, p, out),
             // The client repeated its SYN: our SYN|ACK was lost.
             ConnState::SynReceived if f.contains(Flags::SYN) => {
                 self.reply(p, Flags::SYN | Flags::ACK, conn.iss, conn.rcv_nxt, out);
+                Ok(())
             }
             // The ACK completing the handshake, possibly with data on it.
             ConnState::SynReceived
                 if f.contains(Flags::ACK) && p.ack == conn.iss.wrapping_add(1) =>
             {
-                self.half_open -= 1;
-                self.established += 1;
                 self.stats.accepted += 1;
-                if let Some(c) = self.conns.get_mut(&p.key) {
-                    c.state = ConnState::Established;
-                }
+                self.conns.set_state(slot, now, ConnState::Established);
                 if p.len > 0 {
-                    self.on_data(p, rng, out);
+                    return self.on_data(slot, p, rng, out);
                 }
+                Ok(())
             }
-            ConnState::SynReceived => {}
-            // A new SYN on an open connection: a stale duplicate; ignore.
-            ConnState::Established if f.contains(Flags::SYN) => {}
+            // An ACK for another SYN|ACK, or data before the handshake.
+            ConnState::SynReceived => Err(DropReason::Unexpected),
+            // A SYN with the ISN we know: a stale duplicate.
+            ConnState::Established if f.contains(Flags::SYN) => Err(DropReason::Duplicate),
             // The client closes: FIN|ACK back, wait for the last ACK.
             ConnState::Established if f.contains(Flags::FIN) => {
                 let ack = p.seq.wrapping_add(1);
-                if let Some(c) = self.conns.get_mut(&p.key) {
-                    c.state = ConnState::LastAck;
-                    c.rcv_nxt = ack;
-                }
+                self.conns.get_mut(slot).rcv_nxt = ack;
+                self.conns.set_state(slot, now, ConnState::LastAck);
                 self.reply(
                     p,
                     Flags::FIN | Flags::ACK,
@@ -250,38 +231,57 @@ impl Server {
                     ack,
                     out,
                 );
+                Ok(())
             }
-            ConnState::Established if p.len > 0 => self.on_data(p, rng, out),
-            ConnState::Established => {}
+            ConnState::Established if p.len > 0 => self.on_data(slot, p, rng, out),
+            // A bare ACK of our handshake: nothing new, nothing wrong.
+            ConnState::Established if p.ack == conn.iss.wrapping_add(1) => Ok(()),
+            ConnState::Established => Err(DropReason::Unexpected),
             // Our FIN|ACK was lost: the client repeated its FIN.
             ConnState::LastAck if f.contains(Flags::FIN) => {
-                self.reply(
-                    p,
-                    Flags::FIN | Flags::ACK,
-                    conn.iss.wrapping_add(1),
-                    conn.rcv_nxt,
-                    out,
-                );
+                let fin = conn.iss.wrapping_add(1);
+                self.reply(p, Flags::FIN | Flags::ACK, fin, conn.rcv_nxt, out);
+                Ok(())
             }
-            // The last ACK: closed.
-            ConnState::LastAck if f.contains(Flags::ACK) => self.forget(&p.key, conn.state),
-            ConnState::LastAck => {}
+            // The last ACK, acknowledging our FIN: closed.
+            ConnState::LastAck if f.contains(Flags::ACK) && p.ack == conn.iss.wrapping_add(2) => {
+                self.conns.forget(slot);
+                Ok(())
+            }
+            // A late ACK or segment of the closing connection.
+            ConnState::LastAck => Err(DropReason::Duplicate),
         }
-        Ok(())
     }
 
-    /// A packet for no known connection: a SYN opens one, anything else but
-    /// an RST is answered with RST (RFC 9293 3.10.7.1).
+    /// An RST on a connection (RFC 9293 3.10.7.4): at the expected sequence
+    /// number it ends the connection, elsewhere in the window it gets a
+    /// challenge ACK, outside the window it is dropped.
+    fn on_rst(&mut self, slot: u32, p: &Packet, out: &mut ServerOut) -> Fate {
+        let conn = *self.conns.get(slot);
+        let offset = p.seq.wrapping_sub(conn.rcv_nxt);
+        if offset == 0 {
+            self.conns.forget(slot);
+            Ok(())
+        } else if offset < RECEIVE_WINDOW {
+            self.reply(p, Flags::ACK, conn.iss.wrapping_add(1), conn.rcv_nxt, out);
+            Ok(())
+        } else {
+            Err(DropReason::RstOutOfWindow)
+        }
+    }
+
+    /// A packet for no known connection: a SYN opens one, an RST is
+    /// discarded, anything else is answered with RST (RFC 9293 3.10.7.1).
     fn on_unknown<R: Rng + ?Sized>(
         &mut self,
         p: &Packet,
         now: SimTime,
         rng: &mut R,
         out: &mut ServerOut,
-    ) -> Result<(), DropReason> {
+    ) -> Fate {
         let f = p.flags;
         if f.contains(Flags::RST) {
-            return Ok(());
+            return Err(DropReason::NoSocket);
         }
         if !f.contains(Flags::SYN) || f.contains(Flags::ACK) {
             self.reply(p, Flags::RST, p.ack, 0, out);
@@ -289,58 +289,56 @@ impl Server {
         }
         // Half-open connections count too: each may complete, and the cap
         // is on what the server can hold.
-        if self.established + self.half_open >= self.max_connections {
+        if self.conns.established() + self.conns.half_open() >= self.max_connections {
             self.stats.refused += 1;
             self.reply(p, Flags::RST | Flags::ACK, 0, p.seq.wrapping_add(1), out);
             return Ok(());
         }
-        if self.half_open >= self.backlog {
+        if self.conns.half_open() >= self.backlog {
             return Err(DropReason::BacklogFull);
         }
         let iss = rng.next_u32();
-        let rcv_nxt = p.seq.wrapping_add(1);
-        self.conns.insert(
-            p.key,
-            Conn {
-                state: ConnState::SynReceived,
-                irs: p.seq,
-                iss,
-                rcv_nxt,
-                busy: false,
-                last_seen: now,
-            },
-        );
-        self.half_open += 1;
+        let slot = self.conns.open(p.key, p.seq, iss, now);
+        let rcv_nxt = self.conns.get(slot).rcv_nxt;
+        tracing::trace!(slot, at = %now, to = %ConnState::SynReceived, "server connection");
         self.reply(p, Flags::SYN | Flags::ACK, iss, rcv_nxt, out);
         Ok(())
     }
 
-    fn on_data<R: Rng + ?Sized>(&mut self, p: &Packet, rng: &mut R, out: &mut ServerOut) {
-        let Some(conn) = self.conns.get_mut(&p.key) else {
-            return;
-        };
-        if p.seq == conn.rcv_nxt {
-            if conn.busy {
-                return; // a retransmission of the segment being served
-            }
-            conn.busy = true;
-            let job = Job {
-                key: p.key,
-                seq: p.seq,
-                len: p.len,
-            };
-            if self.busy_workers < self.workers {
-                self.busy_workers += 1;
-                out.jobs
-                    .push((sample_duration(&self.service_time, rng), job));
-            } else {
-                self.queue.push_back(job);
-            }
-        } else {
+    /// A data segment on connection `slot`.
+    fn on_data<R: Rng + ?Sized>(
+        &mut self,
+        slot: u32,
+        p: &Packet,
+        rng: &mut R,
+        out: &mut ServerOut,
+    ) -> Fate {
+        let conn = self.conns.get_mut(slot);
+        if p.seq != conn.rcv_nxt {
             // Already served (our ACK was lost): acknowledge again.
             let (iss, ack) = (conn.iss, conn.rcv_nxt);
             self.reply(p, Flags::ACK, iss.wrapping_add(1), ack, out);
+            return Ok(());
         }
+        if conn.busy {
+            // A retransmission of the segment being served.
+            return Err(DropReason::Duplicate);
+        }
+        conn.busy = true;
+        let job = Job {
+            slot,
+            generation: conn.generation,
+            seq: p.seq,
+            len: p.len,
+        };
+        if self.busy_workers < self.workers {
+            self.busy_workers += 1;
+            out.jobs
+                .push((sample_duration(&self.service_time, rng), job));
+        } else {
+            self.queue.push_back(job);
+        }
+        Ok(())
     }
 
     /// A worker finished `job`: acknowledge it and take the next one.
@@ -351,18 +349,18 @@ impl Server {
         out: &mut ServerOut,
     ) {
         self.busy_workers = self.busy_workers.saturating_sub(1);
-        if let Some(conn) = self.conns.get_mut(&job.key)
+        if let Some(conn) = self.conns.current(job.slot, job.generation)
             && conn.busy
             && conn.rcv_nxt == job.seq
         {
             conn.busy = false;
             conn.rcv_nxt = job.seq.wrapping_add(job.len);
-            let (seq, ack) = (conn.iss.wrapping_add(1), conn.rcv_nxt);
+            let (seq, ack, key) = (conn.iss.wrapping_add(1), conn.rcv_nxt, conn.key);
             self.stats.segments_served += 1;
             self.stats.bytes_served += u64::from(job.len);
             self.stats.packets_out += 1;
             out.packets
-                .push(Packet::control(job.key.reversed(), Flags::ACK, seq, ack));
+                .push(Packet::control(key.reversed(), Flags::ACK, seq, ack));
         }
         if let Some(next) = self.queue.pop_front() {
             self.busy_workers += 1;
@@ -371,48 +369,24 @@ impl Server {
         }
     }
 
-    fn forget(&mut self, key: &FourTuple, state: ConnState) {
-        if self.conns.remove(key).is_some() {
-            match state {
-                ConnState::SynReceived => self.half_open -= 1,
-                ConnState::Established | ConnState::LastAck => self.established -= 1,
-            }
-        }
-    }
-
     /// Expires half-open connections older than [`SYN_RECEIVED_TIMEOUT`] and
     /// connections silent for [`SERVER_IDLE_TIMEOUT`].
     pub fn sweep(&mut self, now: SimTime) {
-        let mut half_open_expired = 0;
-        let mut idle_expired = 0;
-        self.conns.retain(|_, c| {
+        let (half_open, idle) = self.conns.expire(|c| {
             let idle = now - c.last_seen;
             // LAST-ACK waits as long as SYN-RECEIVED: the final ACK is due
             // one round trip after the FIN|ACK.
-            let expire = match c.state {
+            match c.state {
                 ConnState::SynReceived | ConnState::LastAck => idle >= SYN_RECEIVED_TIMEOUT,
                 ConnState::Established => !c.busy && idle >= SERVER_IDLE_TIMEOUT,
-            };
-            if expire {
-                if c.state == ConnState::SynReceived {
-                    half_open_expired += 1;
-                } else {
-                    idle_expired += 1;
-                }
             }
-            !expire
         });
-        self.half_open -= half_open_expired;
-        self.established -= idle_expired;
-        self.stats.half_open_expired += u64::from(half_open_expired);
-        self.stats.idle_expired += u64::from(idle_expired);
+        self.stats.half_open_expired += u64::from(half_open);
+        self.stats.idle_expired += u64::from(idle);
     }
 
     /// Bytes held per connection, for memory accounting.
     pub fn table_bytes(&self) -> usize {
-        self.conns.capacity() * (std::mem::size_of::<(FourTuple, Conn)>() + 1)
+        self.conns.bytes()
     }
 }
-
-#[cfg(test)]
-mod tests;

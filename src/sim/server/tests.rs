@@ -1,7 +1,7 @@
 //! The server state machine, transition by transition: `test_<state>_<event>`.
 
 use super::*;
-use crate::model::Ip;
+use crate::model::{FourTuple, Ip};
 use crate::spec::Positive;
 use rand::SeedableRng;
 use rand_pcg::Pcg64Mcg;
@@ -153,7 +153,15 @@ fn test_established_segments_queue_fifo_behind_busy_workers() {
     assert_eq!(s.queued(), 1);
     let mut out = ServerOut::default();
     s.on_service_done(&first.jobs[0].1, &mut rng, &mut out);
-    assert_eq!(out.jobs[0].1.key, key(2), "the queued segment starts next");
+    assert_eq!(out.packets[0].key, key(1).reversed(), "the first is acked");
+    let next = out.jobs[0].1;
+    let mut done = ServerOut::default();
+    s.on_service_done(&next, &mut rng, &mut done);
+    assert_eq!(
+        done.packets[0].key,
+        key(2).reversed(),
+        "the queued segment was served next"
+    );
 }
 
 #[test]
@@ -161,8 +169,9 @@ fn test_established_retransmitted_segment_is_acked_again() {
     let (mut s, mut rng) = server(ServerSpec::default());
     let iss = handshake(&mut s, &mut rng, 1);
     let (_, out) = send(&mut s, &mut rng, data(1, 101, iss));
-    // While in service, a retransmission is ignored.
-    let (_, dup) = send(&mut s, &mut rng, data(1, 101, iss));
+    // While in service, a retransmission is dropped as a duplicate.
+    let (fate, dup) = send(&mut s, &mut rng, data(1, 101, iss));
+    assert_eq!(fate, Err(DropReason::Duplicate));
     assert!(dup.packets.is_empty() && dup.jobs.is_empty());
     s.on_service_done(&out.jobs[0].1, &mut rng, &mut ServerOut::default());
     // After service, it is acknowledged without serving it again.
@@ -273,4 +282,89 @@ fn test_killed_drops_everything_and_revives_clean() {
     assert_eq!(s.established(), 0);
     let (r, _) = send(&mut s, &mut rng, syn(2));
     assert_eq!(r, Ok(()));
+}
+
+#[test]
+fn test_established_rst_in_and_out_of_window() {
+    let (mut s, mut rng) = server(ServerSpec::default());
+    handshake(&mut s, &mut rng, 1);
+    let rst = |seq| Packet::control(key(1), Flags::RST, seq, 0);
+    assert_eq!(
+        send(&mut s, &mut rng, rst(5)).0,
+        Err(DropReason::RstOutOfWindow)
+    );
+    assert_eq!(s.established(), 1);
+    // In the window but not exact: a challenge ACK, the connection stays.
+    let out = deliver(&mut s, &mut rng, rst(101 + 10));
+    assert_eq!(out.packets[0].flags, Flags::ACK);
+    assert_eq!(s.established(), 1);
+    deliver(&mut s, &mut rng, rst(101));
+    assert_eq!(s.established(), 0);
+}
+
+#[test]
+fn test_listen_rst_is_dropped_unanswered() {
+    let (mut s, mut rng) = server(ServerSpec::default());
+    let (fate, out) = send(&mut s, &mut rng, Packet::control(key(1), Flags::RST, 1, 0));
+    assert_eq!(fate, Err(DropReason::NoSocket));
+    assert!(out.packets.is_empty());
+}
+
+#[test]
+fn test_last_ack_needs_the_ack_of_our_fin() {
+    let (mut s, mut rng) = server(ServerSpec::default());
+    let iss = handshake(&mut s, &mut rng, 1);
+    deliver(
+        &mut s,
+        &mut rng,
+        Packet::control(key(1), Flags::FIN | Flags::ACK, 101, iss + 1),
+    );
+    let early = Packet::control(key(1), Flags::ACK, 102, iss + 1);
+    assert_eq!(send(&mut s, &mut rng, early).0, Err(DropReason::Duplicate));
+    assert_eq!(s.established(), 1);
+}
+
+#[test]
+fn every_flag_combination_in_every_state_is_used_or_dropped_with_a_reason() {
+    // A server step answers a packet, keeps it, or drops it with a reason;
+    // a dropped packet is never answered, and the counts stay true.
+    type Stage = fn(&mut Server, &mut Pcg64Mcg);
+    let stages: [(&str, Stage); 4] = [
+        ("LISTEN", |_, _| {}),
+        ("SYN-RECEIVED", |s, rng| {
+            deliver(s, rng, syn(1));
+        }),
+        ("ESTABLISHED", |s, rng| {
+            handshake(s, rng, 1);
+        }),
+        ("LAST-ACK", |s, rng| {
+            let iss = handshake(s, rng, 1);
+            let fin = Packet::control(key(1), Flags::FIN | Flags::ACK, 101, iss + 1);
+            deliver(s, rng, fin);
+        }),
+    ];
+    let mut dropped = 0;
+    for (name, stage) in stages {
+        for bits in 0..64u8 {
+            for (seq, ack) in [(100, 0), (101, 0), (101, 1), (7, 7), (102, 2)] {
+                let (mut s, mut rng) = server(ServerSpec::default());
+                stage(&mut s, &mut rng);
+                let flags = Flags::from_bits_truncate(bits);
+                let p = Packet {
+                    len: if bits % 3 == 0 { 100 } else { 0 },
+                    ..Packet::control(key(1), flags, seq, ack)
+                };
+                let (fate, out) = send(&mut s, &mut rng, p);
+                if fate.is_err() {
+                    dropped += 1;
+                    assert!(
+                        out.packets.is_empty(),
+                        "{name}: {flags} dropped yet answered"
+                    );
+                }
+                assert!(s.half_open() + s.established() <= 1, "{name}: {flags}");
+            }
+        }
+    }
+    assert!(dropped > 0);
 }

@@ -4,7 +4,7 @@
 use super::{Dest, Event, Life, Workload, World};
 use crate::model::{Packet, SimDuration, SimTime};
 use crate::sim::addressing;
-use crate::sim::client::{Outcome, TcpState, TimerKind};
+use crate::sim::client::{Io, Outcome, TcpState, Timer};
 use crate::sim::dist::{sample, sample_duration};
 use crate::sim::objectives::Sample;
 use crate::spec::DropReason;
@@ -21,7 +21,12 @@ impl World {
             self.metrics.attempted();
         }
         let mut out = std::mem::take(&mut self.out);
-        self.clients[c as usize].connect(self.now, port, iss, segments, &self.tcp, &mut out);
+        let mut io = Io {
+            cfg: &self.tcp,
+            out: &mut out,
+            book: &mut self.client_states,
+        };
+        self.clients[c as usize].connect(self.now, port, iss, segments, &mut io);
         self.flush_client(c, &mut out);
         self.out = out;
     }
@@ -38,31 +43,24 @@ impl World {
     #[inline]
     pub(super) fn sync_timers(&mut self, c: u32) {
         let client = &mut self.clients[c as usize];
-        for kind in TimerKind::ALL {
-            let k = kind as usize;
-            let due = client.deadline(kind);
-            if due < client.pending[k] {
-                client.pending[k] = due;
-                self.queue.push(
-                    due,
-                    Event::ClientTimer {
-                        client: c,
-                        kind: k as u8,
-                    },
-                );
+        for timer in Timer::ALL {
+            let due = client.deadline(timer);
+            if due < client.pending[timer.index()] {
+                client.pending[timer.index()] = due;
+                self.queue
+                    .push(due, Event::ClientTimer { client: c, timer });
             }
         }
     }
 
-    pub(super) fn on_client_timer(&mut self, c: u32, k: u8) {
-        let kind = TimerKind::ALL[k as usize & 1];
+    pub(super) fn on_client_timer(&mut self, c: u32, timer: Timer) {
         let now = self.now;
         let client = &mut self.clients[c as usize];
-        if client.pending[k as usize] != now {
+        if client.pending[timer.index()] != now {
             return; // superseded by an earlier event for the same timer
         }
-        client.pending[k as usize] = SimTime::MAX;
-        let due = client.deadline(kind);
+        client.pending[timer.index()] = SimTime::MAX;
+        let due = client.deadline(timer);
         if due > now {
             self.sync_timers(c);
             return;
@@ -71,13 +69,18 @@ impl World {
             return;
         }
         let mut out = std::mem::take(&mut self.out);
-        match kind {
-            TimerKind::Retransmit => {
-                let o = self.clients[c as usize].on_retransmit_timer(now, &self.tcp, &mut out);
+        match timer {
+            Timer::Retransmit => {
+                let mut io = Io {
+                    cfg: &self.tcp,
+                    out: &mut out,
+                    book: &mut self.client_states,
+                };
+                let o = self.clients[c as usize].on_retransmit_timer(now, &mut io);
                 self.flush_client(c, &mut out);
                 self.on_outcome(c, o);
             }
-            TimerKind::Wake => {
+            Timer::Wake => {
                 let client = &mut self.clients[c as usize];
                 client.wake_at(SimTime::MAX);
                 if client.state == TcpState::Closed {
@@ -93,12 +96,21 @@ impl World {
 
     pub(super) fn send_next_segment(&mut self, c: u32, out: &mut Vec<Packet>) {
         let now = self.now;
-        if self.clients[c as usize].segments_left == 0 {
-            self.clients[c as usize].close(now, &self.tcp, out);
+        let len = if self.clients[c as usize].segments_left == 0 {
+            None
         } else {
-            let len = self.segment_size(c);
-            self.clients[c as usize].send_segment(now, len, &self.tcp, out);
-        }
+            Some(self.segment_size(c))
+        };
+        let mut io = Io {
+            cfg: &self.tcp,
+            out,
+            book: &mut self.client_states,
+        };
+        let client = &mut self.clients[c as usize];
+        match len {
+            None => client.close(now, &mut io),
+            Some(len) => client.send_segment(now, len, &mut io),
+        };
         self.flush_client(c, out);
     }
 
@@ -118,9 +130,18 @@ impl World {
         }
         let c = c as u32;
         let mut out = std::mem::take(&mut self.out);
-        let o = self.clients[c as usize].on_packet(&p, self.now, &mut out);
+        let mut io = Io {
+            cfg: &self.tcp,
+            out: &mut out,
+            book: &mut self.client_states,
+        };
+        let o = self.clients[c as usize].on_packet(&p, self.now, &mut io);
         self.flush_client(c, &mut out);
         self.out = out;
+        match o {
+            Outcome::Dropped(reason) => self.drop_packet(reason),
+            _ => self.metrics.consumed += 1,
+        }
         self.on_outcome(c, o);
     }
 
@@ -131,7 +152,7 @@ impl World {
             return self.on_attack_outcome(c, o);
         }
         match o {
-            Outcome::Nothing => {}
+            Outcome::Nothing | Outcome::Dropped(_) => {}
             Outcome::Established { handshake } => {
                 self.metrics.established(handshake);
                 self.sample(Sample::Handshake, handshake);
@@ -178,7 +199,7 @@ impl World {
                 self.sync_timers(c);
             }
             Outcome::Completed { .. } | Outcome::Failed(_) => self.finish_client(c, Life::Done),
-            Outcome::Nothing | Outcome::Retransmitted(_) => {}
+            Outcome::Nothing | Outcome::Dropped(_) | Outcome::Retransmitted(_) => {}
         }
     }
 
@@ -206,8 +227,15 @@ impl World {
         if m.life != Life::Active {
             return;
         }
+        let client = &mut self.clients[c as usize];
         if !m.workload.is_attack() {
             self.active_clients -= 1;
+            self.client_states.leave(client.state);
+            match (life, m.workload) {
+                (Life::Done, Workload::Closed) => self.clients_done += 1,
+                (Life::Killed, _) => self.clients_killed += 1,
+                _ => {}
+            }
         }
         if matches!(m.workload, Workload::Open | Workload::Attack(_)) && life == Life::Done {
             m.life = Life::Free;
@@ -215,12 +243,12 @@ impl World {
         } else {
             m.life = life;
         }
-        self.clients[c as usize].wake_at(SimTime::MAX);
+        client.wake_at(SimTime::MAX);
     }
 
     /// Kills client `c` on the spot (no FIN, no RST).
     pub(super) fn kill_client(&mut self, c: u32) {
-        let o = self.clients[c as usize].abort();
+        let o = self.clients[c as usize].abort(self.now, &mut self.client_states);
         if let Outcome::Failed(reason) = o {
             self.metrics.failed(reason);
         }

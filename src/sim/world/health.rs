@@ -7,6 +7,7 @@ use crate::model::{Endpoint, Flags, FourTuple, Packet, SimDuration};
 use crate::policy::HealthTransition;
 use crate::sim::addressing::HEALTH_SOURCE;
 use crate::sim::objectives::Sample;
+use crate::spec::DropReason;
 
 impl World {
     pub(super) fn send_probe(&mut self, s: u32) {
@@ -38,12 +39,15 @@ impl World {
     pub(super) fn on_probe_reply(&mut self, s: u32, p: Packet) {
         let id = p.ack.wrapping_sub(1);
         let b = &mut self.lb.backends[s as usize];
-        if let Some((out_id, sent)) = b.probe_out
-            && out_id == id
-        {
-            b.probe_out = None;
-            let rtt = self.now - sent;
-            self.probe_result(s, true, Some(rtt));
+        match b.probe_out {
+            Some((out_id, sent)) if out_id == id => {
+                b.probe_out = None;
+                self.metrics.consumed += 1;
+                let rtt = self.now - sent;
+                self.probe_result(s, true, Some(rtt));
+            }
+            // The answer to a probe already counted as failed.
+            _ => self.drop_packet(DropReason::StaleProbe),
         }
     }
 

@@ -11,11 +11,13 @@ mod health;
 mod packets;
 mod seconds;
 mod snapshot;
+#[cfg(test)]
+mod tests;
 mod workload;
 
 use super::addressing::{self, VIP};
 use super::balancer::{Balancer, IdleCheck};
-use super::client::{Client, TcpConfig};
+use super::client::{Client, ClientStates, TcpConfig, Timer};
 use super::metrics::Metrics;
 use super::net::Link;
 use super::objectives::Tracker;
@@ -56,7 +58,7 @@ impl Dest {
 #[derive(Clone, Copy, Debug)]
 pub(super) enum Event {
     Deliver { to: Dest, packet: Packet },
-    ClientTimer { client: u32, kind: u8 },
+    ClientTimer { client: u32, timer: Timer },
     ServiceDone { server: u32, epoch: u32, job: Job },
     ServerSweep { server: u32 },
     ConnIdle { slot: u32, generation: u32 },
@@ -162,6 +164,12 @@ pub struct World {
     pub(super) scheduled: Vec<Option<(Command, Origin)>>,
     pub(super) objectives: Vec<Tracker>,
     pub(super) events: u64,
+    /// Running clients by TCP state.
+    pub(super) client_states: ClientStates,
+    /// Closed-population clients that made all their connections.
+    pub(super) clients_done: u64,
+    /// Clients killed by a command.
+    pub(super) clients_killed: u64,
     out: Vec<Packet>,
     sout: ServerOut,
 }
@@ -192,6 +200,9 @@ impl World {
             scheduled: Vec::new(),
             objectives: Vec::new(),
             events: 0,
+            client_states: ClientStates::default(),
+            clients_done: 0,
+            clients_killed: 0,
             out: Vec::with_capacity(4),
             sout: ServerOut::default(),
         };
@@ -448,7 +459,7 @@ impl World {
         self.events += 1;
         match ev {
             Event::Deliver { to, packet } => self.deliver(to, packet),
-            Event::ClientTimer { client, kind } => self.on_client_timer(client, kind),
+            Event::ClientTimer { client, timer } => self.on_client_timer(client, timer),
             Event::ServiceDone { server, epoch, job } => self.on_service_done(server, epoch, job),
             Event::ServerSweep { server } => {
                 self.servers[server as usize].sweep(t);

@@ -65,9 +65,13 @@ impl World {
                         },
                     );
                 }
+                self.metrics.consumed += 1;
                 self.send(Dest::Server(backend), packet);
             }
-            Forward::Reply(answer) => self.send(Dest::Client, answer),
+            Forward::Reply(answer) => {
+                self.metrics.consumed += 1;
+                self.send(Dest::Client, answer);
+            }
             Forward::Drop(reason) => self.drop_packet(reason),
         }
     }
@@ -78,8 +82,12 @@ impl World {
             return;
         }
         match self.lb.from_backend(s, &p, self.now) {
-            Backward::ToClient(out) => self.send(Dest::Client, out),
+            Backward::ToClient(out) => {
+                self.metrics.consumed += 1;
+                self.send(Dest::Client, out);
+            }
             Backward::ToBackend(ack, held) => {
+                self.metrics.consumed += 1;
                 self.send(Dest::Server(s), ack);
                 if let Some(h) = held {
                     self.send(Dest::Server(s), h);
@@ -97,9 +105,12 @@ impl World {
         } else {
             server.on_packet(&p, self.now, &mut self.rng, &mut out)
         };
-        if let Err(reason) = result {
-            self.history[s as usize].drops += 1;
-            self.drop_packet(reason);
+        match result {
+            Ok(()) => self.metrics.consumed += 1,
+            Err(reason) => {
+                self.history[s as usize].drops += 1;
+                self.drop_packet(reason);
+            }
         }
         self.flush_server(s, &mut out);
         self.sout = out;

@@ -1,6 +1,6 @@
 //! The World as Snapshots and report rows show it.
 
-use super::{Life, World};
+use super::World;
 use crate::engine::{
     ClientCounts, Defences, Latencies, RateLimitState, SNAPSHOT_LOG_LINES, ServerRow, ServerState,
     Settings, Snapshot, TRACKED_SERVERS,
@@ -91,7 +91,23 @@ impl World {
         }
     }
 
-    fn client_counts(&self) -> ClientCounts {
+    /// Clients by state, from the books kept as they move.
+    pub(super) fn client_counts(&self) -> ClientCounts {
+        let book = &self.client_states;
+        ClientCounts {
+            closed: book.get(TcpState::Closed),
+            syn_sent: book.get(TcpState::SynSent),
+            established: book.get(TcpState::Established),
+            fin_wait: book.get(TcpState::FinWait),
+            done: self.clients_done,
+            killed: self.clients_killed,
+        }
+    }
+
+    /// Clients by state, counted one by one: what the books must agree with.
+    #[cfg(test)]
+    pub(super) fn client_counts_by_scan(&self) -> ClientCounts {
+        use super::Life;
         let mut c = ClientCounts::default();
         for (client, m) in self.clients.iter().zip(&self.meta) {
             if m.workload.is_attack() {

@@ -5,7 +5,7 @@ use super::{ClientMeta, Event, Life, Workload, World};
 use crate::engine::LogKind;
 use crate::model::{Endpoint, SimDuration, SimTime};
 use crate::sim::addressing::{self, VIP};
-use crate::sim::client::Client;
+use crate::sim::client::{Client, TcpState};
 use crate::sim::dist::{sample, sample_duration};
 use crate::sim::net::unit;
 use crate::spec::{AttackKind, Dist, Dur};
@@ -25,6 +25,7 @@ impl World {
             retire: false,
         });
         self.active_clients += 1;
+        self.client_states.enter(TcpState::Closed);
         self.sync_timers(i as u32);
     }
 
@@ -45,6 +46,7 @@ impl World {
     pub(super) fn take_slot(&mut self, workload: Workload) -> Option<u32> {
         if let Some(i) = self.free_clients.pop() {
             self.meta[i as usize].workload = workload;
+            self.clients[i as usize].counted = !workload.is_attack();
             return Some(i);
         }
         let i = self.clients.len();
@@ -53,8 +55,9 @@ impl World {
                 .push(self.now, LogKind::Error, "client address space exhausted");
             return None;
         }
-        self.clients
-            .push(Client::new(Endpoint::new(addressing::client_ip(i), 0), VIP));
+        let mut client = Client::new(Endpoint::new(addressing::client_ip(i), 0), VIP);
+        client.counted = !workload.is_attack();
+        self.clients.push(client);
         self.meta.push(ClientMeta {
             workload,
             life: Life::Free,
@@ -79,6 +82,7 @@ impl World {
         m.connections_left = 1;
         m.retire = false;
         self.active_clients += 1;
+        self.client_states.enter(TcpState::Closed);
         self.connect(i);
         self.schedule_next_arrival();
     }
