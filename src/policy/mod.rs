@@ -131,6 +131,15 @@ impl Selector {
         *self = Selector::new(algorithm);
     }
 
+    /// The algorithm draws on the entropy word of a pick (the caller need
+    /// not draw one otherwise).
+    pub fn needs_entropy(&self) -> bool {
+        matches!(
+            self.algorithm,
+            Algorithm::Random | Algorithm::PowerOfTwoChoices
+        )
+    }
+
     /// Index into `backends` of the backend for a new flow, or why there is
     /// none. `entropy` is a fresh random word; only randomised algorithms
     /// read it.
@@ -271,6 +280,24 @@ mod tests {
                 let pick = s.pick(&backends, &flow(), w).unwrap();
                 assert!(backends[pick].eligible(), "{a} picked {pick} at pick {i}");
             }
+        }
+    }
+
+    #[test]
+    fn only_the_randomised_algorithms_read_the_entropy_word() {
+        // The balancer draws a word only when `needs_entropy` says so;
+        // an algorithm that read it anyway would change runs unseen.
+        let mut backends = pool(7);
+        backends[2].active = 3;
+        backends[5].half_open = 1;
+        for a in Algorithm::ALL {
+            let base = Selector::new(a);
+            let picks: Vec<usize> = words(5)
+                .take(64)
+                .map(|w| base.clone().pick(&backends, &flow(), w).unwrap())
+                .collect();
+            let varies = picks.iter().any(|&p| p != picks[0]);
+            assert_eq!(varies, base.needs_entropy(), "{a}: {picks:?}");
         }
     }
 

@@ -1,10 +1,14 @@
 //! Drawing values from the lab's distributions with the World's generator.
+//!
+//! Logarithms and exponentials come from `libm`, a pure-Rust port of musl's
+//! maths, not from the platform's maths library, so every machine draws
+//! exactly the same values from the same seed and a report is byte for byte
+//! the same everywhere.
 
 use super::net::unit;
 use crate::model::SimDuration;
 use crate::spec::{Dist, Dur};
 use rand::Rng;
-use rand_distr::{Distribution, StandardNormal};
 
 /// A value a distribution can be drawn over, as a float and back.
 pub trait Scalar: Copy {
@@ -42,10 +46,31 @@ pub fn sample<T: Scalar, R: Rng + ?Sized>(dist: &Dist<T>, rng: &mut R) -> T {
             let (lo, hi) = (a.to_f64(), b.to_f64());
             T::from_f64(lo + (hi - lo) * unit(rng))
         }
-        Dist::Exponential(mean) => T::from_f64(-mean.to_f64() * (1.0 - unit(rng)).ln()),
+        Dist::Exponential(mean) => T::from_f64(mean.to_f64() * standard_exponential(rng)),
         Dist::LogNormal { median, sigma } => {
-            let z: f64 = StandardNormal.sample(rng);
-            T::from_f64(median.to_f64() * (sigma * z).exp())
+            let z = standard_normal(rng);
+            T::from_f64(median.to_f64() * libm::exp(sigma * z))
+        }
+    }
+}
+
+/// A draw from the exponential distribution of mean 1: `-ln(1 - U)`; the
+/// gap to the next arrival of a Poisson process of rate 1.
+#[inline]
+pub fn standard_exponential<R: Rng + ?Sized>(rng: &mut R) -> f64 {
+    -libm::log(1.0 - unit(rng))
+}
+
+/// A draw from the standard normal distribution, by Marsaglia's polar
+/// method (one logarithm and one square root, both exact across
+/// platforms; about 1.27 pairs of uniforms per draw).
+pub fn standard_normal<R: Rng + ?Sized>(rng: &mut R) -> f64 {
+    loop {
+        let u = 2.0 * unit(rng) - 1.0;
+        let v = 2.0 * unit(rng) - 1.0;
+        let s = u * u + v * v;
+        if s > 0.0 && s < 1.0 {
+            return u * libm::sqrt(-2.0 * libm::log(s) / s);
         }
     }
 }
@@ -61,7 +86,7 @@ pub fn mean<T: Scalar>(dist: &Dist<T>) -> f64 {
         Dist::Constant(v) => v.to_f64(),
         Dist::Uniform(a, b) => (a.to_f64() + b.to_f64()) / 2.0,
         Dist::Exponential(m) => m.to_f64(),
-        Dist::LogNormal { median, sigma } => median.to_f64() * (sigma * sigma / 2.0).exp(),
+        Dist::LogNormal { median, sigma } => median.to_f64() * libm::exp(sigma * sigma / 2.0),
     }
 }
 

@@ -21,6 +21,29 @@ use crate::policy::{
 };
 use crate::spec::{BalancerSpec, CookieMode, DropReason, OnBackendDown};
 
+/// Where the balancer gets a random word when its algorithm needs one: the
+/// World's generator, or a fixed word in tests. Drawn only for a pick by a
+/// randomised algorithm, so other runs leave the random stream alone.
+pub trait Entropy {
+    /// A fresh random word.
+    fn word(&mut self) -> u64;
+}
+
+impl Entropy for u64 {
+    fn word(&mut self) -> u64 {
+        *self
+    }
+}
+
+/// The World's generator as a source of entropy.
+pub struct Draw<'a, R: rand::Rng + ?Sized>(pub &'a mut R);
+
+impl<R: rand::Rng + ?Sized> Entropy for Draw<'_, R> {
+    fn word(&mut self) -> u64 {
+        self.0.next_u64()
+    }
+}
+
 /// Counters of the balancer beyond its conn table's.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct BalancerStats {
@@ -173,7 +196,7 @@ impl Balancer {
     }
 
     /// Handles a packet a client sent to the VIP.
-    pub fn from_client(&mut self, p: &Packet, now: SimTime, entropy: u64) -> Forward {
+    pub fn from_client(&mut self, p: &Packet, now: SimTime, entropy: &mut impl Entropy) -> Forward {
         if self.validate_packets && impossible_flags(p.flags) {
             return Forward::Drop(DropReason::InvalidFlags);
         }
@@ -202,7 +225,7 @@ impl Balancer {
     /// A bare SYN for a new flow: admission, cheapest and most certain
     /// first, all before the SYN can take a half-open slot; then the
     /// algorithm.
-    fn admit(&mut self, p: &Packet, now: SimTime, entropy: u64) -> Forward {
+    fn admit(&mut self, p: &Packet, now: SimTime, entropy: &mut impl Entropy) -> Forward {
         if !self.filter.verdict(p.key.src.ip).is_allowed() {
             return Forward::Drop(DropReason::Filtered);
         }
@@ -214,9 +237,9 @@ impl Balancer {
         if self.cookies == CookieMode::Always {
             return self.reply_with_cookie(p, now);
         }
-        let b = match self.selector.pick(&self.views, &p.key, entropy) {
-            Ok(b) => b,
-            Err(_) => return Forward::Drop(DropReason::NoHealthyBackend),
+        let b = match self.pick(&p.key, entropy) {
+            Some(b) => b,
+            None => return Forward::Drop(DropReason::NoHealthyBackend),
         };
         if self.views[b].half_open >= self.backends[b].max_half_open
             && !self.table.early_drop(b, &mut self.views)
@@ -232,6 +255,17 @@ impl Balancer {
             packet: self.to_backend(p, b),
             new_entry: Some((slot, timer_at)),
         }
+    }
+
+    /// The algorithm's backend for a new flow, drawing a random word only
+    /// if the algorithm uses one.
+    fn pick(&mut self, key: &FourTuple, entropy: &mut impl Entropy) -> Option<usize> {
+        let word = if self.selector.needs_entropy() {
+            entropy.word()
+        } else {
+            0
+        };
+        self.selector.pick(&self.views, key, word).ok()
     }
 
     /// Records a new entry for `key` on backend `b`.

@@ -3,7 +3,7 @@
 //! client's behalf, and sequence numbers are shifted between the two
 //! halves from then on.
 
-use super::{Backward, Balancer, EntryState, Forward};
+use super::{Backward, Balancer, Entropy, EntryState, Forward};
 use crate::model::{Flags, Packet, SimTime};
 use crate::policy::MSS_TABLE;
 use crate::spec::DropReason;
@@ -26,13 +26,18 @@ impl Balancer {
 
     /// An ACK (or the first data segment) for no entry: if it carries a good
     /// cookie, open the backend connection on the client's behalf.
-    pub(super) fn accept_cookie(&mut self, p: &Packet, now: SimTime, entropy: u64) -> Forward {
+    pub(super) fn accept_cookie(
+        &mut self,
+        p: &Packet,
+        now: SimTime,
+        entropy: &mut impl Entropy,
+    ) -> Forward {
         if self.jar.check(&p.key, p.seq, p.ack, now).is_err() {
             return Forward::Drop(DropReason::BadCookie);
         }
-        let b = match self.selector.pick(&self.views, &p.key, entropy) {
-            Ok(b) => b,
-            Err(_) => return Forward::Drop(DropReason::NoHealthyBackend),
+        let b = match self.pick(&p.key, entropy) {
+            Some(b) => b,
+            None => return Forward::Drop(DropReason::NoHealthyBackend),
         };
         self.stats.cookies_accepted += 1;
         let (slot, timer_at) = self.new_entry(p.key, b, EntryState::Proxying, now);

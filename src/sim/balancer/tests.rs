@@ -41,7 +41,7 @@ fn syn_gets_an_entry_and_a_rewritten_destination() {
         backend,
         packet,
         new_entry,
-    } = lb.from_client(&from(1, Flags::SYN), SimTime(0), 0)
+    } = lb.from_client(&from(1, Flags::SYN), SimTime(0), &mut 0)
     else {
         panic!("dropped")
     };
@@ -56,9 +56,10 @@ fn syn_gets_an_entry_and_a_rewritten_destination() {
 #[test]
 fn later_packets_follow_their_entry_and_replies_come_from_the_vip() {
     let mut lb = lb(3);
-    lb.from_client(&from(1, Flags::SYN), SimTime(0), 0);
-    lb.from_client(&from(2, Flags::SYN), SimTime(0), 0);
-    let Forward::ToBackend { backend, .. } = lb.from_client(&from(1, Flags::ACK), SimTime(1), 0)
+    lb.from_client(&from(1, Flags::SYN), SimTime(0), &mut 0);
+    lb.from_client(&from(2, Flags::SYN), SimTime(0), &mut 0);
+    let Forward::ToBackend { backend, .. } =
+        lb.from_client(&from(1, Flags::ACK), SimTime(1), &mut 0)
     else {
         panic!("dropped")
     };
@@ -77,10 +78,10 @@ fn later_packets_follow_their_entry_and_replies_come_from_the_vip() {
 #[test]
 fn a_syn_reusing_a_closing_flow_starts_a_new_entry() {
     let mut lb = lb(2);
-    lb.from_client(&from(1, Flags::SYN), SimTime(0), 0);
-    lb.from_client(&from(1, Flags::ACK), SimTime(1), 0);
-    lb.from_client(&from(1, Flags::FIN | Flags::ACK), SimTime(2), 0);
-    let again = lb.from_client(&from(1, Flags::SYN), SimTime(3), 0);
+    lb.from_client(&from(1, Flags::SYN), SimTime(0), &mut 0);
+    lb.from_client(&from(1, Flags::ACK), SimTime(1), &mut 0);
+    lb.from_client(&from(1, Flags::FIN | Flags::ACK), SimTime(2), &mut 0);
+    let again = lb.from_client(&from(1, Flags::SYN), SimTime(3), &mut 0);
     let Forward::ToBackend {
         backend, new_entry, ..
     } = again
@@ -96,7 +97,7 @@ fn a_syn_reusing_a_closing_flow_starts_a_new_entry() {
 #[test]
 fn reply_from_the_wrong_backend_is_dropped() {
     let mut lb = lb(2);
-    lb.from_client(&from(1, Flags::SYN), SimTime(0), 0);
+    lb.from_client(&from(1, Flags::SYN), SimTime(0), &mut 0);
     let r = lb.from_backend(1, &reply(&lb, 1, 1, Flags::ACK), SimTime(1));
     assert_eq!(r, Backward::Drop(DropReason::NoConnEntry));
 }
@@ -105,7 +106,7 @@ fn reply_from_the_wrong_backend_is_dropped() {
 fn non_syn_without_entry_is_dropped() {
     let mut lb = lb(1);
     assert_eq!(
-        lb.from_client(&from(1, Flags::ACK), SimTime(0), 0),
+        lb.from_client(&from(1, Flags::ACK), SimTime(0), &mut 0),
         Forward::Drop(DropReason::NoConnEntry)
     );
 }
@@ -113,15 +114,15 @@ fn non_syn_without_entry_is_dropped() {
 #[test]
 fn half_open_limit_drops_new_syns_for_that_backend() {
     let mut lb = lb(1);
-    lb.from_client(&from(1, Flags::SYN), SimTime(0), 0);
-    lb.from_client(&from(2, Flags::SYN), SimTime(0), 0);
+    lb.from_client(&from(1, Flags::SYN), SimTime(0), &mut 0);
+    lb.from_client(&from(2, Flags::SYN), SimTime(0), &mut 0);
     assert_eq!(
-        lb.from_client(&from(3, Flags::SYN), SimTime(0), 0),
+        lb.from_client(&from(3, Flags::SYN), SimTime(0), &mut 0),
         Forward::Drop(DropReason::HalfOpenLimit)
     );
     // A retransmitted SYN of an admitted flow still passes.
     assert!(matches!(
-        lb.from_client(&from(1, Flags::SYN), SimTime(0), 0),
+        lb.from_client(&from(1, Flags::SYN), SimTime(0), &mut 0),
         Forward::ToBackend { .. }
     ));
 }
@@ -131,7 +132,7 @@ fn no_healthy_backend_is_a_named_drop() {
     let mut lb = lb(1);
     lb.views[0].healthy = false;
     assert_eq!(
-        lb.from_client(&from(1, Flags::SYN), SimTime(0), 0),
+        lb.from_client(&from(1, Flags::SYN), SimTime(0), &mut 0),
         Forward::Drop(DropReason::NoHealthyBackend)
     );
 }
@@ -139,13 +140,13 @@ fn no_healthy_backend_is_a_named_drop() {
 #[test]
 fn full_close_removes_the_entry() {
     let mut lb = lb(1);
-    lb.from_client(&from(1, Flags::SYN), SimTime(0), 0);
-    lb.from_client(&from(1, Flags::ACK), SimTime(1), 0);
-    lb.from_client(&from(1, Flags::FIN | Flags::ACK), SimTime(2), 0);
+    lb.from_client(&from(1, Flags::SYN), SimTime(0), &mut 0);
+    lb.from_client(&from(1, Flags::ACK), SimTime(1), &mut 0);
+    lb.from_client(&from(1, Flags::FIN | Flags::ACK), SimTime(2), &mut 0);
     let back = lb.from_backend(0, &reply(&lb, 0, 1, Flags::FIN | Flags::ACK), SimTime(3));
     assert!(matches!(back, Backward::ToClient(_)));
     assert_eq!(lb.table_len(), 1);
-    lb.from_client(&from(1, Flags::ACK), SimTime(4), 0);
+    lb.from_client(&from(1, Flags::ACK), SimTime(4), &mut 0);
     assert_eq!(lb.table_len(), 0);
     assert_eq!(lb.views[0].active, 0);
 }
@@ -156,12 +157,12 @@ fn idle_timer_rechecks_active_entries_and_expires_idle_ones() {
     let Forward::ToBackend {
         new_entry: Some((slot, due)),
         ..
-    } = lb.from_client(&from(1, Flags::SYN), SimTime(0), 0)
+    } = lb.from_client(&from(1, Flags::SYN), SimTime(0), &mut 0)
     else {
         panic!("no entry")
     };
     // Activity at 1 s pushes the deadline to 3 s.
-    lb.from_client(&from(1, Flags::SYN), SimTime(1_000_000_000), 0);
+    lb.from_client(&from(1, Flags::SYN), SimTime(1_000_000_000), &mut 0);
     let again = SimTime(3_000_000_000);
     assert_eq!(lb.on_idle_timer(slot, 0, due), IdleCheck::Recheck(again));
     assert_eq!(lb.on_idle_timer(slot, 0, due), IdleCheck::Stale);
@@ -177,7 +178,7 @@ fn reset_mode_resets_answered_clients_at_their_sequence_number_and_forgets_the_r
     lb.on_backend_down = OnBackendDown::Reset;
     // Round robin: ports 1 and 3 go to backend 0, 2 and 4 to backend 1.
     for port in 1..=4 {
-        lb.from_client(&from(port, Flags::SYN), SimTime(0), 0);
+        lb.from_client(&from(port, Flags::SYN), SimTime(0), &mut 0);
     }
     // Backend 0 answers port 1's SYN; port 3 is still waiting.
     let synack = Packet::control(
@@ -203,7 +204,8 @@ fn reset_mode_resets_answered_clients_at_their_sequence_number_and_forgets_the_r
     assert_eq!(lb.views[0].half_open, 0);
     lb.views[0].healthy = false;
     lb.backends[1].max_half_open = 10;
-    let Forward::ToBackend { backend, .. } = lb.from_client(&from(3, Flags::SYN), SimTime(2), 0)
+    let Forward::ToBackend { backend, .. } =
+        lb.from_client(&from(3, Flags::SYN), SimTime(2), &mut 0)
     else {
         panic!("the retried SYN was dropped")
     };
@@ -213,7 +215,7 @@ fn reset_mode_resets_answered_clients_at_their_sequence_number_and_forgets_the_r
 #[test]
 fn timeout_mode_leaves_entries_alone() {
     let mut lb = lb(1);
-    lb.from_client(&from(1, Flags::SYN), SimTime(0), 0);
+    lb.from_client(&from(1, Flags::SYN), SimTime(0), &mut 0);
     assert!(lb.backend_went_down(0).is_empty());
     assert_eq!(lb.table_len(), 1);
 }
@@ -228,14 +230,14 @@ fn impossible_flags_are_dropped_with_their_own_reason() {
         Flags::FIN | Flags::RST,
     ] {
         assert_eq!(
-            lb.from_client(&from(1, flags), SimTime(0), 0),
+            lb.from_client(&from(1, flags), SimTime(0), &mut 0),
             Forward::Drop(DropReason::InvalidFlags),
             "{flags}"
         );
     }
     lb.validate_packets = false;
     assert_eq!(
-        lb.from_client(&from(1, Flags::SYN | Flags::FIN), SimTime(0), 0),
+        lb.from_client(&from(1, Flags::SYN | Flags::FIN), SimTime(0), &mut 0),
         Forward::Drop(DropReason::NoConnEntry)
     );
 }
@@ -246,7 +248,7 @@ fn a_denied_source_never_takes_a_half_open_slot() {
     let cidr = |s: &str| crate::model::Cidr::parse(s).unwrap();
     lb.filter = IpFilter::new(vec![cidr("10.0.0.0/8")], vec![cidr("10.0.0.1/32")]);
     assert_eq!(
-        lb.from_client(&from(1, Flags::SYN), SimTime(0), 0),
+        lb.from_client(&from(1, Flags::SYN), SimTime(0), &mut 0),
         Forward::Drop(DropReason::Filtered)
     );
     assert_eq!(lb.views[0].half_open, 0);
@@ -257,7 +259,7 @@ fn a_denied_source_never_takes_a_half_open_slot() {
         0,
     );
     assert!(matches!(
-        lb.from_client(&other, SimTime(0), 0),
+        lb.from_client(&other, SimTime(0), &mut 0),
         Forward::ToBackend { .. }
     ));
     let outsider = Packet::control(
@@ -267,7 +269,7 @@ fn a_denied_source_never_takes_a_half_open_slot() {
         0,
     );
     assert_eq!(
-        lb.from_client(&outsider, SimTime(0), 0),
+        lb.from_client(&outsider, SimTime(0), &mut 0),
         Forward::Drop(DropReason::Filtered)
     );
 }
@@ -281,23 +283,23 @@ fn the_rate_limit_refuses_the_fourth_connection_in_a_minute() {
     lb.limiter = Some(RateLimiter::new(limit, 16));
     for port in 1..=3 {
         assert!(matches!(
-            lb.from_client(&from(port, Flags::SYN), SimTime(0), 0),
+            lb.from_client(&from(port, Flags::SYN), SimTime(0), &mut 0),
             Forward::ToBackend { .. }
         ));
     }
     assert_eq!(
-        lb.from_client(&from(4, Flags::SYN), SimTime(0), 0),
+        lb.from_client(&from(4, Flags::SYN), SimTime(0), &mut 0),
         Forward::Drop(DropReason::RateLimited)
     );
     // A retransmitted SYN of an admitted flow is not a new connection.
     assert!(matches!(
-        lb.from_client(&from(1, Flags::SYN), SimTime(1), 0),
+        lb.from_client(&from(1, Flags::SYN), SimTime(1), &mut 0),
         Forward::ToBackend { .. }
     ));
     // 20 s later the bucket has one more.
     let later = SimTime(20_000_000_000);
     assert!(matches!(
-        lb.from_client(&from(5, Flags::SYN), later, 0),
+        lb.from_client(&from(5, Flags::SYN), later, &mut 0),
         Forward::ToBackend { .. }
     ));
 }
@@ -307,32 +309,32 @@ fn early_drop_forgets_the_oldest_half_open_entry_to_admit_a_new_syn() {
     let mut lb = lb(1);
     lb.set_early_drop(true);
     // Limit 2: ports 1 and 2 fill it, 1 completes its handshake.
-    lb.from_client(&from(1, Flags::SYN), SimTime(0), 0);
-    lb.from_client(&from(2, Flags::SYN), SimTime(1), 0);
-    lb.from_client(&from(3, Flags::SYN), SimTime(2), 0);
+    lb.from_client(&from(1, Flags::SYN), SimTime(0), &mut 0);
+    lb.from_client(&from(2, Flags::SYN), SimTime(1), &mut 0);
+    lb.from_client(&from(3, Flags::SYN), SimTime(2), &mut 0);
     assert_eq!(
         lb.table.stats.early_drops, 1,
         "port 1's entry made room for port 3"
     );
     assert_eq!(lb.views[0].half_open, 2);
     // Port 3 completes its handshake, port 4 takes the free slot.
-    lb.from_client(&from(3, Flags::ACK), SimTime(3), 0);
-    lb.from_client(&from(4, Flags::SYN), SimTime(4), 0);
+    lb.from_client(&from(3, Flags::ACK), SimTime(3), &mut 0);
+    lb.from_client(&from(4, Flags::SYN), SimTime(4), &mut 0);
     assert_eq!(lb.table.stats.early_drops, 1);
     // Full again: port 2 is the oldest still half-open (3 moved on).
     assert!(matches!(
-        lb.from_client(&from(5, Flags::SYN), SimTime(5), 0),
+        lb.from_client(&from(5, Flags::SYN), SimTime(5), &mut 0),
         Forward::ToBackend { .. }
     ));
     assert_eq!(lb.table.stats.early_drops, 2);
     assert_eq!(
-        lb.from_client(&from(2, Flags::ACK), SimTime(6), 0),
+        lb.from_client(&from(2, Flags::ACK), SimTime(6), &mut 0),
         Forward::Drop(DropReason::NoConnEntry)
     );
     assert_eq!((lb.views[0].half_open, lb.views[0].active), (2, 1));
     lb.set_early_drop(false);
     assert_eq!(
-        lb.from_client(&from(6, Flags::SYN), SimTime(7), 0),
+        lb.from_client(&from(6, Flags::SYN), SimTime(7), &mut 0),
         Forward::Drop(DropReason::HalfOpenLimit)
     );
 }

@@ -4,7 +4,7 @@ use super::{Dest, Event, Flood, Life, Workload, World};
 use crate::engine::LogKind;
 use crate::model::{Endpoint, Flags, FourTuple, Packet, SimDuration, SimTime};
 use crate::sim::addressing::{self, VIP};
-use crate::sim::net::unit;
+use crate::sim::dist::standard_exponential;
 use crate::spec::{AttackKind, FloodSpec};
 use rand::Rng;
 
@@ -46,7 +46,7 @@ impl World {
         if kind != AttackKind::SpoofedSyn {
             self.metrics.flood_syns += 1;
             self.spawn_attacker(index);
-            let gap = -(1.0 - unit(&mut self.rng)).ln() / rate;
+            let gap = standard_exponential(&mut self.rng) / rate;
             self.queue.push(
                 now + SimDuration::from_secs_f64(gap).max(SimDuration::from_nanos(1)),
                 Event::FloodTick { flood: index },
@@ -64,7 +64,7 @@ impl World {
         );
         self.metrics.flood_syns += 1;
         self.send(Dest::Balancer, syn);
-        let gap = -(1.0 - unit(&mut self.rng)).ln() / rate;
+        let gap = standard_exponential(&mut self.rng) / rate;
         self.queue.push(
             now + SimDuration::from_secs_f64(gap).max(SimDuration::from_nanos(1)),
             Event::FloodTick { flood: index },

@@ -5,10 +5,9 @@ use super::{Dest, Event, World};
 use crate::engine::LogKind;
 use crate::model::Packet;
 use crate::sim::addressing::HEALTH_SOURCE;
-use crate::sim::balancer::{Backward, Forward};
+use crate::sim::balancer::{Backward, Draw, Forward};
 use crate::sim::server::{Job, ServerOut};
 use crate::spec::DropReason;
-use rand::Rng;
 
 impl World {
     /// Puts `p` on the link toward `to`; a lost packet is counted as dropped.
@@ -49,8 +48,7 @@ impl World {
     }
 
     pub(super) fn balancer_from_client(&mut self, p: Packet) {
-        let entropy = self.rng.next_u64();
-        match self.lb.from_client(&p, self.now, entropy) {
+        match self.lb.from_client(&p, self.now, &mut Draw(&mut self.rng)) {
             Forward::ToBackend {
                 backend,
                 packet,

@@ -6,8 +6,7 @@ use crate::engine::LogKind;
 use crate::model::{Endpoint, SimDuration, SimTime};
 use crate::sim::addressing::{self, VIP};
 use crate::sim::client::{Client, TcpState};
-use crate::sim::dist::{sample, sample_duration};
-use crate::sim::net::unit;
+use crate::sim::dist::{sample, sample_duration, standard_exponential};
 use crate::spec::{AttackKind, Dist, Dur};
 
 impl World {
@@ -35,7 +34,7 @@ impl World {
             return;
         }
         let (rate, epoch) = (open.rate, open.epoch);
-        let gap = -(1.0 - unit(&mut self.rng)).ln() / rate;
+        let gap = standard_exponential(&mut self.rng) / rate;
         self.queue.push(
             self.now + SimDuration::from_secs_f64(gap),
             Event::OpenArrival { epoch },
