@@ -12,8 +12,9 @@
 //! keeps up to [`LANES`] such FIFOs ("lanes"), each bound to one delay, and
 //! a radix heap for everything else. A push appends to the lane of
 //! `time - now`; a pop takes the smallest (time, push number) among the
-//! lane fronts and the heap's head. Both cost the same whether a hundred
-//! events wait or ten million, and touch memory in order.
+//! lane fronts and the heap's head, which a tiny binary heap of fronts
+//! keeps in order. Both cost the same whether a hundred events wait or ten
+//! million, and touch memory in order.
 //!
 //! # Why the order is exact
 //!
@@ -39,21 +40,17 @@ use crate::model::SimTime;
 use radix::RadixHeap;
 use std::collections::VecDeque;
 
-/// Lanes. A pop compares every front, so the number stays small; the
-/// World uses about seven recurring delays.
-pub const LANES: usize = 8;
+/// Lanes. The World uses about eight recurring delays.
+pub const LANES: usize = 12;
 
 /// Size of the table of recently seen delays (a power of two).
 const SEEN: usize = 64;
 
-/// The key of an empty lane or heap: after every real key.
-const EMPTY: u128 = u128::MAX;
-
-/// `best` when the earliest event must be looked for again.
-const UNKNOWN: usize = usize::MAX;
-
 /// Size of the table from a delay's hash to its lane (a power of two).
 const HINTS: usize = 16;
+
+/// The source of the heap in [`Tops`]: after every lane.
+const HEAP: u8 = LANES as u8;
 
 /// One queued event with its ordering key.
 struct Item<E> {
@@ -70,26 +67,104 @@ impl<E> Item<E> {
     }
 }
 
+/// The front of every non-empty source (lane or heap), as a binary
+/// min-heap of (key, source): the earliest event is at the top, and a pop
+/// sifts one entry down through at most four levels.
+#[derive(Default)]
+struct Tops {
+    entries: Vec<(u128, u8)>,
+}
+
+impl Tops {
+    #[inline(always)]
+    fn top(&self) -> Option<(u128, u8)> {
+        self.entries.first().copied()
+    }
+
+    /// A source became non-empty with front `key`.
+    #[inline]
+    fn insert(&mut self, key: u128, source: u8) {
+        self.entries.push((key, source));
+        self.sift_up(self.entries.len() - 1);
+    }
+
+    /// The top source's front is now `key` (or it is empty).
+    #[inline]
+    fn replace_top(&mut self, key: Option<u128>) {
+        match key {
+            Some(key) => self.entries[0].0 = key,
+            None => {
+                let last = self.entries.len() - 1;
+                self.entries.swap(0, last);
+                self.entries.pop();
+            }
+        }
+        self.sift_down(0);
+    }
+
+    /// The heap's front moved earlier, to `key`.
+    #[inline]
+    fn decrease(&mut self, source: u8, key: u128) {
+        if let Some(i) = self.entries.iter().position(|e| e.1 == source) {
+            self.entries[i].0 = key;
+            self.sift_up(i);
+        }
+    }
+
+    #[inline(always)]
+    fn sift_up(&mut self, mut i: usize) {
+        while i > 0 {
+            let parent = (i - 1) / 2;
+            if self.entries[i].0 >= self.entries[parent].0 {
+                break;
+            }
+            self.entries.swap(i, parent);
+            i = parent;
+        }
+    }
+
+    #[inline(always)]
+    fn sift_down(&mut self, mut i: usize) {
+        let n = self.entries.len();
+        loop {
+            let left = 2 * i + 1;
+            if left >= n {
+                break;
+            }
+            let right = left + 1;
+            let child = if right < n && self.entries[right].0 < self.entries[left].0 {
+                right
+            } else {
+                left
+            };
+            if self.entries[child].0 >= self.entries[i].0 {
+                break;
+            }
+            self.entries.swap(i, child);
+            i = child;
+        }
+    }
+}
+
 /// A priority queue of events ordered by due time, ties first-in first-out.
 pub struct EventQueue<E> {
     /// Time of the last popped event.
     now: u64,
     next_seq: u64,
     len: usize,
-    /// The key of each lane's front, then of the heap's head (or `EMPTY`),
-    /// kept up to date so a pop scans one small array.
-    heads: [u128; LANES + 1],
     /// The delay each lane is bound to (`u64::MAX`: none).
     delays: [u64; LANES],
+    /// The time of each lane's newest event: a lane takes nothing earlier.
+    tails: [u64; LANES],
     lanes: [VecDeque<Item<E>>; LANES],
     /// Events that fit no lane.
     heap: RadixHeap<E>,
+    /// The fronts of the non-empty lanes and of the heap.
+    tops: Tops,
     /// Recently seen delays without a lane, by a hash of the delay.
     seen: [u64; SEEN],
     /// The lane a delay was last found in, by a hash of the delay.
     hints: [u8; HINTS],
-    /// Where the earliest event waits (an index of `heads`), or `UNKNOWN`.
-    best: usize,
 }
 
 /// A hash of a delay, for the small tables.
@@ -104,13 +179,13 @@ impl<E> Default for EventQueue<E> {
             now: 0,
             next_seq: 0,
             len: 0,
-            heads: [EMPTY; LANES + 1],
             delays: [u64::MAX; LANES],
+            tails: [0; LANES],
             lanes: std::array::from_fn(|_| VecDeque::new()),
             heap: RadixHeap::default(),
+            tops: Tops::default(),
             seen: [u64::MAX; SEEN],
             hints: [0; HINTS],
-            best: UNKNOWN,
         }
     }
 }
@@ -126,26 +201,26 @@ impl<E> EventQueue<E> {
         self.next_seq += 1;
         self.len += 1;
         let item = Item { time, seq, event };
-        let key = item.key();
-        let at = match self.lane_for(time - self.now, time) {
+        match self.lane_for(time - self.now, time) {
             Some(l) => {
-                if self.lanes[l].is_empty() {
-                    self.heads[l] = key;
+                let lane = &mut self.lanes[l];
+                if lane.is_empty() {
+                    self.tops.insert(item.key(), l as u8);
                 }
-                self.lanes[l].push_back(item);
-                l
+                self.tails[l] = time;
+                lane.push_back(item);
             }
             None => {
-                // The newest push heads the heap only if due strictly
-                // earlier than its head.
-                self.heads[LANES] = self.heads[LANES].min(key);
+                let key = item.key();
+                match self.heap.head_key() {
+                    None => self.tops.insert(key, HEAP),
+                    // The newest push heads the heap only if due strictly
+                    // earlier than its head.
+                    Some(head) if key < head => self.tops.decrease(HEAP, key),
+                    Some(_) => {}
+                }
                 self.heap.push(item);
-                LANES
             }
-        };
-        // The newest push is the earliest only if due strictly earlier.
-        if self.best != UNKNOWN && key < self.heads[self.best] {
-            self.best = at;
         }
     }
 
@@ -162,14 +237,12 @@ impl<E> EventQueue<E> {
             }
             l
         };
-        if let Some(l) = found {
-            // A lane stays sorted: never append before its last event.
-            return match self.lanes[l].back() {
-                Some(tail) if tail.time > time => None,
-                _ => Some(l),
-            };
+        match found {
+            // A lane stays sorted: never append before its newest event.
+            Some(l) if self.tails[l] > time && !self.lanes[l].is_empty() => None,
+            Some(l) => Some(l),
+            None => self.bind(delay),
         }
-        self.bind(delay)
     }
 
     /// Binds `delay` to an empty lane if it was seen recently.
@@ -180,45 +253,24 @@ impl<E> EventQueue<E> {
             self.seen[h] = delay;
             return None;
         }
-        let l = self.heads[..LANES].iter().position(|&k| k == EMPTY)?;
+        let l = self.lanes.iter().position(VecDeque::is_empty)?;
         self.delays[l] = delay;
         Some(l)
-    }
-
-    /// Where the earliest event waits (a lane, or `LANES` for the heap)
-    /// and its key; looked for once after each pop.
-    #[inline(always)]
-    fn earliest(&mut self) -> Option<(usize, u128)> {
-        if self.best == UNKNOWN {
-            let mut best = 0;
-            let mut best_key = self.heads[0];
-            for (i, &key) in self.heads.iter().enumerate().skip(1) {
-                if key < best_key {
-                    best_key = key;
-                    best = i;
-                }
-            }
-            self.best = best;
-        }
-        let key = self.heads[self.best];
-        (key != EMPTY).then_some((self.best, key))
     }
 
     /// The earliest event, removed from the queue.
     #[inline]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        let (from, _) = self.earliest()?;
-        self.best = UNKNOWN;
-        let item = if from < LANES {
-            let lane = &mut self.lanes[from];
-            let item = lane.pop_front()?;
-            self.heads[from] = lane.front().map_or(EMPTY, Item::key);
-            item
-        } else {
+        let (_, source) = self.tops.top()?;
+        let (item, next) = if source == HEAP {
             let item = self.heap.pop()?;
-            self.heads[LANES] = self.heap.head_key().unwrap_or(EMPTY);
-            item
+            (item, self.heap.head_key())
+        } else {
+            let lane = &mut self.lanes[usize::from(source)];
+            let item = lane.pop_front()?;
+            (item, lane.front().map(Item::key))
         };
+        self.tops.replace_top(next);
         self.len -= 1;
         self.now = item.time;
         Some((SimTime(item.time), item.event))
@@ -226,8 +278,8 @@ impl<E> EventQueue<E> {
 
     /// When the earliest event is due.
     #[inline]
-    pub fn peek_time(&mut self) -> Option<SimTime> {
-        self.earliest().map(|(_, key)| SimTime((key >> 64) as u64))
+    pub fn peek_time(&self) -> Option<SimTime> {
+        self.tops.top().map(|(key, _)| SimTime((key >> 64) as u64))
     }
 
     /// Events waiting.

@@ -446,7 +446,7 @@ impl World {
     }
 
     /// When the next event is due, if any is queued.
-    pub fn next_event_time(&mut self) -> Option<SimTime> {
+    pub fn next_event_time(&self) -> Option<SimTime> {
         self.queue.peek_time()
     }
 

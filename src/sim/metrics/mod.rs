@@ -1,11 +1,14 @@
 //! Counters, latency histograms and per-second series: what the World
 //! measures, in one place, for Snapshots and reports.
 
+mod second;
+
 use super::client::Retransmission;
 use crate::engine::{ConnCounters, Percentiles, RetransmitCounters, SeriesSet};
 use crate::model::SimDuration;
 use crate::spec::{DropReason, FailReason};
 use hdrhistogram::Histogram;
+use second::SecondSamples;
 
 /// Highest latency a histogram records, in microseconds (one day); longer
 /// values are clamped so nothing is lost.
@@ -126,7 +129,7 @@ pub struct Metrics {
     /// Per-second history.
     pub series: SeriesSet,
     second: Second,
-    second_latency: Latency,
+    second_latency: SecondSamples,
 }
 
 impl Default for Metrics {
@@ -143,8 +146,7 @@ impl Default for Metrics {
             consumed: 0,
             series: SeriesSet::default(),
             second: Second::default(),
-            // Two significant figures keep the per-second reset cheap.
-            second_latency: Latency::new(2),
+            second_latency: SecondSamples::default(),
         }
     }
 }
@@ -168,7 +170,7 @@ impl Metrics {
     #[inline]
     pub fn segment_acked(&mut self, latency: SimDuration) {
         self.segment.record(latency);
-        self.second_latency.record(latency);
+        self.second_latency.record(latency.as_nanos() / 1_000);
     }
 
     /// A connection completed.
@@ -222,14 +224,10 @@ impl Metrics {
         for (series, n) in p.drops_by_reason.iter_mut().zip(s.drops) {
             series.push(n);
         }
-        let p95 = self
-            .second_latency
-            .quantile(0.95)
-            .map_or(0, |d| d.as_nanos() / 1_000);
+        let p95 = self.second_latency.take_p95();
         p.latency_p95_us.push(p95);
         p.table.push(table);
         p.half_open.push(half_open);
-        self.second_latency.reset();
     }
 }
 
@@ -281,8 +279,7 @@ mod tests {
         assert_eq!(m.series.new_conns.last(), Some(2));
         assert_eq!(m.series.failed.last(), Some(1));
         assert_eq!(m.series.table.last(), Some(7));
-        // Two significant figures: within 1%.
-        assert!((3_960..=4_040).contains(&m.series.latency_p95_us.last().unwrap()));
+        assert_eq!(m.series.latency_p95_us.last(), Some(4_000));
         m.end_second(0, 0);
         assert_eq!(m.series.new_conns.last(), Some(0));
         assert_eq!(m.series.latency_p95_us.last(), Some(0));
