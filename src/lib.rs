@@ -8,6 +8,8 @@
 //! simulation behind it. `live` and `headless` drive an engine, `report`
 //! and `tui` show what it did.
 
+#![warn(missing_docs)]
+
 pub mod engine;
 pub mod headless;
 pub mod lab;

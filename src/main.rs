@@ -69,7 +69,7 @@ enum Cmd {
 }
 
 fn parse_duration(s: &str) -> Result<SimDuration, String> {
-    let d = spec::parse_duration(s)?;
+    let d = spec::parse_duration(s).map_err(|e| e.to_string())?;
     if d == SimDuration::ZERO {
         return Err("the duration must be longer than zero".into());
     }

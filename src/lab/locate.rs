@@ -340,10 +340,10 @@ pub(crate) fn locate(text: &str, path: &[Seg<'_>]) -> usize {
 fn find_value(text: &str, path: &[Seg<'_>]) -> Option<usize> {
     let mut scan = Scanner::new(text);
     while let Some(found) = scan.step(usize::MAX) {
-        if let Found::Key { value_at } = found {
-            if scan.path(true).0 == path {
-                return Some(value_at);
-            }
+        if let Found::Key { value_at } = found
+            && scan.path(true).0 == path
+        {
+            return Some(value_at);
         }
     }
     None

@@ -228,17 +228,17 @@ fn check_servers(servers: &ServersSpec) -> Result<(), Problem> {
 
 fn check_clients(clients: &ClientsSpec) -> Result<(), Problem> {
     const C: Seg<'static> = Seg::Field("clients");
-    if let RetransmitMode::Rfc6298 { min_rto, max_rto } = clients.tcp.retransmit {
-        if min_rto > max_rto {
-            problem(
-                &[C, Seg::Field("tcp"), Seg::Field("retransmit")],
-                format!(
-                    "min_rto \"{}\" is above max_rto \"{}\"",
-                    format_duration(min_rto.get()),
-                    format_duration(max_rto.get())
-                ),
-            )?;
-        }
+    if let RetransmitMode::Rfc6298 { min_rto, max_rto } = clients.tcp.retransmit
+        && min_rto > max_rto
+    {
+        problem(
+            &[C, Seg::Field("tcp"), Seg::Field("retransmit")],
+            format!(
+                "min_rto \"{}\" is above max_rto \"{}\"",
+                format_duration(min_rto.get()),
+                format_duration(max_rto.get())
+            ),
+        )?;
     }
     if let Some(closed) = &clients.closed {
         const CL: Seg<'static> = Seg::Field("closed");

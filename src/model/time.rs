@@ -155,13 +155,13 @@ impl fmt::Display for SimDuration {
     /// The shortest honest unit: `850ns`, `120µs`, `500ms`, `1.250s`, `30s`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let ns = self.0;
-        if ns >= 1_000_000_000 && ns % 1_000_000_000 == 0 {
+        if ns >= 1_000_000_000 && ns.is_multiple_of(1_000_000_000) {
             write!(f, "{}s", ns / 1_000_000_000)
         } else if ns >= 1_000_000_000 {
             write_secs(f, ns)
         } else if ns >= 1_000_000 {
             let us = ns / 1_000;
-            if us % 1_000 == 0 {
+            if us.is_multiple_of(1_000) {
                 write!(f, "{}ms", us / 1_000)
             } else {
                 write!(f, "{}.{:03}ms", us / 1_000, us % 1_000)

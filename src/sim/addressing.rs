@@ -25,6 +25,9 @@ pub const FLOOD_BASE: Ip = Ip::new(198, 18, 0, 0);
 /// Clients use the Linux ephemeral port range, one port per connection.
 pub const EPHEMERAL_PORTS: std::ops::Range<u16> = 32768..61000;
 
+/// Spoofed flood SYNs come from these source ports.
+pub const SPOOFED_PORTS: std::ops::Range<u16> = 1024..65024;
+
 /// Largest client population the address plan holds.
 pub const MAX_CLIENTS: usize = (1 << 24) - 2;
 
@@ -49,7 +52,14 @@ pub const fn server_endpoint(i: usize) -> Endpoint {
     Endpoint::new(SERVER_BASE.offset(1 + i as u32), SERVER_PORT)
 }
 
-/// The source port of connection number `n` of a client.
+/// The source port of spoofed SYN number `word` (any random word).
+pub const fn spoofed_port(word: u64) -> u16 {
+    let span = (SPOOFED_PORTS.end - SPOOFED_PORTS.start) as u64;
+    SPOOFED_PORTS.start + (word % span) as u16
+}
+
+/// The source port of connection number `n` of a client (and of health
+/// probe number `n`).
 pub const fn ephemeral_port(n: u64) -> u16 {
     let span = (EPHEMERAL_PORTS.end - EPHEMERAL_PORTS.start) as u64;
     EPHEMERAL_PORTS.start + (n % span) as u16

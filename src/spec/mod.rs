@@ -35,4 +35,6 @@ pub use network::{LinkSpec, NetworkSpec};
 pub use objective::{Comparison, Metric, Objective, Window};
 pub use reasons::{DropReason, FailReason};
 pub use servers::{ServerSpec, ServersSpec};
-pub use values::{Dur, Positive, Probability, Rate, format_duration, parse_duration};
+pub use values::{
+    Dur, DurationError, Positive, Probability, Rate, format_duration, parse_duration,
+};

@@ -31,21 +31,38 @@ impl Dur {
     }
 }
 
+/// How a duration people write is described when it is wrong.
+const EXPECTED: &str =
+    "a duration such as \"500ms\", \"2s\" or \"1.5s\" (units: ns, us, ms, s, m, h)";
+
+/// Why a text is not a duration.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DurationError {
+    /// No number where one belongs.
+    #[error("expected {EXPECTED}, found \"{0}\"")]
+    NotANumber(String),
+    /// A number without a unit.
+    #[error("expected {EXPECTED}: \"{0}\" has no unit")]
+    NoUnit(String),
+    /// A unit that is not one of ns, us, µs, ms, s, m, min, h.
+    #[error("expected {EXPECTED}: unknown unit \"{0}\"")]
+    UnknownUnit(String),
+    /// More than a century.
+    #[error("duration \"{0}\" is too long (at most 100 years)")]
+    TooLong(String),
+}
+
 /// Parses `"<number><unit>"` with units ns, us, µs, ms, s, m, h. A decimal
 /// point is allowed; a bare number or a negative one is not.
-pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
+pub fn parse_duration(text: &str) -> Result<SimDuration, DurationError> {
     let t = text.trim();
     let split = t
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(t.len());
     let (number, unit) = t.split_at(split);
-    let expected = "a duration such as \"500ms\", \"2s\" or \"1.5s\" (units: ns, us, ms, s, m, h)";
-    if number.is_empty() {
-        return Err(format!("expected {expected}, found \"{text}\""));
-    }
     let value: f64 = number
         .parse()
-        .map_err(|_| format!("expected {expected}, found \"{text}\""))?;
+        .map_err(|_| DurationError::NotANumber(text.to_string()))?;
     let scale = match unit.trim() {
         "ns" => 1.0,
         "us" | "µs" => 1e3,
@@ -53,16 +70,14 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
         "s" => 1e9,
         "m" | "min" => 60e9,
         "h" => 3600e9,
-        "" => return Err(format!("expected {expected}: \"{text}\" has no unit")),
-        other => return Err(format!("expected {expected}: unknown unit \"{other}\"")),
+        "" => return Err(DurationError::NoUnit(text.to_string())),
+        other => return Err(DurationError::UnknownUnit(other.to_string())),
     };
     let ns = value * scale;
     // A century of simulated time is far beyond any lab; refusing it keeps
     // every sum of durations far from overflow.
     if !ns.is_finite() || ns > 3.2e18 {
-        return Err(format!(
-            "duration \"{text}\" is too long (at most 100 years)"
-        ));
+        return Err(DurationError::TooLong(text.to_string()));
     }
     Ok(SimDuration::from_nanos(ns.round() as u64))
 }
@@ -127,7 +142,7 @@ pub fn format_duration(d: SimDuration) -> String {
         ("ms", 1_000_000),
         ("us", 1_000),
     ] {
-        if ns >= scale && ns % scale == 0 {
+        if ns >= scale && ns.is_multiple_of(scale) {
             return format!("{}{unit}", ns / scale);
         }
     }
@@ -284,17 +299,10 @@ mod tests {
 
     #[test]
     fn bad_durations_say_what_was_expected() {
-        assert!(parse_duration("500").unwrap_err().contains("no unit"));
-        assert!(
-            parse_duration("-1s")
-                .unwrap_err()
-                .contains("expected a duration")
-        );
-        assert!(
-            parse_duration("3 fortnights")
-                .unwrap_err()
-                .contains("unknown unit")
-        );
+        let err = |t: &str| parse_duration(t).unwrap_err().to_string();
+        assert!(err("500").contains("no unit"));
+        assert!(err("-1s").contains("expected a duration"));
+        assert!(err("3 fortnights").contains("unknown unit"));
         assert!(parse_duration("1e300h").is_err());
     }
 

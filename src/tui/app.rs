@@ -86,6 +86,13 @@ pub enum Action {
 /// nothing).
 const MAX_WEIGHT: u32 = 100;
 
+/// Lines the lesson panel scrolls per key press.
+const SCROLL_STEP: u16 = 3;
+
+/// The network the `A` key allows: where the simulation's clients live
+/// (the spoofed flood sources of 198.18.0.0/15 are outside it).
+const KEY_ALLOW_NETWORK: (Ip, u8) = (Ip::new(10, 0, 0, 0), 8);
+
 /// The rate limit the `L` key sets: 20 new connections a second per
 /// source, bursts of 40, 65 536 sources remembered.
 const KEY_RATE_LIMIT: RateLimitSpec = RateLimitSpec {
@@ -270,7 +277,7 @@ impl App {
                 let filter = if on {
                     FilterSpec::default()
                 } else {
-                    let clients = Cidr::new(Ip::new(10, 0, 0, 0), 8);
+                    let clients = Cidr::new(KEY_ALLOW_NETWORK.0, KEY_ALLOW_NETWORK.1);
                     FilterSpec {
                         allow: clients.into_iter().collect(),
                         deny: Vec::new(),
@@ -293,11 +300,11 @@ impl App {
                 let lines =
                     2 * (snap.objectives.len() + lesson.text.len()) + lesson.steps.len() + 2;
                 let max = u16::try_from(lines).unwrap_or(u16::MAX);
-                self.lesson_scroll = self.lesson_scroll.saturating_add(3).min(max);
+                self.lesson_scroll = self.lesson_scroll.saturating_add(SCROLL_STEP).min(max);
                 Vec::new()
             }
             Action::LessonUp => {
-                self.lesson_scroll = self.lesson_scroll.saturating_sub(3);
+                self.lesson_scroll = self.lesson_scroll.saturating_sub(SCROLL_STEP);
                 Vec::new()
             }
             // Popup actions with no popup open do nothing.

@@ -24,6 +24,9 @@ pub struct FloodForm {
     pub kind: AttackKind,
 }
 
+/// Seconds the flood's duration moves per arrow key.
+const DURATION_STEP_SECS: u64 = 5;
+
 /// Largest value typed into any flood field.
 const FLOOD_MAX: u64 = 10_000_000;
 
@@ -96,8 +99,8 @@ impl FloodForm {
         let limit = self.limit();
         let v = self.value();
         *v = match (is_duration, up) {
-            (true, true) => (*v + 5).min(limit),
-            (true, false) => v.saturating_sub(5),
+            (true, true) => (*v + DURATION_STEP_SECS).min(limit),
+            (true, false) => v.saturating_sub(DURATION_STEP_SECS),
             (false, true) => (*v * 2).clamp(1, limit),
             (false, false) => (*v / 2).max(1),
         };

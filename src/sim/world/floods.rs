@@ -55,7 +55,7 @@ impl World {
         }
         let word = self.rng.next_u64();
         let src_ip = addressing::FLOOD_BASE.offset((word % u64::from(sources)) as u32);
-        let port = 1024 + ((word >> 32) % 64_000) as u16;
+        let port = addressing::spoofed_port(word >> 32);
         let syn = Packet::control(
             FourTuple::tcp(Endpoint::new(src_ip, port), VIP),
             Flags::SYN,

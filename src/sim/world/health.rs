@@ -5,7 +5,7 @@ use super::{Dest, Event, World};
 use crate::engine::LogKind;
 use crate::model::{Endpoint, Flags, FourTuple, Packet, SimDuration};
 use crate::policy::HealthTransition;
-use crate::sim::addressing::HEALTH_SOURCE;
+use crate::sim::addressing::{self, HEALTH_SOURCE};
 use crate::sim::objectives::Sample;
 use crate::spec::DropReason;
 
@@ -24,7 +24,7 @@ impl World {
         b.probe_seq = b.probe_seq.wrapping_add(1);
         let id = b.probe_seq;
         b.probe_out = Some((id, self.now));
-        let src = Endpoint::new(HEALTH_SOURCE, (id % 28_000) as u16 + 32768);
+        let src = Endpoint::new(HEALTH_SOURCE, addressing::ephemeral_port(u64::from(id)));
         let probe = Packet::control(FourTuple::tcp(src, b.endpoint), Flags::SYN, id, 0);
         self.send(Dest::Server(s), probe);
         let health = self.lb.health;

@@ -51,7 +51,7 @@ fn client_books_agree_with_a_scan_of_every_client() {
             w.schedule(at(1200), Command::KillClient(3));
             let mut checked = 0;
             while w.now() < at(2500) && w.step() {
-                if w.events % 97 == 0 {
+                if w.events.is_multiple_of(97) {
                     let (kept, scanned) = (w.client_counts(), w.client_counts_by_scan());
                     assert_eq!(kept, scanned, "lab {} seed {seed} at {}", lab.name, w.now());
                     checked += 1;
