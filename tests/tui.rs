@@ -141,13 +141,17 @@ fn sizes_from_nothing_to_200x60_draw_without_panic() {
     // underflow or an overflow can hide, without drawing all 12 000 sizes.
     let heights = [0, 1, 2, 3, 5, 11, 12, 16, 23, 24, 25, 30, 47, 48, 49, 60];
     let widths = [
-        0, 1, 2, 3, 10, 38, 59, 60, 61, 79, 80, 81, 83, 84, 85, 91, 92, 93, 129, 130, 131, 149, 150,
-        151, 159, 160, 161, 200,
+        0, 1, 2, 3, 10, 38, 59, 60, 61, 79, 80, 81, 83, 84, 85, 91, 92, 93, 129, 130, 131, 149,
+        150, 151, 159, 160, 161, 200,
     ];
     let mut sizes: Vec<(u16, u16)> = Vec::new();
     sizes.extend((0..=200).flat_map(|w| heights.map(|h| (w, h))));
     sizes.extend((0..=60).flat_map(|h| widths.map(|w| (w, h))));
-    sizes.extend((0..=200).step_by(7).flat_map(|w| (0..=60).step_by(4).map(move |h| (w, h))));
+    sizes.extend(
+        (0..=200)
+            .step_by(7)
+            .flat_map(|w| (0..=60).step_by(4).map(move |h| (w, h))),
+    );
     sizes.sort_unstable();
     sizes.dedup();
     let w = world(8.0, &[Command::KillServer("srv-1".into())]);

@@ -148,14 +148,7 @@ impl fmt::Display for Command {
             Command::SetRetransmitMode(RetransmitMode::Rfc6298 { .. }) => {
                 f.write_str("retransmit timeouts -> RFC 6298 backoff")
             }
-            Command::SetHealth(h) => write!(
-                f,
-                "health checks -> every {} timeout {} rise {} fall {}",
-                h.interval,
-                h.timeout,
-                h.rise.get(),
-                h.fall.get()
-            ),
+            Command::SetHealth(h) => write_health(f, h),
             Command::SetMaxHalfOpen(n) => write!(f, "max half-open -> {n}"),
             Command::SetOnBackendDown(OnBackendDown::Reset) => {
                 f.write_str("on backend down -> reset")
@@ -163,20 +156,7 @@ impl fmt::Display for Command {
             Command::SetOnBackendDown(OnBackendDown::Timeout) => {
                 f.write_str("on backend down -> leave to time out")
             }
-            Command::SetLink(target, l) => {
-                let name = match target {
-                    LinkTarget::Clients => "client link".to_string(),
-                    LinkTarget::Backend(s) => format!("link to {s}"),
-                    LinkTarget::AllBackends => "backend links".to_string(),
-                };
-                write!(
-                    f,
-                    "{name} -> delay {} jitter {} loss {:.1}%",
-                    l.delay,
-                    l.jitter,
-                    l.loss.get() * 100.0
-                )
-            }
+            Command::SetLink(target, l) => write_link(f, target, l),
             Command::SetPopulation(n) => write!(f, "population -> {n} clients"),
             Command::SetArrivalRate(r) => write!(f, "arrival rate -> {}/s", r.get()),
             Command::StartFlood(fl) => write!(
@@ -187,13 +167,7 @@ impl fmt::Display for Command {
             ),
             Command::StopFlood => f.write_str("stop SYN floods"),
             Command::SetRateLimit(None) => f.write_str("rate limit off"),
-            Command::SetRateLimit(Some(r)) => write!(
-                f,
-                "rate limit -> {} new connections per {} per source, burst {}",
-                r.rate.get(),
-                r.per,
-                r.burst.get()
-            ),
+            Command::SetRateLimit(Some(r)) => write_rate_limit(f, r),
             Command::SetFilter(filter) => write!(
                 f,
                 "source filter -> allow {} ranges, deny {}",
@@ -254,6 +228,42 @@ impl Origin {
             Origin::Script => "script: ",
         }
     }
+}
+
+fn write_health(f: &mut fmt::Formatter<'_>, h: &HealthSpec) -> fmt::Result {
+    write!(
+        f,
+        "health checks -> every {} timeout {} rise {} fall {}",
+        h.interval,
+        h.timeout,
+        h.rise.get(),
+        h.fall.get()
+    )
+}
+
+fn write_link(f: &mut fmt::Formatter<'_>, target: &LinkTarget, l: &LinkSpec) -> fmt::Result {
+    let name = match target {
+        LinkTarget::Clients => "client link".to_string(),
+        LinkTarget::Backend(s) => format!("link to {s}"),
+        LinkTarget::AllBackends => "backend links".to_string(),
+    };
+    write!(
+        f,
+        "{name} -> delay {} jitter {} loss {:.1}%",
+        l.delay,
+        l.jitter,
+        l.loss.get() * 100.0
+    )
+}
+
+fn write_rate_limit(f: &mut fmt::Formatter<'_>, r: &RateLimitSpec) -> fmt::Result {
+    write!(
+        f,
+        "rate limit -> {} new connections per {} per source, burst {}",
+        r.rate.get(),
+        r.per,
+        r.burst.get()
+    )
 }
 
 #[cfg(test)]

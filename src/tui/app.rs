@@ -191,28 +191,89 @@ impl App {
         if self.overlay.is_popup() && is_popup_action(action) {
             return self.update_popup(action);
         }
-        let snap = &self.frame.snapshot;
-        let pace = self.frame.pace;
         match action {
+            Action::Quit
+            | Action::Close
+            | Action::Help
+            | Action::Flood
+            | Action::Algorithms
+            | Action::Timeouts
+            | Action::Labs => self.open_or_leave(action),
+            Action::SelectUp
+            | Action::SelectDown
+            | Action::KillSelected
+            | Action::ReviveSelected
+            | Action::DrainSelected
+            | Action::WeightUp
+            | Action::WeightDown => self.on_servers(action),
+            Action::KillRandomServer
+            | Action::KillRandomClient
+            | Action::ToggleRateLimit
+            | Action::CycleCookies
+            | Action::ToggleAllowList => self.on_chaos_and_defences(action),
+            Action::TogglePause
+            | Action::Step
+            | Action::Slower
+            | Action::Faster
+            | Action::Restart
+            | Action::LessonDown
+            | Action::LessonUp => self.on_run_and_lesson(action),
+            // Popup actions with no popup open do nothing.
+            Action::PopupUp
+            | Action::PopupDown
+            | Action::PopupLess
+            | Action::PopupMore
+            | Action::PopupDigit(_)
+            | Action::PopupBackspace
+            | Action::PopupConfirm => Vec::new(),
+        }
+    }
+
+    /// Quit, close, help, and the keys that open a popup.
+    fn open_or_leave(&mut self, action: Action) -> Vec<Control> {
+        let snap = &self.frame.snapshot;
+        self.overlay = match action {
             Action::Quit => {
                 self.quit = true;
-                vec![Control::Quit]
+                return vec![Control::Quit];
             }
             Action::Close => {
-                self.overlay = Overlay::None;
                 self.notice = None;
-                Vec::new()
+                Overlay::None
             }
-            Action::Help => {
-                self.overlay = Overlay::Help;
-                Vec::new()
+            Action::Help => Overlay::Help,
+            // A running flood stops; otherwise the flood popup opens.
+            Action::Flood if snap.floods_active > 0 => {
+                return vec![Control::Apply(Command::StopFlood)];
             }
+            Action::Flood => Overlay::Flood(FloodForm::default()),
+            Action::Algorithms => Overlay::Algorithms(
+                Algorithm::ALL
+                    .iter()
+                    .position(|a| *a == snap.settings.algorithm)
+                    .unwrap_or(0),
+            ),
+            Action::Timeouts => Overlay::Timeouts(TimeoutsForm::from_settings(&snap.settings)),
+            Action::Labs => Overlay::Labs(
+                lab::BUILTIN
+                    .iter()
+                    .position(|(name, _)| *name == self.frame.lab.name)
+                    .unwrap_or(0),
+            ),
+            _ => return Vec::new(),
+        };
+        Vec::new()
+    }
+
+    /// The selection and the keys that act on the selected server.
+    fn on_servers(&mut self, action: Action) -> Vec<Control> {
+        match action {
             Action::SelectUp => {
                 self.selected = self.selected.saturating_sub(1);
                 Vec::new()
             }
             Action::SelectDown => {
-                let last = snap.servers.len().saturating_sub(1);
+                let last = self.frame.snapshot.servers.len().saturating_sub(1);
                 self.selected = (self.selected + 1).min(last);
                 Vec::new()
             }
@@ -233,72 +294,52 @@ impl App {
             Action::WeightDown => self.on_selected(|r| {
                 (r.weight > 0).then(|| Command::SetWeight(r.name.clone(), r.weight - 1))
             }),
-            Action::KillRandomServer => vec![Control::Apply(Command::KillRandomServer)],
-            Action::KillRandomClient => vec![Control::Apply(Command::KillRandomClient)],
-            Action::Flood => {
-                if snap.floods_active > 0 {
-                    vec![Control::Apply(Command::StopFlood)]
-                } else {
-                    self.overlay = Overlay::Flood(FloodForm::default());
-                    Vec::new()
-                }
+            _ => Vec::new(),
+        }
+    }
+
+    /// Random kills, and the keys that toggle a defence.
+    fn on_chaos_and_defences(&mut self, action: Action) -> Vec<Control> {
+        let defences = &self.frame.snapshot.settings.defences;
+        let command = match action {
+            Action::KillRandomServer => Command::KillRandomServer,
+            Action::KillRandomClient => Command::KillRandomClient,
+            Action::ToggleRateLimit => {
+                let on = defences.rate_limit.is_some();
+                Command::SetRateLimit((!on).then_some(KEY_RATE_LIMIT))
             }
-            Action::Algorithms => {
-                let current = Algorithm::ALL
-                    .iter()
-                    .position(|a| *a == snap.settings.algorithm)
-                    .unwrap_or(0);
-                self.overlay = Overlay::Algorithms(current);
-                Vec::new()
+            Action::CycleCookies => Command::SetSynCookies(defences.syn_cookies.next()),
+            Action::ToggleAllowList if defences.filter.is_empty() => {
+                let clients = Cidr::new(KEY_ALLOW_NETWORK.0, KEY_ALLOW_NETWORK.1);
+                Command::SetFilter(FilterSpec {
+                    allow: clients.into_iter().collect(),
+                    deny: Vec::new(),
+                })
             }
-            Action::Timeouts => {
-                self.overlay = Overlay::Timeouts(TimeoutsForm::from_settings(&snap.settings));
-                Vec::new()
-            }
+            Action::ToggleAllowList => Command::SetFilter(FilterSpec::default()),
+            _ => return Vec::new(),
+        };
+        vec![Control::Apply(command)]
+    }
+
+    /// Pause, step, speed, restart, and the lesson's scrolling.
+    fn on_run_and_lesson(&mut self, action: Action) -> Vec<Control> {
+        let speed = self.frame.pace.speed;
+        match action {
             Action::TogglePause => vec![Control::TogglePause],
             Action::Step => vec![Control::Step],
-            Action::Slower => vec![Control::SetSpeed(pace.speed.stepped(false))],
-            Action::Faster => vec![Control::SetSpeed(pace.speed.stepped(true))],
+            Action::Slower => vec![Control::SetSpeed(speed.stepped(false))],
+            Action::Faster => vec![Control::SetSpeed(speed.stepped(true))],
             Action::Restart => {
                 self.overlay = Overlay::None;
                 vec![Control::Restart]
             }
-            Action::ToggleRateLimit => {
-                let on = snap.settings.defences.rate_limit.is_some();
-                let spec = (!on).then_some(KEY_RATE_LIMIT);
-                vec![Control::Apply(Command::SetRateLimit(spec))]
-            }
-            Action::CycleCookies => {
-                let mode = snap.settings.defences.syn_cookies.next();
-                vec![Control::Apply(Command::SetSynCookies(mode))]
-            }
-            Action::ToggleAllowList => {
-                let on = !snap.settings.defences.filter.is_empty();
-                let filter = if on {
-                    FilterSpec::default()
-                } else {
-                    let clients = Cidr::new(KEY_ALLOW_NETWORK.0, KEY_ALLOW_NETWORK.1);
-                    FilterSpec {
-                        allow: clients.into_iter().collect(),
-                        deny: Vec::new(),
-                    }
-                };
-                vec![Control::Apply(Command::SetFilter(filter))]
-            }
-            Action::Labs => {
-                let current = lab::BUILTIN
-                    .iter()
-                    .position(|(name, _)| *name == self.frame.lab.name)
-                    .unwrap_or(0);
-                self.overlay = Overlay::Labs(current);
-                Vec::new()
-            }
             Action::LessonDown => {
                 let lesson = &self.frame.lab.lesson;
+                let objectives = self.frame.snapshot.objectives.len();
                 // Logical lines: two per objective and per paragraph, one per
                 // step, and a heading; wrapping only adds to it.
-                let lines =
-                    2 * (snap.objectives.len() + lesson.text.len()) + lesson.steps.len() + 2;
+                let lines = 2 * (objectives + lesson.text.len()) + lesson.steps.len() + 2;
                 let max = u16::try_from(lines).unwrap_or(u16::MAX);
                 self.lesson_scroll = self.lesson_scroll.saturating_add(SCROLL_STEP).min(max);
                 Vec::new()
@@ -307,106 +348,110 @@ impl App {
                 self.lesson_scroll = self.lesson_scroll.saturating_sub(SCROLL_STEP);
                 Vec::new()
             }
-            // Popup actions with no popup open do nothing.
             _ => Vec::new(),
         }
     }
 
+    /// A key while a popup is open goes to the popup.
     fn update_popup(&mut self, action: Action) -> Vec<Control> {
-        let mut close = false;
-        let out = match &mut self.overlay {
-            Overlay::Flood(form) => match action {
-                Action::PopupUp => form.move_cursor(false),
-                Action::PopupDown => form.move_cursor(true),
-                Action::PopupLess => form.adjust(false),
-                Action::PopupMore => form.adjust(true),
-                Action::PopupDigit(d) => form.digit(d),
-                Action::PopupBackspace => form.backspace(),
-                Action::PopupConfirm => match form.spec() {
-                    Ok(spec) => {
-                        return self.finish_popup(vec![Control::Apply(Command::StartFlood(spec))]);
-                    }
-                    Err(why) => {
-                        self.notice = Some(why);
-                        Vec::new()
-                    }
-                },
-                _ => Vec::new(),
+        let (controls, close) = match &mut self.overlay {
+            Overlay::Flood(form) => match flood_key(form, action) {
+                Ok(controls) => (controls, false),
+                Err(why) => {
+                    self.notice = Some(why);
+                    (Vec::new(), false)
+                }
             },
-            Overlay::Algorithms(i) => match action {
-                Action::PopupUp | Action::PopupLess => {
-                    *i = i.checked_sub(1).unwrap_or(Algorithm::ALL.len() - 1);
-                    Vec::new()
+            Overlay::Algorithms(i) => algorithms_key(i, action),
+            Overlay::Timeouts(form) => timeouts_key(form, action),
+            Overlay::Labs(i) => match labs_key(i, action) {
+                Ok(step) => step,
+                Err(why) => {
+                    self.notice = Some(why);
+                    (Vec::new(), false)
                 }
-                Action::PopupDown | Action::PopupMore => {
-                    *i = (*i + 1) % Algorithm::ALL.len();
-                    Vec::new()
-                }
-                Action::PopupDigit(d) if (1..=Algorithm::ALL.len() as u8).contains(&d) => {
-                    *i = usize::from(d - 1);
-                    Vec::new()
-                }
-                Action::PopupConfirm => {
-                    close = true;
-                    vec![Control::Apply(Command::SetAlgorithm(Algorithm::ALL[*i]))]
-                }
-                _ => Vec::new(),
             },
-            Overlay::Timeouts(form) => match action {
-                Action::PopupUp => form.move_cursor(false),
-                Action::PopupDown => form.move_cursor(true),
-                Action::PopupLess => form.adjust(false).into_iter().map(Control::Apply).collect(),
-                Action::PopupMore => form.adjust(true).into_iter().map(Control::Apply).collect(),
-                Action::PopupConfirm => {
-                    close = true;
-                    Vec::new()
-                }
-                _ => Vec::new(),
-            },
-            Overlay::Labs(i) => {
-                let n = lab::BUILTIN.len().max(1);
-                match action {
-                    Action::PopupUp | Action::PopupLess => {
-                        *i = (*i + n - 1) % n;
-                        Vec::new()
-                    }
-                    Action::PopupDown | Action::PopupMore => {
-                        *i = (*i + 1) % n;
-                        Vec::new()
-                    }
-                    Action::PopupConfirm => {
-                        let name = lab::BUILTIN
-                            .get(*i)
-                            .map(|(name, _)| *name)
-                            .unwrap_or_default();
-                        match lab::builtin(name) {
-                            Ok(lab) => {
-                                close = true;
-                                let seed = lab.seed;
-                                vec![Control::Load(Box::new(lab), seed)]
-                            }
-                            Err(e) => {
-                                self.notice = Some(e.to_string());
-                                Vec::new()
-                            }
-                        }
-                    }
-                    _ => Vec::new(),
-                }
-            }
-            Overlay::None | Overlay::Help => Vec::new(),
+            Overlay::None | Overlay::Help => (Vec::new(), false),
         };
-        if close {
+        // A flood that starts closes its popup and any notice with it.
+        let started = controls
+            .iter()
+            .any(|c| matches!(c, Control::Apply(Command::StartFlood(_))));
+        if close || started {
             self.overlay = Overlay::None;
         }
-        out
-    }
-
-    fn finish_popup(&mut self, controls: Vec<Control>) -> Vec<Control> {
-        self.overlay = Overlay::None;
-        self.notice = None;
+        if started {
+            self.notice = None;
+        }
         controls
     }
+}
+
+/// What a popup key did: the controls to send, and whether it closes.
+type PopupStep = (Vec<Control>, bool);
+
+/// A key in the flood popup; `Err` says why the flood cannot start.
+fn flood_key(form: &mut FloodForm, action: Action) -> Result<Vec<Control>, String> {
+    Ok(match action {
+        Action::PopupUp => form.move_cursor(false),
+        Action::PopupDown => form.move_cursor(true),
+        Action::PopupLess => form.adjust(false),
+        Action::PopupMore => form.adjust(true),
+        Action::PopupDigit(d) => form.digit(d),
+        Action::PopupBackspace => form.backspace(),
+        Action::PopupConfirm => vec![Control::Apply(Command::StartFlood(form.spec()?))],
+        _ => Vec::new(),
+    })
+}
+
+/// A key in the algorithm picker, whose highlighted row is `i`.
+fn algorithms_key(i: &mut usize, action: Action) -> PopupStep {
+    let n = Algorithm::ALL.len();
+    match action {
+        Action::PopupUp | Action::PopupLess => *i = i.checked_sub(1).unwrap_or(n - 1),
+        Action::PopupDown | Action::PopupMore => *i = (*i + 1) % n,
+        Action::PopupDigit(d) if (1..=n as u8).contains(&d) => *i = usize::from(d - 1),
+        Action::PopupConfirm => {
+            let pick = Algorithm::ALL[(*i).min(n - 1)];
+            return (vec![Control::Apply(Command::SetAlgorithm(pick))], true);
+        }
+        _ => {}
+    }
+    (Vec::new(), false)
+}
+
+/// A key in the timeouts editor: each change is a Command at once.
+fn timeouts_key(form: &mut TimeoutsForm, action: Action) -> PopupStep {
+    let controls = match action {
+        Action::PopupUp => form.move_cursor(false),
+        Action::PopupDown => form.move_cursor(true),
+        Action::PopupLess => form.adjust(false).into_iter().map(Control::Apply).collect(),
+        Action::PopupMore => form.adjust(true).into_iter().map(Control::Apply).collect(),
+        Action::PopupConfirm => return (Vec::new(), true),
+        _ => Vec::new(),
+    };
+    (controls, false)
+}
+
+/// A key in the lab picker, whose highlighted row is `i`; `Err` says why
+/// the lab cannot load.
+fn labs_key(i: &mut usize, action: Action) -> Result<PopupStep, String> {
+    let n = lab::BUILTIN.len().max(1);
+    match action {
+        Action::PopupUp | Action::PopupLess => *i = (*i + n - 1) % n,
+        Action::PopupDown | Action::PopupMore => *i = (*i + 1) % n,
+        Action::PopupConfirm => {
+            let name = lab::BUILTIN
+                .get(*i)
+                .map(|(name, _)| *name)
+                .unwrap_or_default();
+            let lab = lab::builtin(name).map_err(|e| e.to_string())?;
+            let seed = lab.seed;
+            return Ok((vec![Control::Load(Box::new(lab), seed)], true));
+        }
+        _ => {}
+    }
+    Ok((Vec::new(), false))
 }
 
 fn is_popup_action(a: Action) -> bool {

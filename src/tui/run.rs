@@ -3,7 +3,7 @@
 //! draws frames at 30 fps (and at once when a key's effect arrives), and
 //! restores the terminal however the dashboard ends.
 
-use super::app::App;
+use super::app::{Action, App};
 use super::keys::{self, Key};
 use super::view;
 use crate::engine::MakeEngine;
@@ -65,6 +65,33 @@ pub fn run(options: Options) -> Result<(), String> {
     result
 }
 
+/// Applies `action` to the app and sends the controls it asks for;
+/// returns how many went out.
+fn send_controls(app: &mut App, handle: &LiveHandle, action: Action) -> u64 {
+    tracing::info!(?action, "action");
+    let mut sent = 0;
+    for control in app.update(action) {
+        tracing::info!(?control, "control");
+        if handle.controls.send(control).is_ok() {
+            sent += 1;
+        }
+    }
+    sent
+}
+
+/// Takes the driver's newest frame if there is one; true if it changed.
+fn take_new_frame(app: &mut App, handle: &mut LiveHandle) -> Result<bool, String> {
+    match handle.frames.has_changed() {
+        Ok(true) => {
+            app.set_frame(handle.frames.borrow_and_update().clone());
+            Ok(true)
+        }
+        Ok(false) => Ok(false),
+        // The driver thread is gone (it panicked): stop drawing.
+        Err(_) => Err("the simulation stopped unexpectedly".into()),
+    }
+}
+
 async fn event_loop(
     terminal: &mut DefaultTerminal,
     mut handle: LiveHandle,
@@ -88,17 +115,7 @@ async fn event_loop(
             dirty = false;
         }
         tokio::select! {
-            _ = ticker.tick() => {
-                match handle.frames.has_changed() {
-                    Ok(true) => {
-                        app.set_frame(handle.frames.borrow_and_update().clone());
-                        dirty = true;
-                    }
-                    Ok(false) => {}
-                    // The driver thread is gone (it panicked): stop drawing.
-                    Err(_) => return Err("the simulation stopped unexpectedly".into()),
-                }
-            }
+            _ = ticker.tick() => dirty |= take_new_frame(&mut app, &mut handle)?,
             changed = handle.frames.changed(), if awaiting => {
                 if changed.is_err() {
                     return Err("the simulation stopped unexpectedly".into());
@@ -119,14 +136,9 @@ async fn event_loop(
                         continue;
                     }
                     if let Some(action) = keys::action_for_event(&app.overlay, &key) {
-                        tracing::info!(?action, "action");
-                        for control in app.update(action) {
-                            tracing::info!(?control, "control");
-                            if handle.controls.send(control).is_ok() {
-                                sent += 1;
-                                awaiting = true;
-                            }
-                        }
+                        let n = send_controls(&mut app, &handle, action);
+                        sent += n;
+                        awaiting |= n > 0;
                         dirty = true;
                     }
                 }

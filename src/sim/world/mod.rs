@@ -206,57 +206,14 @@ impl World {
             out: Vec::with_capacity(4),
             sout: ServerOut::default(),
         };
-        let specs = lab.servers.expand();
-        let n = specs.len().max(1) as u64;
-        for (i, spec) in specs.iter().enumerate() {
-            // Probes are spread over one interval so they do not all leave
-            // at the same instant.
-            let spread = u128::from(w.lb.health.interval.as_nanos()) * i as u128 / u128::from(n);
-            let offset = SimDuration::from_nanos(spread as u64);
-            w.add_server(spec, offset);
-        }
-        if let Some(closed) = lab.clients.closed.clone() {
-            for _ in 0..closed.population {
-                let spread = closed.start_spread.get().as_nanos();
-                let start = if spread > 0 {
-                    w.rng.next_u64() % spread
-                } else {
-                    0
-                };
-                w.spawn_closed_client(SimTime(start));
-            }
-        }
-        if let Some(open) = lab.clients.open.clone() {
-            w.open = Some(OpenState {
-                rate: open.rate.get(),
-                spec: open,
-                started: 0,
-                epoch: 0,
-            });
-            w.schedule_next_arrival();
-        }
-        for flood in &lab.clients.floods {
-            w.start_flood(*flood, SimTime::ZERO + flood.start.get(), true);
-        }
+        w.add_initial_servers(lab);
+        w.add_initial_clients(lab);
         w.queue
             .push(SimTime::ZERO + SimDuration::from_secs(1), Event::SecondTick);
         // Objective windows first, so a command at a window's edge falls
         // inside it ([start, end)) whether it comes from the timeline or
         // from a script scheduled after construction.
-        for (i, objective) in lab.objectives.iter().enumerate() {
-            w.objectives.push(Tracker::new(objective.clone()));
-            let index = i as u32;
-            let start = SimTime::ZERO + objective.window.start().get();
-            if start == SimTime::ZERO {
-                w.open_objective(index);
-            } else {
-                w.queue.push(start, Event::ObjectiveOpen { index });
-            }
-            if let Some(end) = objective.window.end() {
-                w.queue
-                    .push(SimTime::ZERO + end.get(), Event::ObjectiveClose { index });
-            }
-        }
+        w.schedule_objectives(lab);
         for entry in &lab.timeline {
             w.schedule_from(
                 SimTime::ZERO + entry.at().get(),
@@ -265,6 +222,64 @@ impl World {
             );
         }
         w
+    }
+
+    /// The lab's servers, their probes spread over one interval so they do
+    /// not all leave at the same instant.
+    fn add_initial_servers(&mut self, lab: &Lab) {
+        let specs = lab.servers.expand();
+        let n = specs.len().max(1) as u64;
+        for (i, spec) in specs.iter().enumerate() {
+            let spread = u128::from(self.lb.health.interval.as_nanos()) * i as u128 / u128::from(n);
+            let offset = SimDuration::from_nanos(spread as u64);
+            self.add_server(spec, offset);
+        }
+    }
+
+    /// The closed population, started at random within its spread; open
+    /// arrivals; the lab's floods.
+    fn add_initial_clients(&mut self, lab: &Lab) {
+        if let Some(closed) = lab.clients.closed.clone() {
+            for _ in 0..closed.population {
+                let spread = closed.start_spread.get().as_nanos();
+                let start = if spread > 0 {
+                    self.rng.next_u64() % spread
+                } else {
+                    0
+                };
+                self.spawn_closed_client(SimTime(start));
+            }
+        }
+        if let Some(open) = lab.clients.open.clone() {
+            self.open = Some(OpenState {
+                rate: open.rate.get(),
+                spec: open,
+                started: 0,
+                epoch: 0,
+            });
+            self.schedule_next_arrival();
+        }
+        for flood in &lab.clients.floods {
+            self.start_flood(*flood, SimTime::ZERO + flood.start.get(), true);
+        }
+    }
+
+    /// A tracker per objective, with its window's opening and closing.
+    fn schedule_objectives(&mut self, lab: &Lab) {
+        for (i, objective) in lab.objectives.iter().enumerate() {
+            self.objectives.push(Tracker::new(objective.clone()));
+            let index = i as u32;
+            let start = SimTime::ZERO + objective.window.start().get();
+            if start == SimTime::ZERO {
+                self.open_objective(index);
+            } else {
+                self.queue.push(start, Event::ObjectiveOpen { index });
+            }
+            if let Some(end) = objective.window.end() {
+                self.queue
+                    .push(SimTime::ZERO + end.get(), Event::ObjectiveClose { index });
+            }
+        }
     }
 
     /// Adds a line to the event log (for drivers: a pause, a lab's end).

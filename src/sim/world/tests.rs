@@ -85,6 +85,39 @@ fn every_packet(key: FourTuple, around: u32) -> impl Iterator<Item = Packet> {
     })
 }
 
+/// Throws every flag combination at client `c` and at what it talks to:
+/// as if the client sent it, as if the VIP answered, as if the balancer
+/// forwarded it, as if the server answered.
+fn throw_everything_at(w: &mut World, c: usize) {
+    let client = &w.clients[c];
+    let key = FourTuple::tcp(client.local, client.vip);
+    let around = u32::from(client.local.port);
+    let s = (0..w.servers.len())
+        .find(|&s| w.servers[s].established() > 0)
+        .unwrap_or(0);
+    let to_server = FourTuple::tcp(client.local, w.servers[s].endpoint);
+    let packets: Vec<_> = every_packet(key, around).collect();
+    for p in packets {
+        w.send(Dest::Balancer, p);
+        w.send(
+            Dest::Client,
+            Packet {
+                key: key.reversed(),
+                ..p
+            },
+        );
+        w.send(
+            Dest::Server(s as u32),
+            Packet {
+                key: to_server,
+                ..p
+            },
+        );
+        let back = to_server.reversed();
+        w.send(Dest::BalancerFrom(s as u32), Packet { key: back, ..p });
+    }
+}
+
 #[test]
 fn every_packet_thrown_at_every_machine_is_used_dropped_or_in_flight() {
     let lab = lab(
@@ -96,8 +129,7 @@ fn every_packet_thrown_at_every_machine_is_used_dropped_or_in_flight() {
     for target in TcpState::ALL {
         let mut w = World::new(&lab, 5);
         w.run_until(at(50));
-        // Find a client in the state to test, then throw everything at it
-        // and at what it talks to: the balancer, its server, and back.
+        // Find a client in the state to test, then throw everything at it.
         let c = loop {
             let found = (0..w.clients.len())
                 .find(|&c| w.clients[c].state == target && w.meta[c].life == super::Life::Active);
@@ -106,35 +138,7 @@ fn every_packet_thrown_at_every_machine_is_used_dropped_or_in_flight() {
                 None => assert!(w.step() && w.now() < at(5_000), "no client in {target}"),
             }
         };
-        let client = &w.clients[c];
-        let key = FourTuple::tcp(client.local, client.vip);
-        let around = u32::from(client.local.port);
-        let s = (0..w.servers.len())
-            .find(|&s| w.servers[s].established() > 0)
-            .unwrap_or(0);
-        let to_server = FourTuple::tcp(client.local, w.servers[s].endpoint);
-        let packets: Vec<_> = every_packet(key, around).collect();
-        for p in packets {
-            // As if the client sent it, as if the VIP answered, as if the
-            // balancer forwarded it, as if the server answered.
-            w.send(Dest::Balancer, p);
-            w.send(
-                Dest::Client,
-                Packet {
-                    key: key.reversed(),
-                    ..p
-                },
-            );
-            w.send(
-                Dest::Server(s as u32),
-                Packet {
-                    key: to_server,
-                    ..p
-                },
-            );
-            let back = to_server.reversed();
-            w.send(Dest::BalancerFrom(s as u32), Packet { key: back, ..p });
-        }
+        throw_everything_at(&mut w, c);
         for checkpoint in [0, 1, 3, 200] {
             w.run_until(w.now() + SimDuration::from_millis(checkpoint));
             let links = w.links.iter().map(|l| l.stats);
