@@ -1,27 +1,45 @@
-//! Simulated events per wall second on the `classic` lab, and the wall time
-//! of the whole `classic` scenario run to completion (about 520 s of
+//! Simulated events per wall second: on the `classic` lab (the source
+//! design's scenario), on a world of 100 000 closed clients, and the wall
+//! time of the whole `classic` scenario run to completion (about 520 s of
 //! simulated time).
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use lblab::model::{SimDuration, SimTime};
 use lblab::sim::World;
+use lblab::spec::Lab;
 use std::hint::black_box;
 
 /// The source design's scenario: the classic lab without its chaos
 /// timeline, so every run does the same work.
-fn classic() -> lblab::spec::Lab {
+fn classic() -> Lab {
     let mut lab = lblab::lab::builtin("classic").expect("the classic lab loads");
     lab.timeline.clear();
     lab
+}
+
+/// Classic grown to 100 000 clients on 100 servers with room for them: the
+/// same traffic per client, a thousand times the state.
+fn hundred_thousand_clients() -> Lab {
+    let mut lab = classic();
+    if let Some(closed) = lab.clients.closed.as_mut() {
+        closed.population = 100_000;
+    }
+    let text = r#"Replicate(count: 100, template: (name: "srv", max_half_open: 10000,
+        backlog: 10000, max_connections: 100000))"#;
+    lab.servers = ron::from_str(text).expect("a server list");
+    lab
+}
+
+fn at(secs: u64) -> SimTime {
+    SimTime::ZERO + SimDuration::from_secs(secs)
 }
 
 fn events_per_second(c: &mut Criterion) {
     let lab = classic();
     // 60 s of simulated classic traffic; events counted once up front so the
     // throughput is events per second.
-    let horizon = SimTime::ZERO + SimDuration::from_secs(60);
     let mut probe = World::new(&lab, 1);
-    probe.run_until(horizon);
+    probe.run_until(at(60));
     let events = probe.events_processed();
     let mut group = c.benchmark_group("classic");
     group.sample_size(20);
@@ -29,9 +47,37 @@ fn events_per_second(c: &mut Criterion) {
     group.bench_function("events_60s", |b| {
         b.iter(|| {
             let mut w = World::new(&lab, 1);
-            w.run_until(horizon);
+            w.run_until(at(60));
             black_box(w.events_processed())
         })
+    });
+    group.finish();
+}
+
+fn events_per_second_with_100k_clients(c: &mut Criterion) {
+    let lab = hundred_thousand_clients();
+    // Every client is connected and sending by 1 s; the next half second is
+    // measured.
+    let warm = || {
+        let mut w = World::new(&lab, 1);
+        w.run_until(at(1));
+        w
+    };
+    let mut probe = warm();
+    let before = probe.events_processed();
+    probe.run_until(at(1) + SimDuration::from_millis(500));
+    let mut group = c.benchmark_group("100k_clients");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(probe.events_processed() - before));
+    group.bench_function("events_500ms", |b| {
+        b.iter_batched(
+            warm,
+            |mut w| {
+                w.run_until(at(1) + SimDuration::from_millis(500));
+                black_box(w.events_processed())
+            },
+            BatchSize::PerIteration,
+        )
     });
     group.finish();
 }
@@ -50,5 +96,10 @@ fn whole_scenario(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, events_per_second, whole_scenario);
+criterion_group!(
+    benches,
+    events_per_second,
+    whole_scenario,
+    events_per_second_with_100k_clients
+);
 criterion_main!(benches);

@@ -8,7 +8,7 @@
 
 mod backend;
 mod syn_proxy;
-mod table;
+pub(crate) mod table;
 #[cfg(test)]
 mod tests;
 

@@ -351,3 +351,20 @@ fn probe_p95_uses_recent_samples() {
         Some(SimDuration::from_millis(97))
     );
 }
+
+#[test]
+fn a_clients_older_flow_is_found_past_its_newest() {
+    // The newest-flow shortcut per client address must never hide another
+    // flow of the same client.
+    let mut lb = lb(2);
+    lb.from_client(&from(1, Flags::SYN), SimTime(0), &mut 0);
+    lb.from_client(&from(2, Flags::SYN), SimTime(0), &mut 0);
+    let (a, b) = (from(1, Flags::ACK).key, from(2, Flags::ACK).key);
+    let (slot_a, slot_b) = (lb.table.find(&a), lb.table.find(&b));
+    assert!(slot_a.is_some() && slot_b.is_some() && slot_a != slot_b);
+    assert_eq!(lb.table.entry(slot_a.unwrap()).client, a);
+    // Port 2's flow goes; port 1's is still found, port 2's no more.
+    lb.table.remove(slot_b.unwrap(), &mut lb.views);
+    assert_eq!(lb.table.find(&a), slot_a);
+    assert_eq!(lb.table.find(&b), None);
+}

@@ -276,6 +276,15 @@ impl<E> EventQueue<E> {
         Some((SimTime(item.time), item.event))
     }
 
+    /// The earliest event, if it waits in a lane (where most do): what
+    /// the World looks at to fetch the memory it will touch next.
+    #[inline]
+    pub fn peek_event(&self) -> Option<&E> {
+        let (_, source) = self.tops.top()?;
+        let lane = self.lanes.get(usize::from(source))?;
+        lane.front().map(|item| &item.event)
+    }
+
     /// When the earliest event is due.
     #[inline]
     pub fn peek_time(&self) -> Option<SimTime> {

@@ -62,10 +62,24 @@ pub struct Conns {
 }
 
 impl Conns {
-    /// The slot of connection `key`, if the server has it.
+    /// The slot of connection `key`, if the server has it; `hint`, a slot
+    /// the caller saw it in before, spares the index when it still holds.
     #[inline]
-    pub fn find(&self, key: &FourTuple) -> Option<u32> {
+    pub fn find(&self, key: &FourTuple, hint: Option<u32>) -> Option<u32> {
+        if let Some(slot) = hint
+            && let Some(c) = self.slots.get(slot as usize)
+            && c.live
+            && c.key == *key
+        {
+            return Some(slot);
+        }
         self.index.get(key).copied()
+    }
+
+    /// The connection in `slot` if there is one: for prefetching.
+    #[inline]
+    pub fn peek(&self, slot: u32) -> Option<&Conn> {
+        self.slots.get(slot as usize)
     }
 
     /// The connection in `slot`.

@@ -5,7 +5,7 @@
 //! A killed server drops everything silently; a revived one starts clean.
 //! A packet the server has no use for is dropped with a named reason.
 
-mod conns;
+pub(crate) mod conns;
 #[cfg(test)]
 mod tests;
 
@@ -66,6 +66,9 @@ pub struct ServerStats {
 /// Packets to send and jobs started by one server step.
 #[derive(Debug, Default)]
 pub struct ServerOut {
+    /// The slot of the connection the packet belonged to, when it had one:
+    /// a hint for the next packet of the same client.
+    pub slot: Option<u32>,
     /// Packets toward the balancer.
     pub packets: Vec<Packet>,
     /// Jobs that started service, with their service time.
@@ -172,22 +175,31 @@ impl Server {
         Ok(())
     }
 
-    /// Handles a packet from the balancer.
+    /// The connection in `slot`, if any: for prefetching.
+    #[inline]
+    pub fn peek_conn(&self, slot: u32) -> Option<&conns::Conn> {
+        self.conns.peek(slot)
+    }
+
+    /// Handles a packet from the balancer; `hint` is the slot the same
+    /// client's last packet was found in (`out.slot` says this one's).
     pub fn on_packet<R: Rng + ?Sized>(
         &mut self,
         p: &Packet,
         now: SimTime,
         rng: &mut R,
         out: &mut ServerOut,
+        hint: Option<u32>,
     ) -> Fate {
         self.stats.packets_in += 1;
         if !self.alive {
             return Err(DropReason::ServerDown);
         }
         let f = p.flags;
-        let Some(slot) = self.conns.find(&p.key) else {
+        let Some(slot) = self.conns.find(&p.key, hint) else {
             return self.on_unknown(p, now, rng, out);
         };
+        out.slot = Some(slot);
         let conn = *self.conns.get(slot);
         // A SYN with a new initial sequence number: the client reused the
         // port for a new connection, so the old one is over.
@@ -299,6 +311,7 @@ impl Server {
         }
         let iss = rng.next_u32();
         let slot = self.conns.open(p.key, p.seq, iss, now);
+        out.slot = Some(slot);
         let rcv_nxt = self.conns.get(slot).rcv_nxt;
         tracing::trace!(slot, at = %now, to = %ConnState::SynReceived, "server connection");
         self.reply(p, Flags::SYN | Flags::ACK, iss, rcv_nxt, out);

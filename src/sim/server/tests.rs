@@ -20,7 +20,7 @@ fn key(port: u16) -> FourTuple {
 
 fn send(s: &mut Server, rng: &mut Pcg64Mcg, p: Packet) -> (Result<(), DropReason>, ServerOut) {
     let mut out = ServerOut::default();
-    let r = s.on_packet(&p, SimTime::ZERO, rng, &mut out);
+    let r = s.on_packet(&p, SimTime::ZERO, rng, &mut out, None);
     (r, out)
 }
 
@@ -367,4 +367,27 @@ fn every_flag_combination_in_every_state_is_used_or_dropped_with_a_reason() {
         }
     }
     assert!(dropped > 0);
+}
+
+#[test]
+fn a_stale_hint_never_finds_another_connection() {
+    let (mut s, mut rng) = server(ServerSpec::default());
+    let iss1 = handshake(&mut s, &mut rng, 1);
+    handshake(&mut s, &mut rng, 2);
+    let slot1 = s.conns.find(&key(1), None);
+    let slot2 = s.conns.find(&key(2), None);
+    assert!(slot1.is_some() && slot1 != slot2);
+    // A hint naming port 2's slot, for port 1's packet: the index decides.
+    assert_eq!(s.conns.find(&key(1), slot2), slot1);
+    // And the packet lands on port 1's connection, not port 2's.
+    let mut out = ServerOut::default();
+    let fate = s.on_packet(
+        &data(1, 101, iss1),
+        SimTime::ZERO,
+        &mut rng,
+        &mut out,
+        slot2,
+    );
+    assert_eq!(fate, Ok(()));
+    assert_eq!(out.slot, slot1);
 }

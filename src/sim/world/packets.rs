@@ -4,7 +4,7 @@
 use super::{Dest, Event, World};
 use crate::engine::LogKind;
 use crate::model::Packet;
-use crate::sim::addressing::HEALTH_SOURCE;
+use crate::sim::addressing::{HEALTH_SOURCE, client_index};
 use crate::sim::balancer::{Backward, Draw, Forward};
 use crate::sim::server::{Job, ServerOut};
 use crate::spec::DropReason;
@@ -98,11 +98,21 @@ impl World {
     pub(super) fn server_receive(&mut self, s: u32, p: Packet) {
         let mut out = std::mem::take(&mut self.sout);
         let server = &mut self.servers[s as usize];
+        let client = client_index(p.key.src.ip);
         let result = if p.key.src.ip == HEALTH_SOURCE {
             server.on_probe(&p, &mut out)
         } else {
-            server.on_packet(&p, self.now, &mut self.rng, &mut out)
+            let hint = client
+                .and_then(|c| self.conn_hints.get(c))
+                .and_then(|&h| h.checked_sub(1));
+            server.on_packet(&p, self.now, &mut self.rng, &mut out, hint)
         };
+        if let (Some(c), Some(slot)) = (client, out.slot.take()) {
+            if c >= self.conn_hints.len() {
+                self.conn_hints.resize(c + 1, 0);
+            }
+            self.conn_hints[c] = slot + 1;
+        }
         match result {
             Ok(()) => self.metrics.consumed += 1,
             Err(reason) => {
