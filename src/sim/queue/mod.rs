@@ -193,10 +193,29 @@ impl<E> Default for EventQueue<E> {
 impl<E> EventQueue<E> {
     /// Schedules `event` at `time`. A time before the last popped event's
     /// (which the World never asks for) is treated as that time.
-    #[inline]
+    #[inline(always)]
     pub fn push(&mut self, time: SimTime, event: E) {
         debug_assert!(time.0 >= self.now, "event pushed into the past");
         let time = time.0.max(self.now);
+        // The common case, kept inline: a delay whose lane is busy and
+        // takes this time.
+        let delay = time - self.now;
+        let l = usize::from(self.hints[hash(delay, HINTS)]);
+        if self.delays[l] == delay && self.tails[l] <= time && !self.lanes[l].is_empty() {
+            let seq = self.next_seq;
+            self.next_seq += 1;
+            self.len += 1;
+            self.tails[l] = time;
+            self.lanes[l].push_back(Item { time, seq, event });
+        } else {
+            self.push_elsewhere(time, event);
+        }
+    }
+
+    /// Schedules an event the inline path of [`push`](Self::push) could
+    /// not place: a first event in a lane, a new delay, or one for the heap.
+    #[inline(never)]
+    fn push_elsewhere(&mut self, time: u64, event: E) {
         let seq = self.next_seq;
         self.next_seq += 1;
         self.len += 1;

@@ -30,6 +30,10 @@ use crate::spec::{ClosedSpec, Command, FloodSpec, Lab, OpenSpec, Origin, ServerS
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64Mcg;
 
+/// Worlds with at least this many clients prefetch what the next event
+/// touches; smaller ones fit the caches and would only pay for the asking.
+const PREFETCH_FROM_CLIENTS: usize = 20_000;
+
 /// How often servers sweep their own expired connections.
 const SERVER_SWEEP_INTERVAL: SimDuration = SimDuration::from_secs(1);
 
@@ -477,7 +481,9 @@ impl World {
         };
         self.now = t;
         self.events += 1;
-        if let Some(next) = self.queue.peek_event() {
+        if self.clients.len() >= PREFETCH_FROM_CLIENTS
+            && let Some(next) = self.queue.peek_event()
+        {
             self.prefetch_for(next);
         }
         match ev {
