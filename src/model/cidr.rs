@@ -254,23 +254,32 @@ impl<'de> Deserialize<'de> for Cidr {
     }
 }
 
+/// Helpers for the tests of prefixes and of what is built on them.
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
+pub(crate) mod test_support {
+    use super::{Cidr, Ip};
 
-    fn cidr(text: &str) -> Cidr {
+    /// A prefix written in a test, known to be valid.
+    pub fn cidr(text: &str) -> Cidr {
         Cidr::parse(text).unwrap()
     }
 
-    fn ip(a: u8, b: u8, c: u8, d: u8) -> Ip {
+    /// An address from its four octets.
+    pub fn ip(a: u8, b: u8, c: u8, d: u8) -> Ip {
         Ip::new(a, b, c, d)
     }
 
     /// Prefix membership computed the slow, obvious way.
-    fn naive_contains(network: u32, len: u8, ip: u32) -> bool {
+    pub fn naive_contains(network: u32, len: u8, ip: u32) -> bool {
         (u64::from(ip ^ network) >> (32 - u32::from(len))) == 0
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_support::{cidr, ip, naive_contains};
+    use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn slash_zero_matches_everything() {

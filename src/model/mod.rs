@@ -10,6 +10,8 @@ mod packet;
 mod time;
 
 pub use addr::{Endpoint, FourTuple, Ip, Protocol};
+#[cfg(test)]
+pub(crate) use cidr::test_support as cidr_test_support;
 pub use cidr::{Cidr, CidrError};
 pub use flags::Flags;
 pub use ids::{ClientId, ServerId};

@@ -140,20 +140,8 @@ impl IpFilter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::cidr_test_support::{cidr, ip, naive_contains};
     use proptest::prelude::*;
-
-    fn cidr(text: &str) -> Cidr {
-        Cidr::parse(text).unwrap()
-    }
-
-    fn ip(a: u8, b: u8, c: u8, d: u8) -> Ip {
-        Ip::new(a, b, c, d)
-    }
-
-    /// Prefix membership computed the slow, obvious way.
-    fn naive_contains(network: u32, len: u8, ip: u32) -> bool {
-        (u64::from(ip ^ network) >> (32 - u32::from(len))) == 0
-    }
 
     #[test]
     fn adjacent_halves_cover_the_block_without_overlap() {

@@ -219,13 +219,7 @@ impl App {
             | Action::LessonDown
             | Action::LessonUp => self.on_run_and_lesson(action),
             // Popup actions with no popup open do nothing.
-            Action::PopupUp
-            | Action::PopupDown
-            | Action::PopupLess
-            | Action::PopupMore
-            | Action::PopupDigit(_)
-            | Action::PopupBackspace
-            | Action::PopupConfirm => Vec::new(),
+            _ => Vec::new(),
         }
     }
 

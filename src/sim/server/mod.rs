@@ -249,19 +249,28 @@ impl Server {
             // A bare ACK of our handshake: nothing new, nothing wrong.
             ConnState::Established if p.ack == conn.iss.wrapping_add(1) => Ok(()),
             ConnState::Established => Err(DropReason::Unexpected),
+            ConnState::LastAck => self.on_last_ack(slot, p, out),
+        }
+    }
+
+    /// A packet on a connection in LAST-ACK.
+    fn on_last_ack(&mut self, slot: u32, p: &Packet, out: &mut ServerOut) -> Fate {
+        let conn = *self.conns.get(slot);
+        let f = p.flags;
+        match () {
             // Our FIN|ACK was lost: the client repeated its FIN.
-            ConnState::LastAck if f.contains(Flags::FIN) => {
+            _ if f.contains(Flags::FIN) => {
                 let fin = conn.iss.wrapping_add(1);
                 self.reply(p, Flags::FIN | Flags::ACK, fin, conn.rcv_nxt, out);
                 Ok(())
             }
             // The last ACK, acknowledging our FIN: closed.
-            ConnState::LastAck if f.contains(Flags::ACK) && p.ack == conn.iss.wrapping_add(2) => {
+            _ if f.contains(Flags::ACK) && p.ack == conn.iss.wrapping_add(2) => {
                 self.conns.forget(slot);
                 Ok(())
             }
             // A late ACK or segment of the closing connection.
-            ConnState::LastAck => Err(DropReason::Duplicate),
+            _ => Err(DropReason::Duplicate),
         }
     }
 
