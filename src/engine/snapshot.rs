@@ -159,13 +159,3 @@ pub struct Snapshot {
     /// The lab's objectives and where they stand.
     pub objectives: Vec<ObjectiveStatus>,
 }
-
-impl Snapshot {
-    /// Drops of one reason so far.
-    pub fn drops_of(&self, reason: DropReason) -> u64 {
-        self.drops
-            .iter()
-            .find(|(r, _)| *r == reason)
-            .map_or(0, |(_, n)| *n)
-    }
-}

@@ -18,7 +18,7 @@ mod server;
 mod world;
 
 pub use addressing::{VIP, client_ip};
-pub use balancer::{Balancer, EntryState, HealthConfig};
+pub use balancer::{Balancer, EntryState};
 pub use client::{Client, Outcome, Retransmission, TcpConfig, TcpState};
 pub use dist::{mean, sample};
 pub use metrics::{Latency, Metrics};

@@ -3,35 +3,10 @@
 
 use crate::model::{Endpoint, SimDuration, SimTime};
 use crate::policy::{HealthTracker, HealthTransition};
-use crate::spec::HealthSpec;
 use std::collections::VecDeque;
 
 /// Probe round-trip samples kept per backend for its p95.
 pub const PROBE_WINDOW: usize = 64;
-
-/// Health-check settings in force now.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct HealthConfig {
-    /// Time between probes to one backend.
-    pub interval: SimDuration,
-    /// Time a probe may take.
-    pub timeout: SimDuration,
-    /// Successes to come up.
-    pub rise: u32,
-    /// Failures to go down.
-    pub fall: u32,
-}
-
-impl From<&HealthSpec> for HealthConfig {
-    fn from(h: &HealthSpec) -> HealthConfig {
-        HealthConfig {
-            interval: h.interval.get(),
-            timeout: h.timeout.get(),
-            rise: h.rise.get(),
-            fall: h.fall.get(),
-        }
-    }
-}
 
 /// The balancer's record of one backend besides its `BackendView`.
 #[derive(Clone, Debug)]

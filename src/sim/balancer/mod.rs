@@ -12,14 +12,14 @@ pub(crate) mod table;
 #[cfg(test)]
 mod tests;
 
-pub use backend::{Backend, HealthConfig};
+pub use backend::Backend;
 pub use table::{ConnTable, EntryState, IdleCheck, IdleTimeouts};
 
 use crate::model::{Endpoint, Flags, FourTuple, Packet, SimDuration, SimTime};
 use crate::policy::{
     BackendView, CookieJar, HealthTransition, IpFilter, RateLimit, RateLimiter, Selector,
 };
-use crate::spec::{BalancerSpec, CookieMode, DropReason, OnBackendDown};
+use crate::spec::{BalancerSpec, CookieMode, DropReason, HealthSpec, OnBackendDown};
 
 /// Where the balancer gets a random word when its algorithm needs one: the
 /// World's generator, or a fixed word in tests. Drawn only for a pick by a
@@ -109,8 +109,8 @@ pub struct Balancer {
     pub idle: IdleTimeouts,
     /// What happens to connections of a backend marked down.
     pub on_backend_down: OnBackendDown,
-    /// Health-check settings.
-    pub health: HealthConfig,
+    /// Health-check settings in force.
+    pub health: HealthSpec,
     /// Counters.
     pub stats: BalancerStats,
     /// Drop packets with impossible flag combinations.
@@ -140,7 +140,7 @@ impl Balancer {
                 established: spec.established_timeout.get(),
             },
             on_backend_down: spec.on_backend_down,
-            health: HealthConfig::from(&spec.health),
+            health: spec.health,
             stats: BalancerStats::default(),
             validate_packets: spec.defences.validate_packets,
             filter: IpFilter::from(&spec.defences.filter),
@@ -407,7 +407,7 @@ impl Balancer {
         ok: bool,
         rtt: Option<SimDuration>,
     ) -> Option<HealthTransition> {
-        let (rise, fall) = (self.health.rise, self.health.fall);
+        let (rise, fall) = (self.health.rise.get(), self.health.fall.get());
         let be = &mut self.backends[b as usize];
         let flip = be.record_probe(ok, rtt, rise, fall);
         self.views[b as usize].healthy = be.health.is_up() && !be.removed;

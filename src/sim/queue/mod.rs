@@ -320,11 +320,6 @@ impl<E> EventQueue<E> {
         self.len == 0
     }
 
-    /// Events waiting in the heap rather than in lanes.
-    pub fn heap_len(&self) -> usize {
-        self.heap.len()
-    }
-
     /// Bytes the queue holds in its allocations, for memory accounting.
     pub fn capacity_bytes(&self) -> usize {
         let lanes: usize = self.lanes.iter().map(VecDeque::capacity).sum();

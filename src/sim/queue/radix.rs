@@ -71,7 +71,6 @@ pub struct RadixHeap<E> {
     occupied: u64,
     /// Empty blocks, ready for any bucket.
     pool: Vec<Block<E>>,
-    len: usize,
 }
 
 impl<E> Default for RadixHeap<E> {
@@ -86,7 +85,6 @@ impl<E> Default for RadixHeap<E> {
             mins: [u128::MAX; BUCKETS],
             occupied: 0,
             pool: Vec::new(),
-            len: 0,
         }
     }
 }
@@ -103,7 +101,6 @@ impl<E> RadixHeap<E> {
     #[inline]
     pub fn push(&mut self, item: Item<E>) {
         debug_assert!(item.time >= self.last, "event pushed into the past");
-        self.len += 1;
         if item.time <= self.last {
             self.now.push_back(item);
         } else {
@@ -148,7 +145,6 @@ impl<E> RadixHeap<E> {
             self.refill(i);
         }
         let item = self.now.pop_front()?;
-        self.len -= 1;
         Some(item)
     }
 
@@ -160,7 +156,6 @@ impl<E> RadixHeap<E> {
         self.last = item.time;
         self.mins[i] = u128::MAX;
         self.occupied &= !(1 << i);
-        self.len -= 1;
         Some(item)
     }
 
@@ -208,11 +203,6 @@ impl<E> RadixHeap<E> {
         } else {
             None
         }
-    }
-
-    /// Events waiting.
-    pub fn len(&self) -> usize {
-        self.len
     }
 
     /// Bytes the queue holds in its allocations, for memory accounting.

@@ -138,6 +138,7 @@ impl Conns {
         };
         self.index.insert(key, slot);
         self.half_open += 1;
+        tracing::trace!(slot, at = %now, to = %ConnState::SynReceived, "server connection");
         slot
     }
 

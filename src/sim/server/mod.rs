@@ -322,7 +322,6 @@ impl Server {
         let slot = self.conns.open(p.key, p.seq, iss, now);
         out.slot = Some(slot);
         let rcv_nxt = self.conns.get(slot).rcv_nxt;
-        tracing::trace!(slot, at = %now, to = %ConnState::SynReceived, "server connection");
         self.reply(p, Flags::SYN | Flags::ACK, iss, rcv_nxt, out);
         Ok(())
     }

@@ -256,8 +256,8 @@ impl World {
                         self.lb.idle.established = d;
                         self.rearm_idle_timers();
                     }
-                    Timeout::HealthInterval => self.lb.health.interval = d,
-                    Timeout::HealthTimeout => self.lb.health.timeout = d,
+                    Timeout::HealthInterval => self.lb.health.interval = crate::spec::Dur(d),
+                    Timeout::HealthTimeout => self.lb.health.timeout = crate::spec::Dur(d),
                 }
             }
             Command::SetMaxRetransmissions(n) => self.tcp.max_retransmissions = *n,
@@ -273,7 +273,7 @@ impl World {
                 if h.interval.get() == SimDuration::ZERO || h.timeout.get() == SimDuration::ZERO {
                     return Err(ApplyError::ZeroHealthTimer);
                 }
-                self.lb.health = h.into();
+                self.lb.health = *h;
             }
             _ => unreachable!("not a timer command: {cmd}"),
         }

@@ -29,11 +29,13 @@ impl World {
         self.send(Dest::Server(s), probe);
         let health = self.lb.health;
         self.queue.push(
-            self.now + health.timeout,
+            self.now + health.timeout.get(),
             Event::ProbeTimeout { server: s, id },
         );
-        self.queue
-            .push(self.now + health.interval, Event::ProbeSend { server: s });
+        self.queue.push(
+            self.now + health.interval.get(),
+            Event::ProbeSend { server: s },
+        );
     }
 
     pub(super) fn on_probe_reply(&mut self, s: u32, p: Packet) {
@@ -83,7 +85,7 @@ impl World {
                     LogKind::Health,
                     format!(
                         "{name} marked DOWN after {} failed probes{since}",
-                        self.lb.health.fall
+                        self.lb.health.fall.get()
                     ),
                 );
                 for rst in self.lb.backend_went_down(s) {
@@ -101,7 +103,7 @@ impl World {
                     LogKind::Health,
                     format!(
                         "{name} marked UP after {} good probes{since}",
-                        self.lb.health.rise
+                        self.lb.health.rise.get()
                     ),
                 );
             }

@@ -239,7 +239,8 @@ impl World {
         let specs = lab.servers.expand();
         let n = specs.len().max(1) as u64;
         for (i, spec) in specs.iter().enumerate() {
-            let spread = u128::from(self.lb.health.interval.as_nanos()) * i as u128 / u128::from(n);
+            let spread =
+                u128::from(self.lb.health.interval.get().as_nanos()) * i as u128 / u128::from(n);
             let offset = SimDuration::from_nanos(spread as u64);
             self.add_server(spec, offset);
         }
@@ -467,11 +468,6 @@ impl World {
             }
         }
         true
-    }
-
-    /// When the next event is due, if any is queued.
-    pub fn next_event_time(&self) -> Option<SimTime> {
-        self.queue.peek_time()
     }
 
     /// Processes the next event; false if the queue is empty.

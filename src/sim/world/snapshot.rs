@@ -6,7 +6,7 @@ use crate::engine::{
     Settings, Snapshot, TRACKED_SERVERS,
 };
 use crate::sim::client::TcpState;
-use crate::spec::{DropReason, HealthSpec, Positive, RateLimitSpec};
+use crate::spec::{DropReason, Positive, RateLimitSpec};
 
 impl World {
     /// The World as it is now.
@@ -139,12 +139,7 @@ impl World {
             retransmit: self.tcp.mode,
             half_open_timeout: lb.idle.half_open,
             established_timeout: lb.idle.established,
-            health: HealthSpec {
-                interval: crate::spec::Dur(lb.health.interval),
-                timeout: crate::spec::Dur(lb.health.timeout),
-                rise: Positive::new_const(lb.health.rise),
-                fall: Positive::new_const(lb.health.fall),
-            },
+            health: lb.health,
             max_half_open: lb.backends.first().map_or(0, |b| b.max_half_open),
             on_backend_down: lb.on_backend_down,
             defences: Defences {
