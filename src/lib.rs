@@ -10,12 +10,14 @@
 
 #![warn(missing_docs)]
 
+pub mod backends;
 pub mod engine;
 pub mod headless;
 pub mod lab;
 pub mod live;
 pub mod model;
 pub mod policy;
+pub mod proxy;
 pub mod report;
 pub mod sim;
 pub mod spec;
