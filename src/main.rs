@@ -66,6 +66,13 @@ enum Cmd {
         #[arg(required = true)]
         files: Vec<String>,
     },
+    /// Run a real TCP load balancer on the lab's policies (config in .ron
+    /// or the source design's config.json).
+    Proxy(lblab::proxy::cli::ProxyArgs),
+    /// Run demo backends on 127.0.0.1 for the proxy to balance over.
+    Backends(lblab::backends::cli::BackendsArgs),
+    /// Write a self-signed certificate and key for local TLS tests.
+    Cert(lblab::proxy::tls::CertArgs),
 }
 
 fn parse_duration(s: &str) -> Result<SimDuration, String> {
@@ -153,17 +160,21 @@ fn dashboard(cli: &Cli) -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let result = match &cli.command {
+    let mut cli = Cli::parse();
+    let result = match cli.command.take() {
+        // The real engine's commands own their exit codes and messages.
+        Some(Cmd::Proxy(args)) => return lblab::proxy::cli::run_cli(args),
+        Some(Cmd::Backends(args)) => return lblab::backends::cli::run_cli(args),
+        Some(Cmd::Cert(args)) => return lblab::proxy::tls::run_cli(args),
         Some(Cmd::Run {
             lab,
             seed,
             run_for,
             format,
             commands,
-        }) => run(lab, *seed, *run_for, *format, commands.as_ref()),
+        }) => run(&lab, seed, run_for, format, commands.as_ref()),
         Some(Cmd::Labs) => labs(),
-        Some(Cmd::Check { files }) => check(files),
+        Some(Cmd::Check { files }) => check(&files),
         None => dashboard(&cli),
     };
     match result {

@@ -34,7 +34,10 @@ pub fn load_str(text: &str, origin: &str) -> Result<Lab, LabError> {
 
 /// Parses RON text into `T` within the size and nesting limits; returns the
 /// text as parsed (without a byte-order mark) and the value.
-fn parse<'t, T: DeserializeOwned>(text: &'t str, origin: &str) -> Result<(&'t str, T), LabError> {
+pub(crate) fn parse<'t, T: DeserializeOwned>(
+    text: &'t str,
+    origin: &str,
+) -> Result<(&'t str, T), LabError> {
     check_size(text.len(), origin)?;
     // Editors hide a byte-order mark, so columns are counted without it.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
@@ -68,7 +71,7 @@ pub fn load_file(path: &Path) -> Result<Lab, LabError> {
 }
 
 /// Reads a UTF-8 file of at most [`MAX_LAB_BYTES`].
-fn read_text(path: &Path, origin: &str) -> Result<String, LabError> {
+pub(crate) fn read_text(path: &Path, origin: &str) -> Result<String, LabError> {
     let cannot_read = |e: std::io::Error| LabError::whole(origin, format!("cannot read: {e}"));
     let file = std::fs::File::open(path).map_err(cannot_read)?;
     if let Ok(meta) = file.metadata() {

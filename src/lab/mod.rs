@@ -5,8 +5,8 @@
 
 mod builtin;
 mod error;
-mod load;
-mod locate;
+pub(crate) mod load;
+pub(crate) mod locate;
 mod ron_error;
 mod validate;
 

@@ -15,7 +15,7 @@ mod least_connections;
 mod power_of_two;
 mod random;
 mod rate_limit;
-mod round_robin;
+pub mod round_robin;
 mod syn_cookie;
 mod weighted_round_robin;
 

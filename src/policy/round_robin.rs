@@ -12,20 +12,35 @@ impl RoundRobin {
     /// The next eligible backend at or after the cursor, wrapping once.
     #[inline]
     pub fn pick(&mut self, backends: &[BackendView]) -> Option<usize> {
-        let n = backends.len();
-        if n == 0 {
-            return None;
-        }
-        let mut i = if self.next >= n { 0 } else { self.next };
-        for _ in 0..n {
-            if backends[i].eligible() {
-                self.next = if i + 1 == n { 0 } else { i + 1 };
-                return Some(i);
-            }
-            i = if i + 1 == n { 0 } else { i + 1 };
-        }
-        None
+        // A cursor past the end (the pool shrank) starts over at the first.
+        let start = if self.next >= backends.len() {
+            0
+        } else {
+            self.next
+        };
+        let i = pick_from(backends, start)?;
+        self.next = if i + 1 == backends.len() { 0 } else { i + 1 };
+        Some(i)
     }
+}
+
+/// The first eligible backend at or after `start` (taken modulo the pool's
+/// size), wrapping once. A cursor shared between threads (the real proxy's
+/// atomic counter) passes its own position here.
+#[inline]
+pub fn pick_from(backends: &[BackendView], start: usize) -> Option<usize> {
+    let n = backends.len();
+    if n == 0 {
+        return None;
+    }
+    let mut i = if start >= n { start % n } else { start };
+    for _ in 0..n {
+        if backends[i].eligible() {
+            return Some(i);
+        }
+        i = if i + 1 == n { 0 } else { i + 1 };
+    }
+    None
 }
 
 #[cfg(test)]

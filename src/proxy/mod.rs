@@ -1,0 +1,22 @@
+//! Engine 2: a real Layer-4 load balancer on tokio sockets. It accepts
+//! client connections, checks them against the same `policy/` defences the
+//! simulation runs (CIDR filter, per-source GCRA rate limit), picks a
+//! healthy backend with the same `policy/` algorithms, connects (failing
+//! over to another backend when a connect fails), and copies bytes both
+//! ways with half-close until either side is done.
+
+mod admit;
+pub mod cli;
+pub mod config;
+mod conn;
+pub mod health;
+mod metered;
+pub mod pool;
+mod server;
+pub mod shared;
+pub mod stats;
+mod sticky;
+pub mod tls;
+
+pub use conn::RESPONSE_503;
+pub use server::{Proxy, ShutdownReport, StartError};

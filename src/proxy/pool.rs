@@ -1,0 +1,199 @@
+//! The backends a proxy balances over and the pick: the same `policy/`
+//! algorithms the simulation runs, made safe for many threads. Round robin
+//! needs only an atomic cursor; the others keep their little state behind
+//! one short mutex.
+
+use super::config::BackendConfig;
+use crate::model::{Endpoint, FourTuple, Ip};
+use crate::policy::{BackendView, NoBackend, Selector, round_robin};
+use crate::spec::Algorithm;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+/// One backend: what it is and what the proxy knows of it right now. Live
+/// connections hold an `Arc` to it, so counters stay right across reloads
+/// that drop it from the pool.
+#[derive(Debug)]
+pub struct Backend {
+    /// Where it is and what it is called.
+    pub config: BackendConfig,
+    /// Weight now in force (a reload or a key may change it).
+    pub weight: AtomicU32,
+    /// Health checks say it is up.
+    pub healthy: AtomicBool,
+    /// Taken out of rotation by an operator: takes nothing new.
+    pub admin_down: AtomicBool,
+    /// Finishing its connections: takes nothing new.
+    pub draining: AtomicBool,
+    /// Client connections proxied to it now.
+    pub active: AtomicU32,
+    /// Client connections it has taken in all.
+    pub total: AtomicU64,
+    /// Bytes from clients to it.
+    pub bytes_to: AtomicU64,
+    /// Bytes from it to clients.
+    pub bytes_from: AtomicU64,
+    /// Connects to it that failed or timed out.
+    pub connect_errors: AtomicU64,
+    /// When its health last flipped (or the proxy started).
+    pub since: Mutex<Instant>,
+    /// Stops its health checks when it leaves the pool.
+    pub retired: CancellationToken,
+}
+
+impl Backend {
+    /// A backend fresh from the configuration, assumed up until its probes
+    /// say otherwise (as HAProxy does), so the proxy serves from the start.
+    pub fn new(config: BackendConfig) -> Backend {
+        Backend {
+            weight: AtomicU32::new(config.weight),
+            config,
+            healthy: AtomicBool::new(true),
+            admin_down: AtomicBool::new(false),
+            draining: AtomicBool::new(false),
+            active: AtomicU32::new(0),
+            total: AtomicU64::new(0),
+            bytes_to: AtomicU64::new(0),
+            bytes_from: AtomicU64::new(0),
+            connect_errors: AtomicU64::new(0),
+            since: Mutex::new(Instant::now()),
+            retired: CancellationToken::new(),
+        }
+    }
+
+    /// What an algorithm may know of it.
+    pub fn view(&self) -> BackendView {
+        BackendView {
+            weight: self.weight.load(Relaxed),
+            healthy: self.healthy.load(Relaxed),
+            draining: self.draining.load(Relaxed) || self.admin_down.load(Relaxed),
+            active: self.active.load(Relaxed),
+            half_open: 0,
+        }
+    }
+}
+
+/// The backends in rotation and the algorithm picking among them.
+#[derive(Debug)]
+pub struct Pool {
+    backends: Vec<std::sync::Arc<Backend>>,
+    algorithm: Algorithm,
+    cursor: AtomicUsize,
+    selector: Mutex<Selector>,
+    /// A counter mixed into entropy words for the randomised algorithms.
+    draws: AtomicU64,
+}
+
+impl Pool {
+    /// A pool of `backends` picked by `algorithm`.
+    pub fn new(backends: Vec<std::sync::Arc<Backend>>, algorithm: Algorithm) -> Pool {
+        Pool {
+            backends,
+            algorithm,
+            cursor: AtomicUsize::new(0),
+            selector: Mutex::new(Selector::new(algorithm)),
+            draws: AtomicU64::new(0x9E37_79B9_7F4A_7C15),
+        }
+    }
+
+    /// The backends, in the order algorithms see them.
+    pub fn backends(&self) -> &[std::sync::Arc<Backend>] {
+        &self.backends
+    }
+
+    /// The algorithm in use.
+    pub fn algorithm(&self) -> Algorithm {
+        self.algorithm
+    }
+
+    /// The backend for a new connection from `source`, skipping those in
+    /// `tried` (already failed for this client); or why there is none.
+    pub fn pick(&self, source: Ip, tried: &[usize]) -> Result<usize, NoBackend> {
+        let mut views: Vec<BackendView> = self.backends.iter().map(|b| b.view()).collect();
+        for &i in tried {
+            if let Some(v) = views.get_mut(i) {
+                v.healthy = false;
+            }
+        }
+        if self.algorithm == Algorithm::RoundRobin {
+            let start = self.cursor.fetch_add(1, Relaxed);
+            return round_robin::pick_from(&views, start % views.len().max(1))
+                .ok_or_else(|| NoBackend::explain(&views));
+        }
+        let entropy = splitmix(self.draws.fetch_add(0x9E37_79B9_7F4A_7C15, Relaxed));
+        let flow = FourTuple::tcp(Endpoint::new(source, 0), Endpoint::new(Ip(0), 0));
+        // A poisoned lock only means another pick panicked mid-way; the
+        // selector's state is still a valid cursor.
+        let mut selector = self.selector.lock().unwrap_or_else(|p| p.into_inner());
+        selector.pick(&views, &flow, entropy)
+    }
+}
+
+/// SplitMix64's finaliser: a well-mixed word from a counter.
+fn splitmix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    fn pool(n: usize, algorithm: Algorithm) -> Pool {
+        let backends = (0..n)
+            .map(|i| {
+                Arc::new(Backend::new(BackendConfig {
+                    address: format!("127.0.0.1:{}", 9001 + i).parse().unwrap(),
+                    written: String::new(),
+                    name: format!("b{i}"),
+                    weight: 1,
+                }))
+            })
+            .collect();
+        Pool::new(backends, algorithm)
+    }
+
+    #[test]
+    fn round_robin_cycles_and_skips_the_unhealthy() {
+        let p = pool(3, Algorithm::RoundRobin);
+        let picks: Vec<_> = (0..6).map(|_| p.pick(Ip(1), &[]).unwrap()).collect();
+        assert_eq!(picks, [0, 1, 2, 0, 1, 2]);
+        p.backends()[1].healthy.store(false, Relaxed);
+        let picks: Vec<_> = (0..4).map(|_| p.pick(Ip(1), &[]).unwrap()).collect();
+        assert!(!picks.contains(&1), "{picks:?}");
+    }
+
+    #[test]
+    fn tried_backends_are_skipped_and_all_tried_is_no_backend() {
+        for algorithm in Algorithm::ALL {
+            let p = pool(2, algorithm);
+            for _ in 0..10 {
+                assert_eq!(p.pick(Ip(1), &[0]), Ok(1), "{algorithm}");
+            }
+            assert!(p.pick(Ip(1), &[0, 1]).is_err(), "{algorithm}");
+        }
+    }
+
+    #[test]
+    fn drained_and_admin_down_backends_take_nothing_new() {
+        let p = pool(3, Algorithm::LeastConnections);
+        p.backends()[0].draining.store(true, Relaxed);
+        p.backends()[1].admin_down.store(true, Relaxed);
+        for _ in 0..5 {
+            assert_eq!(p.pick(Ip(1), &[]), Ok(2));
+        }
+    }
+
+    #[test]
+    fn least_connections_reads_live_counts() {
+        let p = pool(3, Algorithm::LeastConnections);
+        p.backends()[0].active.store(5, Relaxed);
+        p.backends()[1].active.store(1, Relaxed);
+        p.backends()[2].active.store(3, Relaxed);
+        assert_eq!(p.pick(Ip(1), &[]), Ok(1));
+    }
+}

@@ -1,0 +1,271 @@
+//! A running proxy: its listener, the tasks it spawned, reload and
+//! graceful shutdown. What the command line and the tests drive.
+
+use super::config::ProxyConfig;
+use super::pool::{Backend, Pool};
+use super::shared::{Shared, limiter_for};
+use super::stats::Rejection;
+use super::{admit, conn, health, tls};
+use crate::policy::IpFilter;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::TlsAcceptor;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+/// How long a client has to finish its TLS handshake.
+const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Why a proxy could not start or reload.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The listen address could not be bound.
+    #[error("cannot listen on {address}: {source}")]
+    Listen {
+        /// The address asked for.
+        address: SocketAddr,
+        /// What the OS said.
+        source: std::io::Error,
+    },
+    /// The TLS certificate or key could not be used.
+    #[error(transparent)]
+    Tls(#[from] tls::TlsError),
+}
+
+/// How a graceful shutdown went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ShutdownReport {
+    /// Connections still open when the drain timeout ran out, then cut.
+    pub cut: u64,
+}
+
+/// A proxy that is accepting connections.
+pub struct Proxy {
+    shared: Arc<Shared>,
+    local: SocketAddr,
+    /// Stops accepting (the first step of a shutdown).
+    accepting: CancellationToken,
+    /// Cuts live connections (when the drain timeout runs out).
+    cut: CancellationToken,
+    /// Stops health checks.
+    checks: CancellationToken,
+    connections: TaskTracker,
+    background: TaskTracker,
+}
+
+impl Proxy {
+    /// Binds `config.listen` and starts accepting and health checking.
+    pub async fn start(config: ProxyConfig) -> Result<Proxy, StartError> {
+        let acceptor = config.tls.as_ref().map(tls::acceptor).transpose()?;
+        let listener =
+            TcpListener::bind(config.listen)
+                .await
+                .map_err(|source| StartError::Listen {
+                    address: config.listen,
+                    source,
+                })?;
+        let local = listener.local_addr().map_err(|source| StartError::Listen {
+            address: config.listen,
+            source,
+        })?;
+        let backends = config
+            .backends
+            .iter()
+            .cloned()
+            .map(|b| Arc::new(Backend::new(b)))
+            .collect::<Vec<_>>();
+        let shared = Arc::new(Shared::new(config, backends.clone()));
+        shared.tls.store(acceptor.map(Arc::new));
+        let proxy = Proxy {
+            shared,
+            local,
+            accepting: CancellationToken::new(),
+            cut: CancellationToken::new(),
+            checks: CancellationToken::new(),
+            connections: TaskTracker::new(),
+            background: TaskTracker::new(),
+        };
+        for backend in backends {
+            proxy.watch(backend);
+        }
+        proxy.background.spawn(accept_loop(
+            listener,
+            Arc::clone(&proxy.shared),
+            proxy.accepting.clone(),
+            proxy.cut.clone(),
+            proxy.connections.clone(),
+        ));
+        tracing::info!(address = %local, "listening");
+        Ok(proxy)
+    }
+
+    /// The address clients connect to (the real port when 0 was asked).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local
+    }
+
+    /// The state the proxy's tasks share: counters, pool, configuration.
+    pub fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    fn watch(&self, backend: Arc<Backend>) {
+        self.background.spawn(health::watch(
+            backend,
+            Arc::clone(&self.shared),
+            self.checks.clone(),
+        ));
+    }
+
+    /// Puts `config` in force without dropping a live connection: backends
+    /// kept by address keep their state and counters, new ones start
+    /// checked, removed ones finish their connections. The listen address
+    /// cannot change while running (that needs a restart) and is kept.
+    pub fn reload(&self, mut config: ProxyConfig) -> Result<(), StartError> {
+        let old = self.shared.config.load_full();
+        if config.listen != old.listen {
+            tracing::warn!(kept = %old.listen, asked = %config.listen, "the listen address changes only on restart");
+            config.listen = old.listen;
+        }
+        let acceptor: Option<TlsAcceptor> = config.tls.as_ref().map(tls::acceptor).transpose()?;
+        let pool = self.shared.pool.load_full();
+        let mut backends = Vec::with_capacity(config.backends.len());
+        for b in &config.backends {
+            match pool
+                .backends()
+                .iter()
+                .find(|k| k.config.address == b.address)
+            {
+                Some(kept) => {
+                    kept.weight
+                        .store(b.weight, std::sync::atomic::Ordering::Relaxed);
+                    backends.push(Arc::clone(kept));
+                }
+                None => {
+                    let fresh = Arc::new(Backend::new(b.clone()));
+                    self.watch(Arc::clone(&fresh));
+                    backends.push(fresh);
+                }
+            }
+        }
+        for gone in pool.backends() {
+            if !backends.iter().any(|b| Arc::ptr_eq(b, gone)) {
+                gone.retired.cancel();
+            }
+        }
+        let added = backends.len();
+        let limits_changed = old.rate_limit != config.rate_limit
+            || old.rate_limit_sources != config.rate_limit_sources;
+        if limits_changed {
+            *self
+                .shared
+                .limiter
+                .lock()
+                .unwrap_or_else(|p| p.into_inner()) = limiter_for(&config);
+        }
+        self.shared
+            .filter
+            .store(Arc::new(IpFilter::from(&config.filter)));
+        self.shared.tls.store(acceptor.map(Arc::new));
+        self.shared
+            .pool
+            .store(Arc::new(Pool::new(backends, config.algorithm)));
+        tracing::info!(backends = added, algorithm = %config.algorithm, "configuration reloaded");
+        self.shared.config.store(Arc::new(config));
+        Ok(())
+    }
+
+    /// Stops accepting, lets live connections finish for up to `drain`,
+    /// then cuts the rest and stops health checks.
+    pub async fn shutdown(self, drain: Duration) -> ShutdownReport {
+        self.accepting.cancel();
+        self.connections.close();
+        let open = self.connections.len();
+        tracing::info!(open, ?drain, "shutting down: no new connections");
+        if tokio::time::timeout(drain, self.connections.wait())
+            .await
+            .is_err()
+        {
+            self.cut.cancel();
+            self.connections.wait().await;
+        }
+        self.checks.cancel();
+        self.background.close();
+        self.background.wait().await;
+        let cut = self
+            .shared
+            .stats
+            .cut_at_shutdown
+            .load(std::sync::atomic::Ordering::Relaxed);
+        tracing::info!(cut, "stopped");
+        ShutdownReport { cut }
+    }
+}
+
+/// Accepts until `accepting` is cancelled; each admitted connection gets a
+/// task of its own, tracked for the drain.
+async fn accept_loop(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    accepting: CancellationToken,
+    cut: CancellationToken,
+    connections: TaskTracker,
+) {
+    loop {
+        let accepted = tokio::select! {
+            () = accepting.cancelled() => return,
+            accepted = listener.accept() => accepted,
+        };
+        let (stream, peer) = match accepted {
+            Ok(pair) => pair,
+            Err(e) => {
+                // Out of descriptors and the like: wait a little rather
+                // than spin, and keep serving.
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        shared
+            .stats
+            .accepted
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let shared = Arc::clone(&shared);
+        let cut = cut.clone();
+        connections.spawn(async move {
+            let _admitted = match admit::admit(&shared, peer.ip()) {
+                Ok(a) => a,
+                Err(why) => {
+                    shared.stats.reject(why);
+                    tracing::info!(%peer, reason = %why, "refused");
+                    return;
+                }
+            };
+            handle(stream, peer, Arc::clone(&shared), cut).await;
+        });
+    }
+}
+
+/// Terminates TLS when configured, then proxies.
+async fn handle(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>, cut: CancellationToken) {
+    let _ = stream.set_nodelay(true);
+    let acceptor = shared.tls.load_full();
+    match acceptor {
+        None => conn::serve(stream, peer, shared, cut).await,
+        Some(acceptor) => {
+            match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                Ok(Ok(tls)) => conn::serve(tls, peer, shared, cut).await,
+                Ok(Err(e)) => {
+                    shared.stats.reject(Rejection::TlsHandshake);
+                    tracing::info!(%peer, error = %e, "refused: TLS handshake failed");
+                }
+                Err(_) => {
+                    shared.stats.reject(Rejection::TlsHandshake);
+                    tracing::info!(%peer, "refused: TLS handshake timed out");
+                }
+            }
+        }
+    }
+}
