@@ -96,7 +96,10 @@ async fn connect(
         let sticky = (attempt == 0 && config.sticky.is_some())
             .then(|| sticky_choice(shared, pool, peer))
             .flatten();
-        let index = match sticky.map_or_else(|| pool.pick(ip, &tried), Ok) {
+        let picking = Instant::now();
+        let picked = sticky.map_or_else(|| pool.pick(ip, &tried), Ok);
+        shared.pick_seconds.observe(picking.elapsed().as_secs_f64());
+        let index = match picked {
             Ok(i) => i,
             Err(_) if tried.is_empty() => return Err(Rejection::NoBackend),
             Err(_) => return Err(Rejection::BackendUnreachable),
