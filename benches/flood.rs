@@ -27,7 +27,7 @@ fn main() {
             Ok(lab) => lab,
             Err(e) => panic!("{e}"),
         };
-        let (report, _) = match headless::run(World::engine, &lab, 1, None, &[]) {
+        let (report, _) = match headless::run(World::maker(), &lab, 1, None, &[]) {
             Ok(r) => r,
             Err(e) => panic!("{e}"),
         };

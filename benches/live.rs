@@ -40,7 +40,7 @@ fn headless_rate(until: SimTime) -> f64 {
 /// Events per wall second while the driver runs at full speed and this
 /// thread draws a 160×48 frame every 33 ms, for `wall`.
 fn live_rate(wall: Duration) -> (f64, u64, SimTime) {
-    let mut handle = live::spawn(World::engine, classic(), 1, Speed::Max, false);
+    let mut handle = live::spawn(World::maker(), classic(), 1, Speed::Max, false);
     let mut terminal = Terminal::new(TestBackend::new(160, 48)).expect("test terminal");
     let start = Instant::now();
     let mut frames = 0;
@@ -66,7 +66,7 @@ fn live_rate(wall: Duration) -> (f64, u64, SimTime) {
 /// Key-to-frame latencies: send a Control, wait for the frame that shows
 /// it, draw that frame.
 fn key_to_frame(samples: usize) -> Vec<Duration> {
-    let mut handle = live::spawn(World::engine, classic(), 1, Speed::Factor(1.0), false);
+    let mut handle = live::spawn(World::maker(), classic(), 1, Speed::Factor(1.0), false);
     let mut terminal = Terminal::new(TestBackend::new(160, 48)).expect("test terminal");
     let mut app = App::new(handle.frames.borrow_and_update().clone(), false);
     let mut sent = 0;

@@ -149,6 +149,9 @@ pub struct LiveFrame {
     /// Number of controls applied so far: a frame whose count covers a
     /// control shows its effect.
     pub applied: u64,
+    /// The engine runs in real time (a real proxy): no pause, step, speed,
+    /// restart or lab loading.
+    pub real_time: bool,
 }
 
 impl LiveFrame {
@@ -170,6 +173,7 @@ impl LiveFrame {
             lab: Arc::new(lab.clone()),
             generation: 0,
             applied: 0,
+            real_time: engine.real_time(),
         }
     }
 }
@@ -196,6 +200,21 @@ impl LiveHandle {
 impl Drop for LiveHandle {
     fn drop(&mut self) {
         let _ = self.controls.send(Control::Quit);
+    }
+}
+
+/// Why a control cannot apply to an engine that runs in real time, if it
+/// cannot.
+fn not_in_real_time(c: &Control) -> Option<&'static str> {
+    match c {
+        Control::TogglePause | Control::Step => {
+            Some("a real proxy cannot pause or step: its clients keep coming")
+        }
+        Control::SetSpeed(_) => Some("a real proxy runs in real time only"),
+        Control::Restart | Control::Load(..) => {
+            Some("a real proxy cannot restart or load a lab from the dashboard")
+        }
+        Control::Apply(_) | Control::Quit => None,
     }
 }
 
@@ -241,6 +260,12 @@ struct Driver {
 impl Driver {
     fn new(make: MakeEngine, lab: Lab, seed: u64, speed: Speed, paused: bool) -> Driver {
         let engine = make(&lab, seed);
+        // Real time is the only time a real engine has.
+        let (speed, paused) = if engine.real_time() {
+            (Speed::Factor(1.0), false)
+        } else {
+            (speed, paused)
+        };
         let now = Instant::now();
         Driver {
             make,
@@ -279,6 +304,7 @@ impl Driver {
             lab: Arc::clone(&self.lab),
             generation: self.generation,
             applied: self.applied,
+            real_time: self.engine.real_time(),
         }
     }
 
@@ -297,6 +323,13 @@ impl Driver {
 
     /// Handles one control; false when the driver should stop.
     fn control(&mut self, c: Control) -> bool {
+        if self.engine.real_time()
+            && let Some(why) = not_in_real_time(&c)
+        {
+            self.engine.note(why.to_string());
+            self.applied += 1;
+            return true;
+        }
         match c {
             Control::Apply(cmd) => self.engine.apply(cmd, Origin::User),
             Control::TogglePause => {
@@ -501,7 +534,7 @@ mod tests {
 
     #[test]
     fn runs_paces_pauses_steps_and_applies_commands() {
-        let mut h = spawn(World::engine, Lab::named("classic"), 1, Speed::Max, false);
+        let mut h = spawn(World::maker(), Lab::named("classic"), 1, Speed::Max, false);
         let f = wait_for(&mut h, |f| f.snapshot.now > SimTime(2_000_000_000));
         assert!(!f.pace.paused);
         h.controls.send(Control::TogglePause).unwrap();
@@ -535,7 +568,7 @@ mod tests {
             duration: Some(crate::spec::Dur::from_secs(3)),
             ..Lab::named("short")
         };
-        let mut h = spawn(World::engine, lab, 1, Speed::Max, false);
+        let mut h = spawn(World::maker(), lab, 1, Speed::Max, false);
         let end = wait_for(&mut h, |f| f.pace.paused);
         assert_eq!(end.snapshot.now, SimTime(3_000_000_000));
         assert!(
@@ -552,7 +585,7 @@ mod tests {
     #[test]
     fn a_real_time_run_keeps_to_the_wall_clock() {
         let mut h = spawn(
-            World::engine,
+            World::maker(),
             Lab::named("classic"),
             1,
             Speed::Factor(10.0),

@@ -97,7 +97,7 @@ fn run(
     };
     let seed = seed.unwrap_or(lab.seed);
     let (report, _) =
-        headless::run(World::engine, &lab, seed, run_for, &script).map_err(|e| e.to_string())?;
+        headless::run(World::maker(), &lab, seed, run_for, &script).map_err(|e| e.to_string())?;
     print!("{}", report.render(format));
     Ok(())
 }
@@ -145,7 +145,7 @@ fn dashboard(cli: &Cli) -> Result<(), String> {
     let guard = cli.log.as_ref().map(start_log).transpose()?;
     tracing::info!(lab = %lab.name, seed = cli.seed.unwrap_or(lab.seed), "dashboard starts");
     let options = Options {
-        make: World::engine,
+        make: World::maker(),
         seed: cli.seed.unwrap_or(lab.seed),
         lab,
         speed: cli.speed,

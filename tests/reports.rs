@@ -22,7 +22,7 @@ fn reports_match_the_pinned_ones_byte_for_byte() {
         let spec = builtin(lab).expect("built-in labs load");
         for seed in [1, 2] {
             let (report, _) =
-                headless::run(World::engine, &spec, seed, None, &[]).expect("the lab runs");
+                headless::run(World::maker(), &spec, seed, None, &[]).expect("the lab runs");
             let text: String = report
                 .render(Format::Table)
                 .lines()

@@ -85,8 +85,15 @@ pub trait Engine: Send {
     /// Every objective's status; with `run_over`, those still open are
     /// judged as they stand.
     fn objective_statuses(&self, run_over: bool) -> Vec<ObjectiveStatus>;
+
+    /// The engine runs in real time on real sockets: it cannot be paused,
+    /// stepped, sped up, restarted or swapped for another lab, and the
+    /// simulation's packet-level chaos (spoofed floods) is not its to do.
+    fn real_time(&self) -> bool {
+        false
+    }
 }
 
 /// Builds an engine for a lab and seed: what drivers call to start, restart
-/// and load labs.
-pub type MakeEngine = fn(&Lab, u64) -> Box<dyn Engine>;
+/// and load labs. A closure, so a real engine can carry its configuration.
+pub type MakeEngine = std::sync::Arc<dyn Fn(&Lab, u64) -> Box<dyn Engine> + Send + Sync>;

@@ -4,10 +4,16 @@
 //! drain closes at once.
 
 use super::config::load_file;
+use super::engine::ProxyEngine;
 use super::server::Proxy;
+use crate::engine::{Engine, MakeEngine};
+use crate::live::Speed;
+use crate::sim::World;
+use crate::spec::Lab;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
 use tokio::signal::unix::{SignalKind, signal};
 
 /// The options of `lblab proxy`.
@@ -26,6 +32,18 @@ pub struct ProxyArgs {
     /// The least severe log level written.
     #[arg(long, value_enum, default_value_t = LogLevel::Info)]
     pub log_level: LogLevel,
+    /// Serve Prometheus metrics at http://ADDR/metrics.
+    #[arg(long, value_name = "ADDR")]
+    pub admin: Option<std::net::SocketAddr>,
+    /// Show the live dashboard on this proxy (the log goes to --log, or
+    /// nowhere, so it does not draw over the screen).
+    #[arg(long)]
+    pub dashboard: bool,
+    /// With --dashboard: first start an HTTP demo backend on every
+    /// configured (loopback) address, so killing one from the dashboard
+    /// kills it for real.
+    #[arg(long, requires = "dashboard")]
+    pub demo: bool,
     /// Check the configuration, print what it says, and exit.
     #[arg(long)]
     pub check: bool,
@@ -74,6 +92,15 @@ pub fn run_cli(args: ProxyArgs) -> ExitCode {
         );
         return ExitCode::SUCCESS;
     }
+    if args.dashboard {
+        return match dashboard(&args, config) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("lblab proxy: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let _guard = match start_log(&args) {
         Ok(g) => g,
         Err(e) => {
@@ -109,6 +136,10 @@ async fn serve(args: ProxyArgs, config: super::config::ProxyConfig) -> Result<()
     let proxy = Proxy::start(config).await.map_err(|e| e.to_string())?;
     // Scripts and tests wait for this line to know the port.
     println!("lblab proxy listening on {}", proxy.local_addr());
+    if let Some(admin) = args.admin {
+        let bound = proxy.serve_admin(admin).await.map_err(|e| e.to_string())?;
+        println!("lblab proxy metrics on http://{bound}/metrics");
+    }
     let _ = std::io::stdout().flush();
     loop {
         tokio::select! {
@@ -127,6 +158,41 @@ async fn serve(args: ProxyArgs, config: super::config::ProxyConfig) -> Result<()
         _ = terminate.recv() => Err("second signal: closed without draining".into()),
         _ = interrupt.recv() => Err("second signal: closed without draining".into()),
     }
+}
+
+/// The dashboard on a running proxy.
+fn dashboard(args: &ProxyArgs, config: super::config::ProxyConfig) -> Result<(), String> {
+    let _guard = match &args.log {
+        Some(_) => start_log(args)?,
+        None => None,
+    };
+    let threads = args.threads.map_or_else(
+        || std::thread::available_parallelism().map_or(2, usize::from),
+        usize::from,
+    );
+    let name = format!("proxy {}", args.config.display());
+    let engine = ProxyEngine::start(config.clone(), &name, threads, args.demo)?;
+    let lab = engine.lab();
+    let first = Mutex::new(Some(engine));
+    let make: MakeEngine = Arc::new(move |lab: &Lab, seed: u64| -> Box<dyn Engine> {
+        let taken = first.lock().ok().and_then(|mut f| f.take());
+        match taken {
+            Some(engine) => Box::new(engine),
+            // The driver never rebuilds a real-time engine (no restart, no
+            // lab loading), so this is a last resort that cannot panic.
+            None => match ProxyEngine::start(config.clone(), &lab.name, threads, false) {
+                Ok(engine) => Box::new(engine),
+                Err(_) => World::engine(lab, seed),
+            },
+        }
+    });
+    crate::tui::run::run(crate::tui::run::Options {
+        make,
+        lab,
+        seed: 0,
+        speed: Speed::Factor(1.0),
+        monochrome: crate::tui::run::no_color_requested(),
+    })
 }
 
 /// Re-reads the configuration file; a bad one leaves the running one.

@@ -5,10 +5,12 @@
 //! over to another backend when a connect fails), and copies bytes both
 //! ways with half-close until either side is done.
 
+pub mod admin;
 mod admit;
 pub mod cli;
 pub mod config;
 mod conn;
+pub mod engine;
 pub mod health;
 mod metered;
 pub mod pool;

@@ -106,6 +106,21 @@ impl Proxy {
         self.local
     }
 
+    /// Serves Prometheus metrics at `http://address/metrics` until the
+    /// proxy stops; returns the address bound (the real port when 0).
+    pub async fn serve_admin(&self, address: SocketAddr) -> Result<SocketAddr, StartError> {
+        let listen_error = |source| StartError::Listen { address, source };
+        let listener = TcpListener::bind(address).await.map_err(listen_error)?;
+        let local = listener.local_addr().map_err(listen_error)?;
+        self.background.spawn(super::admin::serve(
+            listener,
+            Arc::clone(&self.shared),
+            self.checks.clone(),
+        ));
+        tracing::info!(address = %local, "metrics at /metrics");
+        Ok(local)
+    }
+
     /// The state the proxy's tasks share: counters, pool, configuration.
     pub fn shared(&self) -> &Arc<Shared> {
         &self.shared

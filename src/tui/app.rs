@@ -82,6 +82,24 @@ pub enum Action {
     PopupConfirm,
 }
 
+/// Why `action` does nothing on a real proxy, if it does nothing there.
+pub(crate) fn simulation_only(action: Action) -> Option<&'static str> {
+    match action {
+        Action::Flood => Some(
+            "SYN floods are simulation-only: spoofed packets need raw sockets a proxy does not have",
+        ),
+        Action::KillRandomClient => Some("a real proxy's clients are not its to kill"),
+        Action::CycleCookies => Some(
+            "SYN cookies are the kernel's on real sockets (net.ipv4.tcp_syncookies), not the proxy's",
+        ),
+        Action::TogglePause | Action::Step | Action::Slower | Action::Faster => {
+            Some("a real proxy runs in real time: no pause, step or speed")
+        }
+        Action::Restart | Action::Labs => Some("a real proxy runs its configuration, not a lab"),
+        _ => None,
+    }
+}
+
 /// Highest weight `+` raises a server to (a lab may set more; `+` then does
 /// nothing).
 const MAX_WEIGHT: u32 = 100;
@@ -190,6 +208,12 @@ impl App {
     pub fn update(&mut self, action: Action) -> Vec<Control> {
         if self.overlay.is_popup() && is_popup_action(action) {
             return self.update_popup(action);
+        }
+        if self.frame.real_time
+            && let Some(why) = simulation_only(action)
+        {
+            self.notice = Some(why.into());
+            return Vec::new();
         }
         match action {
             Action::Quit

@@ -373,14 +373,16 @@ pub fn action_for_event(overlay: &Overlay, e: &KeyEvent) -> Option<Action> {
 }
 
 /// The status-bar hints for the main screen (`popup` false) or a popup:
-/// the first key of each hinted binding, with its hint.
-pub fn hints(popup: bool) -> impl Iterator<Item = (String, &'static str)> {
+/// the first key of each hinted binding, with its hint. On a real-time
+/// engine, keys that only the simulation can act on are left out.
+pub fn hints(popup: bool, real_time: bool) -> impl Iterator<Item = (String, &'static str)> {
     KEYS.iter()
         .filter(move |b| match b.scope {
             Scope::Main => !popup,
             Scope::Popup => popup,
             Scope::Global => false,
         })
+        .filter(move |b| !real_time || super::app::simulation_only(b.action).is_none())
         .filter_map(|b| b.hint.map(|h| (b.keys[0].label(), h)))
 }
 

@@ -6,5 +6,7 @@ mod support;
 
 mod balancing;
 mod defences;
+mod engine;
+mod metrics;
 mod process;
 mod streams;

@@ -1,7 +1,7 @@
 //! The World behind the engine boundary.
 
 use super::World;
-use crate::engine::{Advance, Engine, LinkStats, ObjectiveStatus, ServerRow, Snapshot};
+use crate::engine::{Advance, Engine, LinkStats, MakeEngine, ObjectiveStatus, ServerRow, Snapshot};
 use crate::model::SimTime;
 use crate::spec::{Command, Lab, Origin};
 
@@ -9,6 +9,11 @@ impl World {
     /// The simulation of `lab` with `seed`, as an engine.
     pub fn engine(lab: &Lab, seed: u64) -> Box<dyn Engine> {
         Box::new(World::new(lab, seed))
+    }
+
+    /// What drivers call to build simulations.
+    pub fn maker() -> MakeEngine {
+        std::sync::Arc::new(World::engine)
     }
 }
 

@@ -37,8 +37,11 @@ fn occupancy_style(n: u64, cap: u64, theme: &Theme) -> Style {
     }
 }
 
-/// Draws the clients panel into `area`.
+/// Draws the clients panel into `area` (on a real proxy, its connections).
 pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    if app.frame.real_time {
+        return render_proxy(f, area, app, theme);
+    }
     let s = &app.frame.snapshot;
     // An engine that does not run the clients itself cannot count them.
     let count = |f: fn(&ClientCounts) -> u64| s.clients.as_ref().map(f);
@@ -104,6 +107,47 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .borders(Borders::ALL)
         .border_style(theme.border)
         .title(Span::styled(" clients ", theme.title));
+    f.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+/// A real proxy's connections: it does not run the clients, so it shows
+/// what it accepted, proxied and refused, and why.
+fn render_proxy(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let s = &app.frame.snapshot;
+    let row = |label: &str, value: String, style| {
+        Line::from(vec![
+            Span::styled(format!(" {label:<14} "), theme.dim),
+            Span::styled(value, style),
+        ])
+    };
+    let refused = s.conns.failed_total();
+    let connect_errors: u64 = s.servers.iter().map(|r| r.drops).sum();
+    let mut lines = vec![
+        row("open", s.table_entries.to_string(), theme.good),
+        row("accepted", s.conns.attempted.to_string(), theme.text),
+        row("proxied", s.conns.established.to_string(), theme.text),
+        row(
+            "refused",
+            refused.to_string(),
+            alert(refused, theme.bad, theme),
+        ),
+    ];
+    for (reason, n) in s.drops.iter().filter(|(_, n)| *n > 0) {
+        lines.push(row(
+            &format!("  {}", reason.name()),
+            n.to_string(),
+            theme.bad,
+        ));
+    }
+    lines.push(row(
+        "connect errors",
+        connect_errors.to_string(),
+        alert(connect_errors, theme.warn, theme),
+    ));
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border)
+        .title(Span::styled(" connections ", theme.title));
     f.render_widget(Paragraph::new(lines).block(block), area);
 }
 

@@ -59,7 +59,11 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 /// sources, 0 evicted)`).
 pub fn defences(s: &Settings) -> Vec<String> {
     let d = &s.defences;
-    let mut out = vec![format!("half-open limit {}", s.max_half_open)];
+    // A real proxy keeps no half-open entries, so it has no such limit.
+    let mut out = Vec::new();
+    if s.max_half_open > 0 {
+        out.push(format!("half-open limit {}", s.max_half_open));
+    }
     if let Some(l) = &d.rate_limit {
         // The eviction count shows when the source table is too small for
         // the attack (evicted sources start with a fresh burst).

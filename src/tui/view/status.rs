@@ -18,7 +18,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let hints: Vec<(String, &str)> = if app.overlay == Overlay::Help {
         vec![("any key".to_string(), "close help")]
     } else {
-        keys::hints(app.overlay.is_popup()).collect()
+        keys::hints(app.overlay.is_popup(), app.frame.real_time).collect()
     };
     for (k, what) in hints {
         spans.push(Span::styled(format!(" {k}"), theme.key));

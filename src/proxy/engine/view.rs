@@ -1,0 +1,157 @@
+//! The real proxy as the dashboard sees it: a Snapshot from its atomics.
+//! What a proxy cannot see (packets, server queues, client states) is
+//! `None` and shows as `–`.
+
+use super::{BackendHistory, ProxyEngine};
+use crate::backends::DemoBackend;
+use crate::engine::Engine;
+use crate::engine::{
+    ConnCounters, Defences, Latencies, RateLimitState, RetransmitCounters, SNAPSHOT_LOG_LINES,
+    ServerRow, ServerState, Settings, Snapshot, TRACKED_SERVERS,
+};
+use crate::model::SimDuration;
+use crate::proxy::config::ProxyConfig;
+use crate::proxy::pool::Backend;
+use crate::proxy::stats::Rejection;
+use crate::spec::{
+    CookieMode, DropReason, Dur, FailReason, HealthSpec, OnBackendDown, Positive, RateLimitSpec,
+    RetransmitMode,
+};
+use std::sync::atomic::Ordering::Relaxed;
+
+/// The proxy now.
+pub(super) fn snapshot(e: &ProxyEngine) -> Snapshot {
+    let config = e.shared.config.load_full();
+    let stats = &e.shared.stats;
+    let mut servers = e.server_rows_now();
+    let servers_total = servers.len();
+    servers.truncate(TRACKED_SERVERS);
+    let refused: u64 = Rejection::ALL.iter().map(|r| stats.rejected(*r)).sum();
+    let proxied = stats.proxied.load(Relaxed);
+    let active: u64 = servers.iter().map(|s| u64::from(s.active)).sum();
+    let mut failed = [0; FailReason::COUNT];
+    failed[FailReason::Refused as usize] = refused;
+    Snapshot {
+        lab: e.name.clone(),
+        seed: 0,
+        now: e.now(),
+        events: stats.accepted.load(Relaxed),
+        finished: false,
+        settings: settings(&config, e),
+        servers,
+        servers_total,
+        clients: None,
+        conns: ConnCounters {
+            attempted: stats.accepted.load(Relaxed),
+            established: proxied,
+            completed: proxied.saturating_sub(active),
+            failed,
+        },
+        drops: DropReason::ALL
+            .iter()
+            .map(|r| (*r, refusals_as_drops(*r, e)))
+            .collect(),
+        retransmits: RetransmitCounters::default(),
+        latency: Latencies::default(),
+        table_entries: u64::from(e.shared.open.load(Relaxed)),
+        half_open: 0,
+        floods_active: 0,
+        flood_syns: 0,
+        series: e.series.clone(),
+        log: e.log.tail(SNAPSHOT_LOG_LINES),
+        objectives: Vec::new(),
+    }
+}
+
+/// The refusals that have a drop reason of the same name.
+fn refusals_as_drops(reason: DropReason, e: &ProxyEngine) -> u64 {
+    let stats = &e.shared.stats;
+    match reason {
+        DropReason::Filtered => stats.rejected(Rejection::Filtered),
+        DropReason::RateLimited => stats.rejected(Rejection::RateLimited),
+        DropReason::NoHealthyBackend => stats.rejected(Rejection::NoBackend),
+        _ => 0,
+    }
+}
+
+fn settings(config: &ProxyConfig, e: &ProxyEngine) -> Settings {
+    let h = &config.health;
+    let limiter = e.shared.limiter.lock().unwrap_or_else(|p| p.into_inner());
+    Settings {
+        algorithm: config.algorithm,
+        // A proxy's clients run their own TCP; it sets no SYN or segment
+        // timers of theirs.
+        syn_timeout: SimDuration::ZERO,
+        segment_timeout: SimDuration::ZERO,
+        max_retransmissions: 0,
+        retransmit: RetransmitMode::Fixed,
+        half_open_timeout: std_to_sim(config.connect_timeout),
+        established_timeout: config.idle_timeout.map_or(SimDuration::ZERO, std_to_sim),
+        health: HealthSpec {
+            interval: Dur(std_to_sim(h.interval)),
+            timeout: Dur(std_to_sim(h.timeout)),
+            rise: Positive::new_const(h.rise),
+            fall: Positive::new_const(h.fall),
+        },
+        max_half_open: 0,
+        on_backend_down: OnBackendDown::Timeout,
+        defences: Defences {
+            validate_packets: false,
+            filter: config.filter.clone(),
+            rate_limit: limiter.as_ref().map(|l| RateLimitState {
+                spec: RateLimitSpec {
+                    rate: Positive::new_const(l.limit().rate()),
+                    per: Dur(l.limit().per()),
+                    burst: Positive::new_const(l.limit().burst()),
+                    sources: Positive::new_const(u32::try_from(l.capacity()).unwrap_or(u32::MAX)),
+                },
+                sources: l.len(),
+                evictions: l.evictions(),
+            }),
+            early_drop: false,
+            syn_cookies: CookieMode::Off,
+        },
+    }
+}
+
+fn std_to_sim(d: std::time::Duration) -> SimDuration {
+    SimDuration::from_nanos(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+}
+
+/// One backend's row.
+pub(super) fn row(b: &Backend, h: Option<&BackendHistory>, demo: &[DemoBackend]) -> ServerRow {
+    let healthy = b.healthy.load(Relaxed);
+    let killed = b.admin_down.load(Relaxed)
+        || demo
+            .iter()
+            .any(|d| d.addr() == b.config.address && !d.is_alive());
+    let state = if killed {
+        ServerState::Killed
+    } else if !healthy {
+        ServerState::Down
+    } else if b.draining.load(Relaxed) {
+        ServerState::Draining
+    } else {
+        ServerState::Up
+    };
+    ServerRow {
+        name: b.config.name.clone(),
+        state,
+        healthy,
+        weight: b.weight.load(Relaxed),
+        active: b.active.load(Relaxed),
+        half_open: 0,
+        max_half_open: 0,
+        server_established: None,
+        max_connections: None,
+        connections: b.total.load(Relaxed),
+        new_per_sec: h.map_or(0, |h| h.new_per_sec),
+        packets: None,
+        packets_per_sec: None,
+        segments_served: None,
+        queued: None,
+        drops: b.connect_errors.load(Relaxed),
+        probe_p95: None,
+        active_series: h.map_or_else(Vec::new, |h| h.active.values()),
+    }
+}
