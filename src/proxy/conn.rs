@@ -106,8 +106,10 @@ async fn connect(
         };
         let backend = &pool.backends()[index];
         let address = backend.config.address;
+        let connecting = Instant::now();
         match tokio::time::timeout(config.connect_timeout, TcpStream::connect(address)).await {
             Ok(Ok(stream)) => {
+                backend.connect_times.record(connecting.elapsed());
                 // Small writes (requests, acknowledgements) must not wait
                 // for Nagle; the proxy adds no delay of its own.
                 let _ = stream.set_nodelay(true);

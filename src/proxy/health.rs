@@ -30,6 +30,9 @@ pub async fn watch(backend: Arc<Backend>, shared: Arc<Shared>, stop: Cancellatio
             () = stop.cancelled() => return,
             () = backend.retired.cancelled() => return,
         };
+        if ok {
+            backend.probe_times.record(started.elapsed());
+        }
         if let Some(flip) = tracker.record(ok, health.rise, health.fall) {
             flipped(&backend, flip);
         }

@@ -14,6 +14,7 @@ pub mod engine;
 pub mod health;
 mod metered;
 pub mod pool;
+pub mod samples;
 mod server;
 pub mod shared;
 pub mod stats;

@@ -4,6 +4,7 @@
 //! one short mutex.
 
 use super::config::BackendConfig;
+use super::samples::Recent;
 use crate::model::{Endpoint, FourTuple, Ip};
 use crate::policy::{BackendView, NoBackend, Selector, round_robin};
 use crate::spec::Algorithm;
@@ -41,6 +42,10 @@ pub struct Backend {
     pub since: Mutex<Instant>,
     /// Stops its health checks when it leaves the pool.
     pub retired: CancellationToken,
+    /// Round trips of its recent passing probes.
+    pub probe_times: Recent,
+    /// How long its recent successful connects took.
+    pub connect_times: Recent,
 }
 
 impl Backend {
@@ -60,6 +65,8 @@ impl Backend {
             connect_errors: AtomicU64::new(0),
             since: Mutex::new(Instant::now()),
             retired: CancellationToken::new(),
+            probe_times: Recent::default(),
+            connect_times: Recent::default(),
         }
     }
 

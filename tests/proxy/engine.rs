@@ -72,6 +72,14 @@ fn configuration_commands_reload_and_simulation_only_ones_say_so() {
     for _ in 0..3 {
         assert_eq!(blocking_get(e.local_addr()).as_deref(), Some("web-1"));
     }
+    let snap = e.snapshot();
+    assert_eq!(snap.latency.handshake.count, 3, "every connect is timed");
+    assert!(snap.latency.handshake.p95.is_some());
+    run_for(&mut e, Duration::from_millis(250));
+    assert!(
+        e.snapshot().servers[0].probe_p95.is_some(),
+        "probes are timed"
+    );
     e.apply(Command::StartFlood(FloodSpec::default()), Origin::User);
     e.apply(
         Command::SetTimeout(Timeout::Syn, lblab::spec::Dur::from_secs(1)),

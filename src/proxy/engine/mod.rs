@@ -221,6 +221,8 @@ impl ProxyEngine {
             self.log
                 .push(now, LogKind::Drop, format!("refused {}", words.join(", ")));
         }
+        let p95 = view::connect_p95_micros(self);
+        self.series.latency_p95_us.push(p95);
         let open = u64::from(self.shared.open.load(Relaxed));
         self.series.table.push(open);
         let pool = self.shared.pool.load_full();

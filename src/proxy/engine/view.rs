@@ -6,12 +6,13 @@ use super::{BackendHistory, ProxyEngine};
 use crate::backends::DemoBackend;
 use crate::engine::Engine;
 use crate::engine::{
-    ConnCounters, Defences, Latencies, RateLimitState, RetransmitCounters, SNAPSHOT_LOG_LINES,
-    ServerRow, ServerState, Settings, Snapshot, TRACKED_SERVERS,
+    ConnCounters, Defences, Latencies, Percentiles, RateLimitState, RetransmitCounters,
+    SNAPSHOT_LOG_LINES, ServerRow, ServerState, Settings, Snapshot, TRACKED_SERVERS,
 };
 use crate::model::SimDuration;
 use crate::proxy::config::ProxyConfig;
 use crate::proxy::pool::Backend;
+use crate::proxy::samples::quantile_of_sorted;
 use crate::proxy::stats::Rejection;
 use crate::spec::{
     CookieMode, DropReason, Dur, FailReason, HealthSpec, OnBackendDown, Positive, RateLimitSpec,
@@ -52,7 +53,10 @@ pub(super) fn snapshot(e: &ProxyEngine) -> Snapshot {
             .map(|r| (*r, refusals_as_drops(*r, e)))
             .collect(),
         retransmits: RetransmitCounters::default(),
-        latency: Latencies::default(),
+        latency: Latencies {
+            handshake: connect_times(e),
+            ..Latencies::default()
+        },
         table_entries: u64::from(e.shared.open.load(Relaxed)),
         half_open: 0,
         floods_active: 0,
@@ -60,6 +64,31 @@ pub(super) fn snapshot(e: &ProxyEngine) -> Snapshot {
         series: e.series.clone(),
         log: e.log.tail(SNAPSHOT_LOG_LINES),
         objectives: Vec::new(),
+    }
+}
+
+/// The p95 of recent connects, in microseconds (0 before any), for the
+/// per-second chart.
+pub(super) fn connect_p95_micros(e: &ProxyEngine) -> u64 {
+    connect_times(e).p95.map_or(0, |d| d.as_nanos() / 1_000)
+}
+
+/// Recent connects to every backend: the proxy's side of a handshake.
+fn connect_times(e: &ProxyEngine) -> Percentiles {
+    let pool = e.shared.pool.load_full();
+    let mut all: Vec<u32> = pool
+        .backends()
+        .iter()
+        .flat_map(|b| b.connect_times.micros())
+        .collect();
+    all.sort_unstable();
+    let at = |q| quantile_of_sorted(&all, q).map(std_to_sim);
+    Percentiles {
+        count: all.len() as u64,
+        p50: at(0.5),
+        p95: at(0.95),
+        p99: at(0.99),
+        max: at(1.0),
     }
 }
 
@@ -151,7 +180,7 @@ pub(super) fn row(b: &Backend, h: Option<&BackendHistory>, demo: &[DemoBackend])
         segments_served: None,
         queued: None,
         drops: b.connect_errors.load(Relaxed),
-        probe_p95: None,
+        probe_p95: b.probe_times.quantile(0.95).map(std_to_sim),
         active_series: h.map_or_else(Vec::new, |h| h.active.values()),
     }
 }

@@ -36,9 +36,25 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             theme.good,
             String::new(),
         ),
-        ("failed".into(), &series.failed, theme.bad, String::new()),
         (
-            "seg p95".into(),
+            if app.frame.real_time {
+                "refused"
+            } else {
+                "failed"
+            }
+            .into(),
+            &series.failed,
+            theme.bad,
+            String::new(),
+        ),
+        (
+            // A real proxy sees no segments; its latency is its connects.
+            if app.frame.real_time {
+                "connect p95"
+            } else {
+                "seg p95"
+            }
+            .into(),
             &series.latency_p95_us,
             theme.warn,
             "µs".into(),
