@@ -83,6 +83,14 @@ pub struct ServerRow {
     pub probe_p95: Option<SimDuration>,
     /// Active connections at each of the last seconds.
     pub active_series: Vec<u64>,
+    /// Bytes it carried both ways in the last whole second (a real proxy
+    /// counts bytes; the simulation counts packets).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes_per_sec: Option<u64>,
+    /// p95 of the balancer's recent connects to it (a real proxy's side of
+    /// the handshake).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connect_p95: Option<SimDuration>,
 }
 
 /// How many clients are in each state.

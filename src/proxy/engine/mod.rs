@@ -33,6 +33,8 @@ struct BackendHistory {
     active: crate::engine::Series,
     total_at_last_second: u64,
     new_per_sec: u64,
+    bytes_at_last_second: u64,
+    bytes_per_sec: u64,
     healthy: bool,
 }
 
@@ -231,6 +233,9 @@ impl ProxyEngine {
             let total = b.total.load(Relaxed);
             h.new_per_sec = total - h.total_at_last_second.min(total);
             h.total_at_last_second = total;
+            let bytes = b.bytes_to.load(Relaxed) + b.bytes_from.load(Relaxed);
+            h.bytes_per_sec = bytes - h.bytes_at_last_second.min(bytes);
+            h.bytes_at_last_second = bytes;
             h.active.push(u64::from(b.active.load(Relaxed)));
         }
     }

@@ -88,6 +88,8 @@ impl World {
             drops: h.drops,
             probe_p95: b.probe_p95(),
             active_series: h.active.values(),
+            bytes_per_sec: None,
+            connect_p95: None,
         }
     }
 

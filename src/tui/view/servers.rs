@@ -14,13 +14,33 @@ use ratatui::widgets::{Block, Borders, Cell, Row, Table, TableState};
 /// Terminal width from which every column is shown.
 const WIDE: u16 = 130;
 
-/// One column: its header, width, whether narrow screens show it, and how
-/// a row fills it.
+/// One column: its header, width, whether narrow screens show it, which
+/// engine's figure it is, and how a row fills it.
 struct Column {
     header: &'static str,
     width: u16,
     narrow: bool,
+    engine: Shows,
     cell: fn(&ServerRow, &Ctx) -> (String, Style),
+}
+
+/// Which engines a column means something for: the simulation counts
+/// packets, queues and half-open entries, a real proxy bytes and connects.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Shows {
+    Both,
+    Simulation,
+    Real,
+}
+
+impl Shows {
+    fn on(self, real_time: bool) -> bool {
+        match self {
+            Shows::Both => true,
+            Shows::Simulation => !real_time,
+            Shows::Real => real_time,
+        }
+    }
 }
 
 /// What cells need besides their row.
@@ -34,12 +54,14 @@ const COLUMNS: &[Column] = &[
         header: "server",
         width: 10,
         narrow: true,
+        engine: Shows::Both,
         cell: |r, c| (r.name.clone(), c.theme.text),
     },
     Column {
         header: "state",
         width: 10,
         narrow: true,
+        engine: Shows::Both,
         cell: |r, c| {
             let (symbol, style) = c.theme.server_state(r.state);
             (format!("{symbol} {}", r.state.name()), style)
@@ -49,12 +71,14 @@ const COLUMNS: &[Column] = &[
         header: "wt",
         width: 3,
         narrow: true,
+        engine: Shows::Both,
         cell: |r, c| (r.weight.to_string(), c.theme.text),
     },
     Column {
         header: "active",
         width: 9,
         narrow: true,
+        engine: Shows::Both,
         cell: |r, c| {
             let full = r
                 .server_established
@@ -71,6 +95,7 @@ const COLUMNS: &[Column] = &[
         header: "half-open",
         width: 9,
         narrow: true,
+        engine: Shows::Simulation,
         cell: |r, c| {
             let style = if r.half_open >= r.max_half_open {
                 c.theme.bad
@@ -86,24 +111,28 @@ const COLUMNS: &[Column] = &[
         header: "new/s",
         width: 5,
         narrow: true,
+        engine: Shows::Both,
         cell: |r, c| (r.new_per_sec.to_string(), c.theme.text),
     },
     Column {
         header: "queued",
         width: 6,
         narrow: false,
+        engine: Shows::Simulation,
         cell: |r, c| (unknown_as_dash(r.queued), c.theme.text),
     },
     Column {
         header: "pkt/s",
         width: 7,
         narrow: false,
+        engine: Shows::Simulation,
         cell: |r, c| (unknown_as_dash(r.packets_per_sec), c.theme.text),
     },
     Column {
         header: "probe p95",
         width: 9,
         narrow: true,
+        engine: Shows::Both,
         cell: |r, c| {
             (
                 r.probe_p95.map_or("-".to_string(), |d| d.to_string()),
@@ -115,6 +144,7 @@ const COLUMNS: &[Column] = &[
         header: "share",
         width: 6,
         narrow: true,
+        engine: Shows::Both,
         cell: |r, c| {
             let share = if c.total_connections == 0 {
                 0.0
@@ -128,7 +158,46 @@ const COLUMNS: &[Column] = &[
         header: "served",
         width: 10,
         narrow: false,
+        engine: Shows::Simulation,
         cell: |r, c| (unknown_as_dash(r.segments_served), c.theme.text),
+    },
+    Column {
+        header: "bytes/s",
+        width: 7,
+        narrow: true,
+        engine: Shows::Real,
+        cell: |r, c| {
+            (
+                r.bytes_per_sec.map_or("–".to_string(), compact),
+                c.theme.text,
+            )
+        },
+    },
+    Column {
+        header: "conn p95",
+        width: 9,
+        narrow: false,
+        engine: Shows::Real,
+        cell: |r, c| {
+            (
+                r.connect_p95.map_or("-".to_string(), |d| d.to_string()),
+                c.theme.text,
+            )
+        },
+    },
+    Column {
+        header: "errors",
+        width: 6,
+        narrow: false,
+        engine: Shows::Real,
+        cell: |r, c| {
+            let style = if r.drops > 0 {
+                c.theme.warn
+            } else {
+                c.theme.text
+            };
+            (r.drops.to_string(), style)
+        },
     },
 ];
 
@@ -155,7 +224,11 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         total_connections: s.servers.iter().map(|r| r.connections).sum(),
     };
     let wide = area.width >= WIDE;
-    let columns: Vec<&Column> = COLUMNS.iter().filter(|c| wide || c.narrow).collect();
+    let real = app.frame.real_time;
+    let columns: Vec<&Column> = COLUMNS
+        .iter()
+        .filter(|c| (wide || c.narrow) && c.engine.on(real))
+        .collect();
     // The sparkline takes what the other columns leave: borders (2), the
     // highlight symbol (2) and one space after each column.
     let fixed: u16 = columns.iter().map(|c| c.width + 1).sum();
