@@ -136,3 +136,32 @@ fn the_dashboard_refuses_simulation_only_keys_on_a_real_proxy() {
     assert!(hints.len() < sim_hints.len(), "{hints:?}");
     assert!(hints.contains(&"drain"), "{hints:?}");
 }
+
+#[test]
+fn the_real_proxy_screen_shows_its_own_columns_and_panel() {
+    let e = engine_with_demo(2);
+    for _ in 0..3 {
+        assert!(blocking_get(e.local_addr()).is_some());
+    }
+    let lab = e.lab();
+    let app = App::new(
+        std::sync::Arc::new(LiveFrame::still(&e, &lab, Speed::Factor(1.0))),
+        true,
+    );
+    let mut t =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 48)).expect("terminal");
+    t.draw(|f| lblab::tui::view::draw(f, &app)).expect("draw");
+    let screen: String = t
+        .backend()
+        .buffer()
+        .content()
+        .iter()
+        .map(|c| c.symbol())
+        .collect();
+    for present in ["bytes/s", "conn p95", "errors", " connections ", "proxied"] {
+        assert!(screen.contains(present), "{present:?} missing");
+    }
+    for absent in ["pkt/s", "half-open", "SYN-SENT", " flood "] {
+        assert!(!screen.contains(absent), "{absent:?} shown on a real proxy");
+    }
+}
