@@ -29,13 +29,20 @@ impl RoundRobin {
 /// atomic counter) passes its own position here.
 #[inline]
 pub fn pick_from(backends: &[BackendView], start: usize) -> Option<usize> {
-    let n = backends.len();
+    pick_from_by(backends.len(), start, |i| backends[i].eligible())
+}
+
+/// [`pick_from`] over `n` backends known only through `eligible`, for a
+/// caller that can answer it without building the views (the proxy's
+/// atomics).
+#[inline]
+pub fn pick_from_by(n: usize, start: usize, eligible: impl Fn(usize) -> bool) -> Option<usize> {
     if n == 0 {
         return None;
     }
     let mut i = if start >= n { start % n } else { start };
     for _ in 0..n {
-        if backends[i].eligible() {
+        if eligible(i) {
             return Some(i);
         }
         i = if i + 1 == n { 0 } else { i + 1 };
