@@ -30,7 +30,9 @@ pub fn admit(shared: &Shared, source: IpAddr) -> Result<Admitted<'_>, Rejection>
     if filtered {
         return Err(Rejection::Filtered);
     }
-    {
+    let config = shared.config.load();
+    // Without a limit configured, no connection pays for the lock.
+    if config.rate_limit.is_some() {
         let mut limiter = shared.limiter.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(limiter) = limiter.as_mut()
             && !limiter.check(ip, shared.now()).is_allow()
@@ -38,7 +40,7 @@ pub fn admit(shared: &Shared, source: IpAddr) -> Result<Admitted<'_>, Rejection>
             return Err(Rejection::RateLimited);
         }
     }
-    let max = shared.config.load().max_connections.unwrap_or(u32::MAX);
+    let max = config.max_connections.unwrap_or(u32::MAX);
     let before = shared.open.fetch_add(1, AcqRel);
     if before >= max {
         shared.open.fetch_sub(1, Relaxed);
