@@ -1,6 +1,7 @@
 //! One client connection, after admission: pick a backend (sticky first),
 //! connect with failover, then copy bytes both ways with half-close until
-//! both directions are done, the connection idles out, or shutdown cuts it.
+//! both directions are done or the connection idles out (shutdown cuts the
+//! whole task from outside).
 
 use super::metered::{Activity, Metered};
 use super::pool::{Backend, Pool};
@@ -13,7 +14,6 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio_util::sync::CancellationToken;
 
 /// What a client is sent, with `respond_503`, when no backend can take it.
 pub const RESPONSE_503: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\n\
@@ -25,7 +25,7 @@ no backend available";
 const LINGER_AFTER_503: Duration = Duration::from_millis(500);
 
 /// Proxies `client` (from `peer`) to a backend until the exchange ends.
-pub async fn serve<S>(client: S, peer: SocketAddr, shared: Arc<Shared>, stop: CancellationToken)
+pub async fn serve<S>(client: S, peer: SocketAddr, shared: Arc<Shared>)
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -64,10 +64,6 @@ where
         () = idle(&activity, config.idle_timeout) => {
             shared.stats.idle_closed.fetch_add(1, Relaxed);
             tracing::info!(%peer, backend = %backend.config.name, "closed: idle timeout");
-        }
-        () = stop.cancelled() => {
-            shared.stats.cut_at_shutdown.fetch_add(1, Relaxed);
-            tracing::info!(%peer, backend = %backend.config.name, "closed: drain timeout passed");
         }
     }
 }

@@ -29,6 +29,9 @@ pub enum StartError {
         /// What the OS said.
         source: std::io::Error,
     },
+    /// The configuration breaks a rule (a file would have said where).
+    #[error("{0}")]
+    Invalid(String),
     /// The TLS certificate or key could not be used.
     #[error(transparent)]
     Tls(#[from] tls::TlsError),
@@ -53,6 +56,9 @@ pub struct Proxy {
     checks: CancellationToken,
     connections: TaskTracker,
     background: TaskTracker,
+    /// The accept loop, awaited at shutdown so no connection is spawned
+    /// after the drain has started counting.
+    accept_task: tokio::task::JoinHandle<()>,
 }
 
 impl Proxy {
@@ -78,25 +84,29 @@ impl Proxy {
             .collect::<Vec<_>>();
         let shared = Arc::new(Shared::new(config, backends.clone()));
         shared.tls.store(acceptor.map(Arc::new));
+        let accepting = CancellationToken::new();
+        let cut = CancellationToken::new();
+        let connections = TaskTracker::new();
+        let accept_task = tokio::spawn(accept_loop(
+            listener,
+            Arc::clone(&shared),
+            accepting.clone(),
+            cut.clone(),
+            connections.clone(),
+        ));
         let proxy = Proxy {
             shared,
             local,
-            accepting: CancellationToken::new(),
-            cut: CancellationToken::new(),
+            accepting,
+            cut,
             checks: CancellationToken::new(),
-            connections: TaskTracker::new(),
+            connections,
             background: TaskTracker::new(),
+            accept_task,
         };
         for backend in backends {
             proxy.watch(backend);
         }
-        proxy.background.spawn(accept_loop(
-            listener,
-            Arc::clone(&proxy.shared),
-            proxy.accepting.clone(),
-            proxy.cut.clone(),
-            proxy.connections.clone(),
-        ));
         tracing::info!(address = %local, "listening");
         Ok(proxy)
     }
@@ -139,6 +149,7 @@ impl Proxy {
     /// checked, removed ones finish their connections. The listen address
     /// cannot change while running (that needs a restart) and is kept.
     pub fn reload(&self, mut config: ProxyConfig) -> Result<(), StartError> {
+        config.validate().map_err(StartError::Invalid)?;
         let old = self.shared.config.load_full();
         if config.listen != old.listen {
             tracing::warn!(kept = %old.listen, asked = %config.listen, "the listen address changes only on restart");
@@ -148,11 +159,11 @@ impl Proxy {
         let pool = self.shared.pool.load_full();
         let mut backends = Vec::with_capacity(config.backends.len());
         for b in &config.backends {
-            match pool
-                .backends()
-                .iter()
-                .find(|k| k.config.address == b.address)
-            {
+            // A backend is kept when its address and name are unchanged; a
+            // renamed one starts afresh, so logs and metrics never carry a
+            // name it no longer has.
+            let same = |k: &&Arc<Backend>| k.config.address == b.address && k.config.name == b.name;
+            match pool.backends().iter().find(same) {
                 Some(kept) => {
                     kept.weight
                         .store(b.weight, std::sync::atomic::Ordering::Relaxed);
@@ -196,6 +207,8 @@ impl Proxy {
     /// then cuts the rest and stops health checks.
     pub async fn shutdown(self, drain: Duration) -> ShutdownReport {
         self.accepting.cancel();
+        // A task that panicked has stopped accepting just the same.
+        let _ = self.accept_task.await;
         self.connections.close();
         let open = self.connections.len();
         tracing::info!(open, ?drain, "shutting down: no new connections");
@@ -250,28 +263,39 @@ async fn accept_loop(
         let shared = Arc::clone(&shared);
         let cut = cut.clone();
         connections.spawn(async move {
-            let _admitted = match admit::admit(&shared, peer.ip()) {
-                Ok(a) => a,
-                Err(why) => {
-                    shared.stats.reject(why);
-                    tracing::info!(%peer, reason = %why, "refused");
-                    return;
-                }
+            let work = async {
+                let _admitted = match admit::admit(&shared, peer.ip()) {
+                    Ok(a) => a,
+                    Err(why) => {
+                        shared.stats.reject(why);
+                        tracing::info!(%peer, reason = %why, "refused");
+                        return;
+                    }
+                };
+                handle(stream, peer, Arc::clone(&shared)).await;
             };
-            handle(stream, peer, Arc::clone(&shared), cut).await;
+            // The drain's end cuts a connection in whatever phase it is:
+            // a handshake, a connect, a 503's linger or the copy.
+            tokio::select! {
+                () = work => {}
+                () = cut.cancelled() => {
+                    shared.stats.cut_at_shutdown.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    tracing::info!(%peer, "closed: drain timeout passed");
+                }
+            }
         });
     }
 }
 
 /// Terminates TLS when configured, then proxies.
-async fn handle(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>, cut: CancellationToken) {
+async fn handle(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>) {
     let _ = stream.set_nodelay(true);
     let acceptor = shared.tls.load_full();
     match acceptor {
-        None => conn::serve(stream, peer, shared, cut).await,
+        None => conn::serve(stream, peer, shared).await,
         Some(acceptor) => {
             match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
-                Ok(Ok(tls)) => conn::serve(tls, peer, shared, cut).await,
+                Ok(Ok(tls)) => conn::serve(tls, peer, shared).await,
                 Ok(Err(e)) => {
                     shared.stats.reject(Rejection::TlsHandshake);
                     tracing::info!(%peer, error = %e, "refused: TLS handshake failed");

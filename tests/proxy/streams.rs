@@ -128,3 +128,28 @@ async fn an_idle_connection_is_closed_after_the_idle_timeout() {
     );
     assert_eq!(proxy.shared().stats.idle_closed.load(Relaxed), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_cuts_a_stalled_tls_handshake_at_the_drain_timeout() {
+    let dir = std::env::temp_dir().join(format!("lblab-proxy-drain-{}", std::process::id()));
+    let names = ["localhost".to_string()];
+    let (cert, key) = tls::write_self_signed(&dir, &names, true).expect("certificate");
+    let backends = http_backends(1).await;
+    let mut cfg = config(&addrs(&backends));
+    cfg.tls = Some(TlsFiles { cert, key });
+    let proxy = proxy(cfg).await;
+    // Connects and never says hello: the handshake would wait 10 s.
+    let _silent = TcpStream::connect(proxy.local_addr())
+        .await
+        .expect("connect");
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let start = std::time::Instant::now();
+    let report = within("shutdown", proxy.shutdown(Duration::from_millis(200))).await;
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_eq!(report.cut, 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -136,6 +136,9 @@ impl ProxyEngine {
             }
         };
         let proxy = self.proxy.as_ref().ok_or("the proxy has stopped")?;
+        // A reload may start health checks, which need the proxy's runtime;
+        // the dashboard's driver thread has none of its own.
+        let _runtime = self.runtime.enter();
         proxy.reload(config).map_err(|e| e.to_string())?;
         Ok(text)
     }

@@ -24,6 +24,9 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
+/// The longest drain when the dashboard closes the proxy.
+const QUIT_DRAIN: Duration = Duration::from_secs(1);
+
 /// The longest `advance` waits for the wall clock to reach its deadline.
 const MAX_WAIT: Duration = Duration::from_millis(5);
 
@@ -270,7 +273,9 @@ async fn start_demo(config: &ProxyConfig) -> Result<Vec<DemoBackend>, String> {
 impl Drop for ProxyEngine {
     fn drop(&mut self) {
         if let Some(proxy) = self.proxy.take() {
-            let drain = self.shared.config.load().drain_timeout;
+            // Someone quitting a dashboard waits for the screen, not for
+            // every client: live connections get a short drain at most.
+            let drain = self.shared.config.load().drain_timeout.min(QUIT_DRAIN);
             self.runtime.block_on(proxy.shutdown(drain));
         }
         for b in &self.demo {
