@@ -147,3 +147,28 @@ async fn sticky_sessions_keep_a_source_on_one_backend() {
         "{names:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_renames_a_backend_and_refuses_a_config_without_backends() {
+    let backends = http_backends(2).await;
+    let cfg = config(&addrs(&backends));
+    let proxy = proxy(cfg.clone()).await;
+    let mut renamed = cfg.clone();
+    renamed.backends[0].name = "renamed".into();
+    proxy.reload(renamed).expect("reload");
+    let pool = proxy.shared().pool.load_full();
+    let names: Vec<_> = pool
+        .backends()
+        .iter()
+        .map(|b| b.config.name.clone())
+        .collect();
+    assert_eq!(names, ["renamed", "web-2"]);
+    let mut empty = cfg;
+    empty.backends.clear();
+    assert!(proxy.reload(empty).is_err());
+    assert_eq!(
+        proxy.shared().pool.load().backends().len(),
+        2,
+        "the old pool stays"
+    );
+}

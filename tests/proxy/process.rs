@@ -228,6 +228,21 @@ fn a_bad_config_is_reported_at_file_line_col() {
             "{\n  \"listen_addr\": \":0\",\n  \"servers\": [\n    { \"address\": \"nohost\" }\n  ]\n}\n",
             ":4:18:",
         ),
+        (
+            "port0.json",
+            "{\n  \"listen_addr\": \":0\",\n  \"servers\": [\n    { \"address\": \"127.0.0.1:0\" }\n  ]\n}\n",
+            ":4:18:",
+        ),
+        (
+            "interval.json",
+            "{\n  \"listen_addr\": \":0\",\n  \"health_check_interval\": 0,\n  \"servers\": [{ \"address\": \"127.0.0.1:1\" }]\n}\n",
+            ":3:28:",
+        ),
+        (
+            "idle.ron",
+            "(\n    listen: \"127.0.0.1:0\",\n    backends: [(address: \"127.0.0.1:1\")],\n    idle_timeout: Some(\"1ms\"),\n)\n",
+            ":4:19:",
+        ),
     ];
     for (name, text, place) in cases {
         let path = dir.write(name, text);

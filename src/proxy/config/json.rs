@@ -217,8 +217,20 @@ fn per_minute(n: u32) -> RateLimitSpec {
     }
 }
 
+/// Where a field may be written in a `config.json`, most specific first:
+/// a probe's timeout comes from the Go design's one `request_timeout` when
+/// the file sets no `health_check_timeout`, and from the interval's cap.
+pub(super) fn paths(field: Field) -> Vec<Vec<Seg<'static>>> {
+    let mut found = vec![path(field)];
+    if field == Field::HealthTimeout {
+        found.push(vec![Seg::Field("request_timeout")]);
+        found.push(vec![Seg::Field("health_check_interval")]);
+    }
+    found
+}
+
 /// Where a field is written in a `config.json`.
-pub(super) fn path(field: Field) -> Vec<Seg<'static>> {
+fn path(field: Field) -> Vec<Seg<'static>> {
     match field {
         Field::Listen => vec![Seg::Field("listen_addr")],
         Field::TlsCert => vec![Seg::Field("tls_cert_file")],
@@ -228,7 +240,9 @@ pub(super) fn path(field: Field) -> Vec<Seg<'static>> {
             vec![Seg::Field("servers"), Seg::Item(i), Seg::Field("address")]
         }
         Field::BackendName(i) => vec![Seg::Field("servers"), Seg::Item(i), Seg::Field("name")],
+        Field::HealthInterval | Field::HealthJitter => vec![Seg::Field("health_check_interval")],
         Field::HealthTimeout => vec![Seg::Field("health_check_timeout")],
+        Field::IdleTimeout => vec![Seg::Field("idle_timeout")],
         Field::HealthPath => vec![Seg::Field("health_check_path")],
         Field::RateLimit => vec![Seg::Field("max_connections_per_minute")],
         Field::Filter => vec![Seg::Field("ip_filter_list")],

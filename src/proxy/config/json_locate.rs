@@ -21,7 +21,8 @@ pub(super) fn locate(text: &str, path: &[Seg<'_>]) -> usize {
         .unwrap_or(0)
 }
 
-fn find_value(text: &str, path: &[Seg<'_>]) -> Option<usize> {
+/// The byte where the value at exactly `path` starts, if written.
+pub(super) fn find_value(text: &str, path: &[Seg<'_>]) -> Option<usize> {
     let bytes = text.as_bytes();
     let mut stack: Vec<Frame> = Vec::new();
     let mut expect_value = true;

@@ -71,8 +71,11 @@ pub(super) enum Field {
     Backends,
     BackendAddress(usize),
     BackendName(usize),
+    HealthInterval,
     HealthTimeout,
+    HealthJitter,
     HealthPath,
+    IdleTimeout,
     RateLimit,
     Filter,
 }
@@ -137,7 +140,13 @@ fn json_error(origin: &str, e: &serde_json::Error) -> LabError {
 fn at(text: &str, origin: &str, format: Format, field: Field, message: String) -> LabError {
     let offset = match format {
         Format::Ron => locate_ron(text, &super::ron_file::path(field)),
-        Format::Json => json_locate::locate(text, &json::path(field)),
+        Format::Json => {
+            let paths = json::paths(field);
+            paths
+                .iter()
+                .find_map(|p| json_locate::find_value(text, p))
+                .unwrap_or_else(|| json_locate::locate(text, &paths[0]))
+        }
     };
     LabError::at(origin, text, offset, message)
 }
@@ -156,6 +165,13 @@ fn check(d: Draft) -> Result<ProxyConfig, (Field, String)> {
     let mut backends = Vec::with_capacity(d.backends.len());
     for (i, b) in d.backends.into_iter().enumerate() {
         let address = resolve(&b.address).map_err(|m| (Field::BackendAddress(i), m))?;
+        if address.port() == 0 || address.ip().is_unspecified() {
+            let m = format!(
+                "{} is not an address a connect can reach (port 0 or an unspecified host)",
+                b.address
+            );
+            return Err((Field::BackendAddress(i), m));
+        }
         if !addresses.insert(address) {
             let m = format!("{} is already a backend ({address})", b.address);
             return Err((Field::BackendAddress(i), m));
@@ -180,12 +196,11 @@ fn check(d: Draft) -> Result<ProxyConfig, (Field, String)> {
             weight: b.weight,
         });
     }
-    check_health(&d.health)?;
     let rate_limit = d
         .rate_limit
         .map(|spec| RateLimit::from_spec(&spec).map_err(|e| (Field::RateLimit, e.to_string())))
         .transpose()?;
-    Ok(ProxyConfig {
+    let config = ProxyConfig {
         listen,
         tls: d.tls.map(|(cert, key)| TlsFiles {
             cert: PathBuf::from(cert),
@@ -204,10 +219,56 @@ fn check(d: Draft) -> Result<ProxyConfig, (Field, String)> {
         sticky: d.sticky.filter(|t| !t.is_zero()),
         respond_503: d.respond_503,
         drain_timeout: d.drain_timeout,
-    })
+    };
+    check_rules(&config)?;
+    Ok(config)
+}
+
+/// The shortest idle timeout: shorter would cut connections between two
+/// packets of a healthy exchange.
+pub const MIN_IDLE_TIMEOUT: Duration = Duration::from_millis(100);
+
+/// The rules a running configuration keeps, whoever changes it (a file, a
+/// reload, the dashboard): what each breaks, and where a file says it.
+pub(super) fn check_rules(c: &ProxyConfig) -> Result<(), (Field, String)> {
+    if c.backends.is_empty() {
+        return Err((
+            Field::Backends,
+            "the proxy needs at least one backend".into(),
+        ));
+    }
+    check_health(&c.health)?;
+    if let Some(idle) = c.idle_timeout
+        && idle < MIN_IDLE_TIMEOUT
+    {
+        return Err((
+            Field::IdleTimeout,
+            format!(
+                "an idle timeout of {idle:?} would cut connections between two packets; \
+                 use at least {MIN_IDLE_TIMEOUT:?}, or none"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn check_health(h: &HealthConfig) -> Result<(), (Field, String)> {
+    if h.interval.is_zero() {
+        return Err((
+            Field::HealthInterval,
+            "the time between probes must be longer than zero".into(),
+        ));
+    }
+    if h.jitter > h.interval {
+        return Err((
+            Field::HealthJitter,
+            format!(
+                "jitter ({:?}) longer than the interval ({:?}) would leave backends unchecked \
+                 for most of a second interval",
+                h.jitter, h.interval
+            ),
+        ));
+    }
     if h.timeout.is_zero() || h.timeout > h.interval {
         return Err((
             Field::HealthTimeout,

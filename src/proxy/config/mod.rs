@@ -8,7 +8,7 @@ mod json_locate;
 mod load;
 mod ron_file;
 
-pub use load::{Format, load_file, load_str};
+pub use load::{Format, MIN_IDLE_TIMEOUT, load_file, load_str};
 
 use crate::policy::RateLimit;
 use crate::spec::{Algorithm, FilterSpec};
@@ -49,6 +49,16 @@ pub struct ProxyConfig {
     pub respond_503: bool,
     /// On SIGTERM or SIGINT, how long live connections may take to finish.
     pub drain_timeout: Duration,
+}
+
+impl ProxyConfig {
+    /// Checks the rules every running configuration keeps (at least one
+    /// backend, probe timing, the idle timeout's floor), for changes that
+    /// come from somewhere other than a file: a reload built in code, the
+    /// dashboard.
+    pub fn validate(&self) -> Result<(), String> {
+        load::check_rules(self).map_err(|(_, message)| message)
+    }
 }
 
 /// A certificate chain and its private key, both PEM files.

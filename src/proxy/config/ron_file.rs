@@ -180,7 +180,10 @@ pub(super) fn path(field: Field) -> Vec<Seg<'static>> {
             vec![Seg::Field("backends"), Seg::Item(i), Seg::Field("address")]
         }
         Field::BackendName(i) => vec![Seg::Field("backends"), Seg::Item(i), Seg::Field("name")],
+        Field::HealthInterval => vec![Seg::Field("health"), Seg::Field("interval")],
         Field::HealthTimeout => vec![Seg::Field("health"), Seg::Field("timeout")],
+        Field::HealthJitter => vec![Seg::Field("health"), Seg::Field("jitter")],
+        Field::IdleTimeout => vec![Seg::Field("idle_timeout")],
         Field::HealthPath => vec![Seg::Field("health"), Seg::Field("probe")],
         Field::RateLimit => vec![Seg::Field("rate_limit")],
         Field::Filter => vec![Seg::Field("filter")],
