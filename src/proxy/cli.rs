@@ -14,7 +14,12 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use tokio::signal::unix::{SignalKind, signal};
+
+/// How long after the drain starts another SIGTERM or SIGINT counts as a
+/// second signal (one that closes at once).
+const SECOND_SIGNAL_AFTER: Duration = Duration::from_millis(500);
 
 /// The options of `lblab proxy`.
 #[derive(clap::Args, Debug)]
@@ -143,20 +148,30 @@ async fn serve(args: ProxyArgs, config: super::config::ProxyConfig) -> Result<()
     let _ = std::io::stdout().flush();
     loop {
         tokio::select! {
-            _ = hangup.recv() => reload(&proxy, &args),
+            _ = hangup.recv() => reload(&proxy, &args).await,
             _ = terminate.recv() => break,
             _ = interrupt.recv() => break,
         }
     }
-    tokio::select! {
-        report = proxy.shutdown(drain) => {
-            if report.cut > 0 {
-                eprintln!("lblab proxy: {} connections cut after the drain timeout", report.cut);
+    let draining = Instant::now();
+    let shutdown = proxy.shutdown(drain);
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            report = &mut shutdown => {
+                if report.cut > 0 {
+                    eprintln!("lblab proxy: {} connections cut after the drain timeout", report.cut);
+                }
+                return Ok(());
             }
-            Ok(())
+            _ = terminate.recv() => {}
+            _ = interrupt.recv() => {}
         }
-        _ = terminate.recv() => Err("second signal: closed without draining".into()),
-        _ = interrupt.recv() => Err("second signal: closed without draining".into()),
+        // A supervisor may send SIGTERM and SIGINT to a whole process
+        // group at once: only a signal that comes later is a second one.
+        if draining.elapsed() >= SECOND_SIGNAL_AFTER {
+            return Err("second signal: closed without draining".into());
+        }
     }
 }
 
@@ -196,14 +211,17 @@ fn dashboard(args: &ProxyArgs, config: super::config::ProxyConfig) -> Result<(),
 }
 
 /// Re-reads the configuration file; a bad one leaves the running one.
-fn reload(proxy: &Proxy, args: &ProxyArgs) {
-    match load_file(&args.config) {
-        Ok(config) => {
-            if let Err(e) = proxy.reload(config) {
-                tracing::error!(error = %e, "reload refused; the running configuration stays");
-            }
-        }
-        Err(e) => tracing::error!(error = %e, "reload refused; the running configuration stays"),
+async fn reload(proxy: &Proxy, args: &ProxyArgs) {
+    // Reading the file resolves host names, which blocks: not on a worker.
+    let path = args.config.clone();
+    let loaded = tokio::task::spawn_blocking(move || load_file(&path)).await;
+    let result = match loaded {
+        Ok(Ok(config)) => proxy.reload(config).map_err(|e| e.to_string()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(e) => Err(format!("reading the configuration failed: {e}")),
+    };
+    if let Err(e) = result {
+        tracing::error!(error = %e, "reload refused; the running configuration stays");
     }
 }
 

@@ -301,3 +301,27 @@ async fn the_source_design_config_json_runs_with_only_its_ports_moved() {
     let names = within("requests", who_answers(proxy.addr, 3)).await;
     assert_eq!(names, ["web-1", "web-2", "web-3"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_and_sigint_together_still_drain() {
+    let dir = Scratch::new("twosignals");
+    let backends = echo_backends(1).await;
+    let config = dir.write("p.ron", &ron_config(&addrs(&backends), "10s"));
+    let mut proxy = ProxyProcess::start(&config, &dir.0.join("log"));
+    let mut s = TcpStream::connect(proxy.addr).await.expect("connect");
+    s.write_all(b"one").await.expect("write");
+    let mut b = [0u8; 3];
+    within("echo", s.read_exact(&mut b)).await.expect("echo");
+    // What a supervisor signalling a process group does.
+    proxy.signal(libc::SIGTERM);
+    proxy.signal(libc::SIGINT);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    s.write_all(b"two").await.expect("write while draining");
+    within("echo", s.read_exact(&mut b))
+        .await
+        .expect("echo while draining");
+    assert_eq!(&b, b"two");
+    drop(s);
+    let code = proxy.wait_exit(Duration::from_secs(5));
+    assert_eq!(code, Some(0), "log:\n{}", proxy.log_text());
+}
