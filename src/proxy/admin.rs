@@ -120,7 +120,20 @@ fn register_backends(registry: &mut Registry, shared: &Shared) {
     let bytes_to = Family::<BackendLabels, Counter<u64>>::default();
     let bytes_from = Family::<BackendLabels, Counter<u64>>::default();
     let errors = Family::<BackendLabels, Counter<u64>>::default();
-    for b in shared.pool.load().backends() {
+    let pool = shared.pool.load_full();
+    let retired: Vec<_> = {
+        let mut retired = shared.retired.lock().unwrap_or_else(|p| p.into_inner());
+        retired.retain(|b| b.active.load(Relaxed) > 0);
+        // One series per label set: a backend added back under the same
+        // name and address shows as the one in the pool.
+        let in_pool = |b: &Arc<super::pool::Backend>| {
+            pool.backends()
+                .iter()
+                .any(|p| p.config.name == b.config.name && p.config.address == b.config.address)
+        };
+        retired.iter().filter(|b| !in_pool(b)).cloned().collect()
+    };
+    for b in pool.backends().iter().chain(&retired) {
         let labels = vec![
             ("backend".to_string(), b.config.name.clone()),
             ("address".to_string(), b.config.address.to_string()),

@@ -31,20 +31,24 @@ pub fn admit(shared: &Shared, source: IpAddr) -> Result<Admitted<'_>, Rejection>
         return Err(Rejection::Filtered);
     }
     let config = shared.config.load();
-    // Without a limit configured, no connection pays for the lock.
-    if config.rate_limit.is_some() {
-        let mut limiter = shared.limiter.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(limiter) = limiter.as_mut()
-            && !limiter.check(ip, shared.now()).is_allow()
-        {
-            return Err(Rejection::RateLimited);
-        }
-    }
+    // The cap first: a connection it refuses must not use up one of its
+    // source's rate-limit tokens.
     let max = config.max_connections.unwrap_or(u32::MAX);
     let before = shared.open.fetch_add(1, AcqRel);
     if before >= max {
         shared.open.fetch_sub(1, Relaxed);
         return Err(Rejection::TooManyConnections);
     }
-    Ok(Admitted { shared })
+    let admitted = Admitted { shared };
+    // Without a limit configured, no connection pays for the lock.
+    if config.rate_limit.is_some() {
+        let mut limiter = shared.limiter.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(limiter) = limiter.as_mut()
+            && !limiter.check(ip, shared.now()).is_allow()
+        {
+            // Dropping `admitted` gives the place back.
+            return Err(Rejection::RateLimited);
+        }
+    }
+    Ok(admitted)
 }

@@ -179,6 +179,14 @@ impl Proxy {
         for gone in pool.backends() {
             if !backends.iter().any(|b| Arc::ptr_eq(b, gone)) {
                 gone.retired.cancel();
+                if gone.active.load(std::sync::atomic::Ordering::Relaxed) > 0 {
+                    let mut retired = self
+                        .shared
+                        .retired
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner());
+                    retired.push(Arc::clone(gone));
+                }
             }
         }
         let added = backends.len();

@@ -38,6 +38,9 @@ pub struct Shared {
     pub started: Instant,
     /// How long picks take, in seconds.
     pub pick_seconds: Histogram,
+    /// Backends a reload removed while they still carried connections:
+    /// metrics keep showing them until their last connection ends.
+    pub retired: Mutex<Vec<Arc<Backend>>>,
 }
 
 impl Shared {
@@ -56,6 +59,7 @@ impl Shared {
             started: Instant::now(),
             // 50 ns to about 26 µs: a pick is a short lock and a scan.
             pick_seconds: Histogram::new(exponential_buckets(50e-9, 2.0, 10)),
+            retired: Mutex::new(Vec::new()),
         }
     }
 

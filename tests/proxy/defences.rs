@@ -86,3 +86,43 @@ async fn max_connections_refuses_the_excess_and_frees_a_place_on_close() {
         .expect("echo");
     assert_eq!(&b, b"y");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_the_cap_refuses_uses_no_rate_limit_token() {
+    let backends = echo_backends(1).await;
+    let mut cfg = config(&addrs(&backends));
+    cfg.max_connections = Some(1);
+    cfg.rate_limit = Some(RateLimit::new(2, SimDuration::from_secs(60), 2).expect("limit"));
+    let proxy = proxy(cfg).await;
+    let echo = |mut s: TcpStream| async move {
+        s.write_all(b"x").await.expect("write");
+        let mut b = [0u8; 1];
+        within("echo", s.read_exact(&mut b)).await.expect("echo");
+        s
+    };
+    let held = echo(
+        TcpStream::connect(proxy.local_addr())
+            .await
+            .expect("connect"),
+    )
+    .await;
+    let mut over_cap = TcpStream::connect(proxy.local_addr())
+        .await
+        .expect("connect");
+    assert!(closed_without_answer(&mut over_cap).await);
+    drop(held);
+    wait_for("the place freed", Duration::from_secs(2), || {
+        proxy.shared().open.load(Relaxed) == 0
+    })
+    .await;
+    // The source's second token is still there.
+    echo(
+        TcpStream::connect(proxy.local_addr())
+            .await
+            .expect("connect"),
+    )
+    .await;
+    let stats = &proxy.shared().stats;
+    assert_eq!(stats.rejected(Rejection::TooManyConnections), 1);
+    assert_eq!(stats.rejected(Rejection::RateLimited), 0);
+}
