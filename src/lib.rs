@@ -15,6 +15,7 @@ pub mod engine;
 pub mod headless;
 pub mod lab;
 pub mod live;
+pub mod logging;
 pub mod model;
 pub mod policy;
 pub mod proxy;

@@ -126,23 +126,13 @@ fn check(files: &[String]) -> Result<(), String> {
     }
 }
 
-/// Starts tracing into `path`; the guard flushes it when dropped.
-fn start_log(path: &PathBuf) -> Result<tracing_appender::non_blocking::WorkerGuard, String> {
-    let file = std::fs::File::create(path)
-        .map_err(|e| format!("cannot create log file {}: {e}", path.display()))?;
-    let (writer, guard) = tracing_appender::non_blocking(file);
-    tracing_subscriber::fmt()
-        .with_writer(writer)
-        .with_ansi(false)
-        .with_max_level(tracing::Level::DEBUG)
-        .try_init()
-        .map_err(|e| format!("cannot start logging: {e}"))?;
-    Ok(guard)
-}
-
 fn dashboard(cli: &Cli) -> Result<(), String> {
     let lab = lab::resolve(&cli.lab).map_err(|e| e.to_string())?;
-    let guard = cli.log.as_ref().map(start_log).transpose()?;
+    let guard = cli
+        .log
+        .as_ref()
+        .map(|path| lblab::logging::to_file(path, tracing::Level::DEBUG))
+        .transpose()?;
     tracing::info!(lab = %lab.name, seed = cli.seed.unwrap_or(lab.seed), "dashboard starts");
     let options = Options {
         make: World::maker(),

@@ -87,3 +87,22 @@ pub struct RateLimitState {
     /// Sources forgotten to make room (each starts over with a full burst).
     pub evictions: u64,
 }
+
+impl RateLimitState {
+    /// The state of a running limiter, as any engine shows it.
+    pub fn of(limiter: &crate::policy::RateLimiter) -> RateLimitState {
+        let limit = limiter.limit();
+        RateLimitState {
+            spec: RateLimitSpec {
+                rate: crate::spec::Positive::new_const(limit.rate()),
+                per: crate::spec::Dur(limit.per()),
+                burst: crate::spec::Positive::new_const(limit.burst()),
+                sources: crate::spec::Positive::new_const(
+                    u32::try_from(limiter.capacity()).unwrap_or(u32::MAX),
+                ),
+            },
+            sources: limiter.len(),
+            evictions: limiter.evictions(),
+        }
+    }
+}

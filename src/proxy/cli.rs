@@ -231,25 +231,7 @@ fn start_log(
 ) -> Result<Option<tracing_appender::non_blocking::WorkerGuard>, String> {
     let level = tracing::Level::from(args.log_level);
     match &args.log {
-        Some(path) => {
-            let file = std::fs::File::create(path)
-                .map_err(|e| format!("cannot create log file {}: {e}", path.display()))?;
-            let (writer, guard) = tracing_appender::non_blocking(file);
-            tracing_subscriber::fmt()
-                .with_writer(writer)
-                .with_ansi(false)
-                .with_max_level(level)
-                .try_init()
-                .map_err(|e| format!("cannot start logging: {e}"))?;
-            Ok(Some(guard))
-        }
-        None => {
-            tracing_subscriber::fmt()
-                .with_writer(std::io::stderr)
-                .with_max_level(level)
-                .try_init()
-                .map_err(|e| format!("cannot start logging: {e}"))?;
-            Ok(None)
-        }
+        Some(path) => crate::logging::to_file(path, level).map(Some),
+        None => crate::logging::to_stderr(level).map(|()| None),
     }
 }

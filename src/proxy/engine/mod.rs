@@ -31,7 +31,7 @@ const QUIT_DRAIN: Duration = Duration::from_secs(1);
 const MAX_WAIT: Duration = Duration::from_millis(5);
 
 /// What the engine remembers of one backend between seconds.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct BackendHistory {
     active: crate::engine::Series,
     total_at_last_second: u64,
@@ -39,6 +39,20 @@ struct BackendHistory {
     bytes_at_last_second: u64,
     bytes_per_sec: u64,
     healthy: bool,
+}
+
+impl Default for BackendHistory {
+    fn default() -> Self {
+        // Backends start up, so the first verdict worth logging is a fall.
+        BackendHistory {
+            active: crate::engine::Series::default(),
+            total_at_last_second: 0,
+            new_per_sec: 0,
+            bytes_at_last_second: 0,
+            bytes_per_sec: 0,
+            healthy: true,
+        }
+    }
 }
 
 /// A running proxy as an engine.
@@ -175,13 +189,7 @@ impl ProxyEngine {
         let pool = self.shared.pool.load_full();
         for b in pool.backends() {
             let healthy = b.healthy.load(Relaxed);
-            let entry = self
-                .history
-                .entry(b.config.address)
-                .or_insert(BackendHistory {
-                    healthy: true,
-                    ..BackendHistory::default()
-                });
+            let entry = self.history.entry(b.config.address).or_default();
             if entry.healthy != healthy {
                 entry.healthy = healthy;
                 let (kind, word) = if healthy {

@@ -15,8 +15,7 @@ use crate::proxy::pool::Backend;
 use crate::proxy::samples::quantile_of_sorted;
 use crate::proxy::stats::Rejection;
 use crate::spec::{
-    CookieMode, DropReason, Dur, FailReason, HealthSpec, OnBackendDown, Positive, RateLimitSpec,
-    RetransmitMode,
+    CookieMode, DropReason, Dur, FailReason, HealthSpec, OnBackendDown, Positive, RetransmitMode,
 };
 use std::sync::atomic::Ordering::Relaxed;
 
@@ -127,16 +126,7 @@ fn settings(config: &ProxyConfig, e: &ProxyEngine) -> Settings {
         defences: Defences {
             validate_packets: false,
             filter: config.filter.clone(),
-            rate_limit: limiter.as_ref().map(|l| RateLimitState {
-                spec: RateLimitSpec {
-                    rate: Positive::new_const(l.limit().rate()),
-                    per: Dur(l.limit().per()),
-                    burst: Positive::new_const(l.limit().burst()),
-                    sources: Positive::new_const(u32::try_from(l.capacity()).unwrap_or(u32::MAX)),
-                },
-                sources: l.len(),
-                evictions: l.evictions(),
-            }),
+            rate_limit: limiter.as_ref().map(RateLimitState::of),
             early_drop: false,
             syn_cookies: CookieMode::Off,
         },

@@ -6,7 +6,7 @@ use crate::engine::{
     Settings, Snapshot, TRACKED_SERVERS,
 };
 use crate::sim::client::TcpState;
-use crate::spec::{DropReason, Positive, RateLimitSpec};
+use crate::spec::DropReason;
 
 impl World {
     /// The World as it is now.
@@ -147,18 +147,7 @@ impl World {
             defences: Defences {
                 validate_packets: lb.validate_packets,
                 filter: lb.filter.lists().clone(),
-                rate_limit: lb.limiter.as_ref().map(|l| RateLimitState {
-                    spec: RateLimitSpec {
-                        rate: Positive::new_const(l.limit().rate()),
-                        per: crate::spec::Dur(l.limit().per()),
-                        burst: Positive::new_const(l.limit().burst()),
-                        sources: Positive::new_const(
-                            u32::try_from(l.capacity()).unwrap_or(u32::MAX),
-                        ),
-                    },
-                    sources: l.len(),
-                    evictions: l.evictions(),
-                }),
+                rate_limit: lb.limiter.as_ref().map(RateLimitState::of),
                 early_drop: lb.early_drop_enabled(),
                 syn_cookies: lb.cookies,
             },
