@@ -28,7 +28,9 @@ pub struct ProxyArgs {
     /// config.json (.json).
     #[arg(long, value_name = "FILE")]
     pub config: PathBuf,
-    /// Worker threads (default: one per core).
+    /// Threads carrying connections, each with its own event loop and
+    /// listener (default: one per core). Health checks, metrics and
+    /// signals run on one more.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=512))]
     pub threads: Option<u16>,
     /// Write the log to this file instead of standard error.
@@ -113,11 +115,12 @@ pub fn run_cli(args: ProxyArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let mut runtime = tokio::runtime::Builder::new_multi_thread();
-    if let Some(n) = args.threads {
-        runtime.worker_threads(usize::from(n));
-    }
-    let runtime = match runtime.enable_all().build() {
+    // Connections run on the proxy's own worker threads; this runtime
+    // only waits for signals and runs health checks and metrics.
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("lblab proxy: cannot start the runtime: {e}");
@@ -138,7 +141,9 @@ async fn serve(args: ProxyArgs, config: super::config::ProxyConfig) -> Result<()
     let mut hangup = signal(SignalKind::hangup()).map_err(|e| e.to_string())?;
     let mut terminate = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
     let mut interrupt = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
-    let proxy = Proxy::start(config).await.map_err(|e| e.to_string())?;
+    let proxy = Proxy::start_with_workers(config, workers(&args))
+        .await
+        .map_err(|e| e.to_string())?;
     // Scripts and tests wait for this line to know the port.
     println!("lblab proxy listening on {}", proxy.local_addr());
     if let Some(admin) = args.admin {
@@ -181,10 +186,7 @@ fn dashboard(args: &ProxyArgs, config: super::config::ProxyConfig) -> Result<(),
         Some(_) => start_log(args)?,
         None => None,
     };
-    let threads = args.threads.map_or_else(
-        || std::thread::available_parallelism().map_or(2, usize::from),
-        usize::from,
-    );
+    let threads = workers(args);
     let name = format!("proxy {}", args.config.display());
     let engine = ProxyEngine::start(config.clone(), &name, threads, args.demo)?;
     let lab = engine.lab();
@@ -234,4 +236,12 @@ fn start_log(
         Some(path) => crate::logging::to_file(path, level).map(Some),
         None => crate::logging::to_stderr(level).map(|()| None),
     }
+}
+
+/// Worker threads: `--threads`, or one per core.
+fn workers(args: &ProxyArgs) -> usize {
+    args.threads.map_or_else(
+        || std::thread::available_parallelism().map_or(1, usize::from),
+        usize::from,
+    )
 }

@@ -3,8 +3,9 @@
 //! both directions are done or the connection idles out (shutdown cuts the
 //! whole task from outside).
 
-use super::metered::{Activity, Metered};
+use super::activity::Activity;
 use super::pool::{Backend, Pool};
+use super::pump::{End, pump};
 use super::shared::{Shared, policy_ip};
 use super::stats::Rejection;
 use crate::proxy::config::ProxyConfig;
@@ -24,14 +25,15 @@ no backend available";
 /// request after a 503, so closing does not reset the answer away.
 const LINGER_AFTER_503: Duration = Duration::from_millis(500);
 
-/// Proxies `client` (from `peer`) to a backend until the exchange ends.
-pub async fn serve<S>(client: S, peer: SocketAddr, shared: Arc<Shared>)
+/// Proxies `client` (from `peer`) to a backend until the exchange ends;
+/// `plain` says the client is a bare TCP stream (not TLS).
+pub async fn serve<S>(mut client: S, plain: bool, peer: SocketAddr, shared: Arc<Shared>)
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let config = shared.config.load_full();
     let pool = shared.pool.load_full();
-    let (backend, upstream) = match connect(&shared, &config, &pool, peer).await {
+    let (backend, mut upstream) = match connect(&shared, &config, &pool, peer).await {
         Ok(found) => found,
         Err(why) => {
             shared.stats.reject(why);
@@ -53,10 +55,18 @@ where
     }
     tracing::debug!(%peer, backend = %backend.config.name, "proxying");
     let activity = Activity::new();
-    let mut from_client = Metered::new(client, &backend.bytes_to, &activity);
-    let mut from_backend = Metered::new(upstream, &backend.bytes_from, &activity);
+    let from_client = End {
+        stream: &mut client,
+        read_bytes: &backend.bytes_to,
+        plain,
+    };
+    let from_backend = End {
+        stream: &mut upstream,
+        read_bytes: &backend.bytes_from,
+        plain: true,
+    };
     tokio::select! {
-        result = tokio::io::copy_bidirectional(&mut from_client, &mut from_backend) => {
+        result = pump(from_client, from_backend, &activity) => {
             if let Err(e) = result {
                 tracing::debug!(%peer, backend = %backend.config.name, error = %e, "connection ended");
             }

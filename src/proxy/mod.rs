@@ -5,21 +5,25 @@
 //! over to another backend when a connect fails), and copies bytes both
 //! ways with half-close until either side is done.
 
+mod accept;
+mod activity;
 pub mod admin;
 mod admit;
+mod buffers;
 pub mod cli;
 pub mod config;
 mod conn;
 pub mod engine;
 pub mod health;
-mod metered;
 pub mod pool;
+mod pump;
 pub mod samples;
 mod server;
 pub mod shared;
 pub mod stats;
 mod sticky;
 pub mod tls;
+mod workers;
 
 pub use conn::RESPONSE_503;
 pub use server::{Proxy, ShutdownReport, StartError};

@@ -4,19 +4,16 @@
 use super::config::ProxyConfig;
 use super::pool::{Backend, Pool};
 use super::shared::{Shared, limiter_for};
-use super::stats::Rejection;
-use super::{admit, conn, health, tls};
+use super::workers::{Tokens, Workers};
+use super::{health, tls};
 use crate::policy::IpFilter;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-
-/// How long a client has to finish its TLS handshake.
-const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Why a proxy could not start or reload.
 #[derive(Debug, thiserror::Error)]
@@ -56,26 +53,29 @@ pub struct Proxy {
     checks: CancellationToken,
     connections: TaskTracker,
     background: TaskTracker,
-    /// The accept loop, awaited at shutdown so no connection is spawned
+    /// Every accept loop, awaited at shutdown so no connection is spawned
     /// after the drain has started counting.
-    accept_task: tokio::task::JoinHandle<()>,
+    acceptors: TaskTracker,
+    /// The threads connections run on.
+    workers: Workers,
 }
 
 impl Proxy {
-    /// Binds `config.listen` and starts accepting and health checking.
+    /// Binds `config.listen` and starts accepting (one worker thread per
+    /// core) and health checking.
     pub async fn start(config: ProxyConfig) -> Result<Proxy, StartError> {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        Proxy::start_with_workers(config, cores).await
+    }
+
+    /// As [`Proxy::start`], with `workers` threads carrying connections.
+    /// Health checks, metrics and reloads run on the calling runtime.
+    pub async fn start_with_workers(
+        config: ProxyConfig,
+        workers: usize,
+    ) -> Result<Proxy, StartError> {
         let acceptor = config.tls.as_ref().map(tls::acceptor).transpose()?;
-        let listener =
-            TcpListener::bind(config.listen)
-                .await
-                .map_err(|source| StartError::Listen {
-                    address: config.listen,
-                    source,
-                })?;
-        let local = listener.local_addr().map_err(|source| StartError::Listen {
-            address: config.listen,
-            source,
-        })?;
+        let address = config.listen;
         let backends = config
             .backends
             .iter()
@@ -84,16 +84,22 @@ impl Proxy {
             .collect::<Vec<_>>();
         let shared = Arc::new(Shared::new(config, backends.clone()));
         shared.tls.store(acceptor.map(Arc::new));
-        let accepting = CancellationToken::new();
-        let cut = CancellationToken::new();
-        let connections = TaskTracker::new();
-        let accept_task = tokio::spawn(accept_loop(
-            listener,
-            Arc::clone(&shared),
-            accepting.clone(),
-            cut.clone(),
-            connections.clone(),
-        ));
+        let tokens = Tokens {
+            shared,
+            accepting: CancellationToken::new(),
+            cut: CancellationToken::new(),
+            connections: TaskTracker::new(),
+            acceptors: TaskTracker::new(),
+        };
+        let (workers, local) = Workers::start(workers, address, &tokens)
+            .map_err(|source| StartError::Listen { address, source })?;
+        let Tokens {
+            shared,
+            accepting,
+            cut,
+            connections,
+            acceptors,
+        } = tokens;
         let proxy = Proxy {
             shared,
             local,
@@ -102,7 +108,8 @@ impl Proxy {
             checks: CancellationToken::new(),
             connections,
             background: TaskTracker::new(),
-            accept_task,
+            acceptors,
+            workers,
         };
         for backend in backends {
             proxy.watch(backend);
@@ -215,8 +222,8 @@ impl Proxy {
     /// then cuts the rest and stops health checks.
     pub async fn shutdown(self, drain: Duration) -> ShutdownReport {
         self.accepting.cancel();
-        // A task that panicked has stopped accepting just the same.
-        let _ = self.accept_task.await;
+        self.acceptors.close();
+        self.acceptors.wait().await;
         self.connections.close();
         let open = self.connections.len();
         tracing::info!(open, ?drain, "shutting down: no new connections");
@@ -230,6 +237,7 @@ impl Proxy {
         self.checks.cancel();
         self.background.close();
         self.background.wait().await;
+        self.workers.stop().await;
         let cut = self
             .shared
             .stats
@@ -237,82 +245,5 @@ impl Proxy {
             .load(std::sync::atomic::Ordering::Relaxed);
         tracing::info!(cut, "stopped");
         ShutdownReport { cut }
-    }
-}
-
-/// Accepts until `accepting` is cancelled; each admitted connection gets a
-/// task of its own, tracked for the drain.
-async fn accept_loop(
-    listener: TcpListener,
-    shared: Arc<Shared>,
-    accepting: CancellationToken,
-    cut: CancellationToken,
-    connections: TaskTracker,
-) {
-    loop {
-        let accepted = tokio::select! {
-            () = accepting.cancelled() => return,
-            accepted = listener.accept() => accepted,
-        };
-        let (stream, peer) = match accepted {
-            Ok(pair) => pair,
-            Err(e) => {
-                // Out of descriptors and the like: wait a little rather
-                // than spin, and keep serving.
-                tracing::warn!(error = %e, "accept failed");
-                tokio::time::sleep(Duration::from_millis(10)).await;
-                continue;
-            }
-        };
-        shared
-            .stats
-            .accepted
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let shared = Arc::clone(&shared);
-        let cut = cut.clone();
-        connections.spawn(async move {
-            let work = async {
-                let _admitted = match admit::admit(&shared, peer.ip()) {
-                    Ok(a) => a,
-                    Err(why) => {
-                        shared.stats.reject(why);
-                        tracing::info!(%peer, reason = %why, "refused");
-                        return;
-                    }
-                };
-                handle(stream, peer, Arc::clone(&shared)).await;
-            };
-            // The drain's end cuts a connection in whatever phase it is:
-            // a handshake, a connect, a 503's linger or the copy.
-            tokio::select! {
-                () = work => {}
-                () = cut.cancelled() => {
-                    shared.stats.cut_at_shutdown.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    tracing::info!(%peer, "closed: drain timeout passed");
-                }
-            }
-        });
-    }
-}
-
-/// Terminates TLS when configured, then proxies.
-async fn handle(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>) {
-    let _ = stream.set_nodelay(true);
-    let acceptor = shared.tls.load_full();
-    match acceptor {
-        None => conn::serve(stream, peer, shared).await,
-        Some(acceptor) => {
-            match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
-                Ok(Ok(tls)) => conn::serve(tls, peer, shared).await,
-                Ok(Err(e)) => {
-                    shared.stats.reject(Rejection::TlsHandshake);
-                    tracing::info!(%peer, error = %e, "refused: TLS handshake failed");
-                }
-                Err(_) => {
-                    shared.stats.reject(Rejection::TlsHandshake);
-                    tracing::info!(%peer, "refused: TLS handshake timed out");
-                }
-            }
-        }
     }
 }

@@ -74,7 +74,8 @@ pub struct ProxyEngine {
 }
 
 impl ProxyEngine {
-    /// Starts a proxy for `config` on a runtime of `threads` workers; with
+    /// Starts a proxy for `config` with `threads` workers carrying
+    /// connections (health checks and demo backends run on one more); with
     /// `demo`, first starts an HTTP demo backend on each configured address
     /// (all must be on this machine), so `x` really kills one.
     pub fn start(
@@ -84,7 +85,7 @@ impl ProxyEngine {
         demo: bool,
     ) -> Result<ProxyEngine, String> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(threads.max(1))
+            .worker_threads(1)
             .thread_name("lblab-proxy")
             .enable_all()
             .build()
@@ -95,7 +96,7 @@ impl ProxyEngine {
             Vec::new()
         };
         let proxy = runtime
-            .block_on(Proxy::start(config))
+            .block_on(Proxy::start_with_workers(config, threads))
             .map_err(|e: StartError| e.to_string())?;
         let shared = Arc::clone(proxy.shared());
         let mut engine = ProxyEngine {
