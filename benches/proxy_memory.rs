@@ -1,67 +1,94 @@
-//! Memory per idle proxied connection with 10 000 open at once.
+//! Memory per idle proxied connection with (nearly) 10 000 open at once.
 //!
-//! Echo backends, the proxy and the clients all live in this process, so
-//! the figure is measured twice, each time in a fresh child process (so
-//! that memory the allocator kept from one run cannot hide the next):
+//! The bench runs as three processes, so that only the proxy holds two
+//! descriptors per connection and the count is bounded by one process's
+//! open-files limit rather than four times that:
 //!
-//! * `proxy`: 10 000 clients connect through an in-process [`Proxy`] to 3
-//!   echo backends, each sends one byte and reads its echo (so every
-//!   connection is proxied and has touched its copy buffers), then the
-//!   process's growth is read;
-//! * `direct`: the same clients straight to the echo backends.
+//! * a `backends` child (this program run again with
+//!   `LBLAB_PROXY_MEMORY_PHASE=backends`): 3 echo backends, whose addresses
+//!   it prints; it stays until its stdin closes or it is killed;
+//! * a `proxy` child (`LBLAB_PROXY_MEMORY_PHASE=proxy`): an in-process
+//!   [`Proxy`] in front of those backends, with a counting global
+//!   allocator. It raises its soft `RLIMIT_NOFILE` to the hard limit,
+//!   reads a baseline once started (before any client connects), prints
+//!   its listen address, and on a `measure` line on stdin prints how far
+//!   it has grown since that baseline;
+//! * this process, the parent: it opens the clients to the proxy on
+//!   127.0.0.1 (at most 256 being opened at once), each sends one byte and
+//!   reads its echo (so every connection has been proxied and has touched
+//!   its copy buffers), waits until all are open and idle, asks the proxy
+//!   child to measure, prints the figures, closes the clients and kills
+//!   both children (always, also after an error or a timeout).
 //!
-//! The difference is the proxy's share per connection: its task, its two
-//! sockets, its copy buffers. Growth is read two ways: resident memory
-//! (`VmRSS` in `/proc/self/status`, pages actually touched) and live heap
-//! bytes (a counting allocator: buffers count in full even where untouched).
-//! Kernel socket memory is not in either; the system-wide `TCP mem` pages
-//! of `/proc/net/sockstat` are shown for reference (other programs on the
-//! machine move it too). The target is at most 32 KiB per connection.
+//! The figure is the proxy process's growth divided by the connections:
+//! its task, the user-space side of its two sockets, its copy buffers, and
+//! whatever it allocated once on first use (not subtracted, spread over
+//! all the connections). Growth is read two ways: resident memory (`VmRSS`
+//! in `/proc/self/status`, pages actually touched) and live heap bytes
+//! (the counting allocator: buffers count in full even where untouched).
+//! Kernel socket memory is in neither; the system-wide `TCP mem` pages of
+//! `/proc/net/sockstat` are shown for reference (they cover all four
+//! sockets of each connection, and other programs on the machine move them
+//! too). The target is at most 32 KiB per connection; the bench says
+//! whether it was met and exits 0 either way, unless something failed.
 //!
-//! The proxied run holds 4 descriptors per connection (client, the proxy's
-//! two, the backend's), so `RLIMIT_NOFILE` is raised first; if it cannot
-//! reach about 41 000 the bench says so and exits 0. Where the hard limit
-//! is lower and cannot be raised, a smaller count that fits still gives a
-//! per-connection figure:
-//! `LBLAB_PROXY_MEMORY_CONNECTIONS=4500 cargo bench --bench proxy_memory`.
+//! The count is 10 000 when the hard open-files limit allows it, otherwise
+//! the most that fit through one proxy process (2 descriptors per
+//! connection plus a few dozen spare; 9 980 under a hard limit of 20 000),
+//! which the bench states. `LBLAB_PROXY_MEMORY_CONNECTIONS` sets another
+//! count, up to what fits.
 //!
 //! Run with `cargo bench --bench proxy_memory`; it prints the figures.
 
-use lblab::backends::{BackendOptions, DemoBackend, Mode, spawn_many};
+use lblab::backends::{BackendOptions, Mode, spawn_many};
 use lblab::proxy::Proxy;
 use lblab::proxy::config::{Format, load_str};
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::io::Read;
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::SocketAddr;
-use std::process::{Command, ExitCode, Stdio};
+use std::process::{Child, ChildStdin, Command, ExitCode, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 use tokio::task::JoinSet;
 
-/// Connections open at once, unless [`COUNT`] says otherwise.
-const CONNECTIONS: usize = 10_000;
-/// The environment variable that overrides [`CONNECTIONS`].
+/// The connections the target is stated at, and the count used whenever
+/// the open-files limit allows it.
+const TARGET_CONNECTIONS: usize = 10_000;
+/// The most resident or heap growth per connection that meets the target.
+const TARGET_KIB: f64 = 32.0;
+/// The environment variable that overrides the connection count.
 const COUNT: &str = "LBLAB_PROXY_MEMORY_CONNECTIONS";
 /// Echo backends behind the proxy.
 const BACKENDS: usize = 3;
 /// Connections being opened at once (listen backlogs are 1024).
 const OPENING: usize = 256;
-/// Descriptors the proxied run holds per connection.
-const FDS_PER_CONNECTION: u64 = 4;
-/// Descriptors beyond the connections: listeners, runtime, health checks.
-const FDS_SPARE: u64 = 1_000;
-/// The environment variable that makes this process a measuring child.
+/// Descriptors the proxy holds per connection: the client's and the
+/// backend's side.
+const FDS_PER_CONNECTION: u64 = 2;
+/// Descriptors the proxy holds beyond its connections: stdio and pipes,
+/// the listener, the runtime's poller, health-check probes.
+const FDS_SPARE: u64 = 40;
+/// The environment variable that makes this process a child, and which.
 const PHASE: &str = "LBLAB_PROXY_MEMORY_PHASE";
-/// The most one child may take, all steps included.
+/// The environment variable that hands the backends' addresses, comma
+/// separated, to the proxy child.
+const BACKEND_ADDRS: &str = "LBLAB_PROXY_MEMORY_BACKENDS";
+/// The most the whole run may take, and the most a child may live.
 const CHILD_LIMIT: Duration = Duration::from_secs(120);
-/// The most one step inside a child (opening, closing) may take.
+/// The most one step (a child starting, opening the clients, measuring)
+/// may take.
 const STEP_LIMIT: Duration = Duration::from_secs(60);
+/// Time for the last connections' tasks to settle in their idle await,
+/// and for the proxy's first health probes before its baseline.
+const SETTLE: Duration = Duration::from_millis(500);
 
 /// Counts the heap bytes currently allocated.
 struct Counting;
 
+/// Heap bytes currently allocated through [`Counting`].
 static LIVE: AtomicUsize = AtomicUsize::new(0);
 
 // SAFETY: forwards every call to the system allocator unchanged; the
@@ -100,75 +127,21 @@ static GLOBAL: Counting = Counting;
 
 fn main() -> ExitCode {
     match std::env::var(PHASE).as_deref() {
-        Ok("proxy") => child(true),
-        Ok("direct") => child(false),
-        _ => parent(),
+        Ok("backends") => in_child("backends", backends_phase()),
+        Ok("proxy") => in_child("proxy", proxy_phase()),
+        Ok(other) => {
+            eprintln!("proxy_memory: unknown {PHASE} \"{other}\" (backends or proxy)");
+            ExitCode::FAILURE
+        }
+        Err(_) => parent(),
     }
 }
 
-// ---------------------------------------------------------------- parent
+// ---------------------------------------------------------------- shared
 
-/// Connections to open: [`CONNECTIONS`] or what [`COUNT`] says.
-fn connections() -> Result<usize, String> {
-    match std::env::var(COUNT) {
-        Err(_) => Ok(CONNECTIONS),
-        Ok(text) => match text.trim().parse::<usize>() {
-            Ok(n) if (1..=100_000).contains(&n) => Ok(n),
-            _ => Err(format!(
-                "{COUNT} must be a number of connections from 1 to 100000, not \"{text}\""
-            )),
-        },
-    }
-}
-
-fn parent() -> ExitCode {
-    let n = match connections() {
-        Ok(n) => n,
-        Err(e) => {
-            eprintln!("proxy_memory: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let needed = n as u64 * FDS_PER_CONNECTION + FDS_SPARE;
-    match raise_nofile(needed) {
-        Ok(limit) => println!("open files limit: {limit} (need about {needed})"),
-        Err((why, hard)) => {
-            let fits = hard.saturating_sub(FDS_SPARE) / FDS_PER_CONNECTION;
-            println!("proxy_memory: skipped: {why}");
-            println!(
-                "  {n} proxied connections hold {FDS_PER_CONNECTION} descriptors each in this \
-                 one process; raise the hard limit (ulimit -Hn {needed}) and rerun, or measure \
-                 fewer: {COUNT}={fits} cargo bench --bench proxy_memory"
-            );
-            return ExitCode::SUCCESS;
-        }
-    }
-    println!(
-        "proxy memory: {n} idle connections, each with one byte echoed, \
-         {BACKENDS} echo backends"
-    );
-    let direct = match run_child("direct", n) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("proxy_memory: the run without the proxy failed: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let proxied = match run_child("proxy", n) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("proxy_memory: the run through the proxy failed: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    report(&proxied, &direct, n);
-    ExitCode::SUCCESS
-}
-
-/// Raises the soft limit on open files to the hard limit, and the hard
-/// limit to `needed` when it is lower and this process may; the soft limit
-/// now in force, or why it is too low and the hard limit.
-fn raise_nofile(needed: u64) -> Result<u64, (String, u64)> {
+/// Raises the soft limit on open files to the hard limit; the hard limit
+/// (`None`: unlimited).
+fn raise_nofile() -> Result<Option<u64>, String> {
     let mut lim = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
@@ -176,291 +149,293 @@ fn raise_nofile(needed: u64) -> Result<u64, (String, u64)> {
     // SAFETY: getrlimit writes one rlimit through a valid pointer.
     if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
         let err = std::io::Error::last_os_error();
-        return Err((format!("cannot read RLIMIT_NOFILE: {err}"), 0));
+        return Err(format!("cannot read RLIMIT_NOFILE: {err}"));
     }
-    let hard = lim.rlim_max;
-    let wanted = if hard == libc::RLIM_INFINITY || hard >= needed {
-        libc::rlimit {
-            rlim_cur: hard,
-            rlim_max: hard,
-        }
-    } else {
-        // Only a privileged process may raise its hard limit; try once.
-        libc::rlimit {
-            rlim_cur: needed,
-            rlim_max: needed,
-        }
+    let raised = libc::rlimit {
+        rlim_cur: lim.rlim_max,
+        rlim_max: lim.rlim_max,
     };
     // SAFETY: setrlimit reads one rlimit through a valid pointer.
-    if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &wanted) } == 0 {
-        return Ok(wanted.rlim_cur);
+    if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } != 0 {
+        let err = std::io::Error::last_os_error();
+        return Err(format!(
+            "cannot raise the soft open-files limit to the hard limit {}: {err}",
+            lim.rlim_max
+        ));
     }
-    let err = std::io::Error::last_os_error();
-    let soft = libc::rlimit {
-        rlim_cur: hard,
-        rlim_max: hard,
-    };
-    // SAFETY: as above.
-    unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &soft) };
-    let why = format!(
-        "the hard limit on open files is {hard}, below the {needed} needed, and it cannot be \
-         raised ({err})"
-    );
-    Err((why, hard))
+    Ok((lim.rlim_max != libc::RLIM_INFINITY).then_some(lim.rlim_max))
 }
 
-/// Runs this program again as a measuring child for `phase`, killing it
-/// if it overruns [`CHILD_LIMIT`]; what it measured.
-fn run_child(phase: &str, n: usize) -> Result<Sample, String> {
-    let exe = std::env::current_exe().map_err(|e| format!("cannot find this program: {e}"))?;
-    let mut child = Command::new(exe)
-        .env(PHASE, phase)
-        .env(COUNT, n.to_string())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .map_err(|e| format!("cannot start the {phase} run: {e}"))?;
-    let mut out = child.stdout.take().ok_or("no pipe from the child")?;
-    let reader = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = out.read_to_string(&mut text);
-        text
-    });
-    let start = Instant::now();
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if start.elapsed() > CHILD_LIMIT => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!("the {phase} run took longer than {CHILD_LIMIT:?}"));
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(50)),
-            Err(e) => return Err(format!("cannot wait for the {phase} run: {e}")),
-        }
-    };
-    let text = reader.join().unwrap_or_default();
-    if !status.success() {
-        return Err(format!("the {phase} run ended with {status}: {text}"));
-    }
-    text.lines()
-        .find_map(Sample::parse)
-        .ok_or_else(|| format!("the {phase} run printed no result: {text}"))
-}
-
-fn report(proxied: &Sample, direct: &Sample, count: usize) {
-    let n = count as f64;
-    let kib = |bytes: i64| bytes as f64 / 1024.0 / n;
-    let (p_rss, d_rss) = (proxied.rss_growth(), direct.rss_growth());
-    let (p_heap, d_heap) = (proxied.heap_growth(), direct.heap_growth());
-    println!();
-    println!("per connection               resident (VmRSS)   live heap");
-    println!(
-        "through the proxy (total)    {:>10.2} KiB   {:>9.2} KiB",
-        kib(p_rss),
-        kib(p_heap)
-    );
-    println!(
-        "without the proxy (baseline) {:>10.2} KiB   {:>9.2} KiB",
-        kib(d_rss),
-        kib(d_heap)
-    );
-    let share = kib(p_rss - d_rss);
-    let heap_share = kib(p_heap - d_heap);
-    println!(
-        "proxy's share                {:>10.2} KiB   {:>9.2} KiB   (target <= 32 KiB: {})",
-        share,
-        heap_share,
-        if share.max(heap_share) <= 32.0 {
-            "met"
-        } else {
-            "MISSED"
-        }
-    );
-    println!(
-        "kernel TCP memory, system-wide (/proc/net/sockstat), not in the above: \
-         {:.2} KiB/conn through the proxy, {:.2} KiB/conn without",
-        kib(proxied.sock_growth()),
-        kib(direct.sock_growth())
-    );
-    println!(
-        "time to open {count}: {:.2} s through the proxy, {:.2} s without",
-        proxied.open_secs, direct.open_secs
-    );
-}
-
-// ------------------------------------------------------------------ child
-
-/// What one child measured, before and after opening the connections.
-#[derive(Debug, Default)]
-struct Sample {
-    rss_before: i64,
-    rss_after: i64,
-    heap_before: i64,
-    heap_after: i64,
-    sock_before: i64,
-    sock_after: i64,
-    open_secs: f64,
-}
-
-impl Sample {
-    fn rss_growth(&self) -> i64 {
-        self.rss_after - self.rss_before
-    }
-    fn heap_growth(&self) -> i64 {
-        self.heap_after - self.heap_before
-    }
-    fn sock_growth(&self) -> i64 {
-        self.sock_after - self.sock_before
-    }
-
-    fn line(&self) -> String {
-        format!(
-            "RESULT rss_before={} rss_after={} heap_before={} heap_after={} sock_before={} \
-             sock_after={} open_secs={}",
-            self.rss_before,
-            self.rss_after,
-            self.heap_before,
-            self.heap_after,
-            self.sock_before,
-            self.sock_after,
-            self.open_secs
-        )
-    }
-
-    fn parse(line: &str) -> Option<Sample> {
-        let mut s = Sample::default();
-        for field in line.strip_prefix("RESULT ")?.split(' ') {
-            let (key, value) = field.split_once('=')?;
-            match key {
-                "open_secs" => s.open_secs = value.parse().ok()?,
-                _ => {
-                    let v = value.parse().ok()?;
-                    match key {
-                        "rss_before" => s.rss_before = v,
-                        "rss_after" => s.rss_after = v,
-                        "heap_before" => s.heap_before = v,
-                        "heap_after" => s.heap_after = v,
-                        "sock_before" => s.sock_before = v,
-                        "sock_after" => s.sock_after = v,
-                        _ => return None,
-                    }
-                }
-            }
-        }
-        Some(s)
-    }
-}
-
-fn child(proxied: bool) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+/// A runtime like the proxy's own on this machine: two worker threads.
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let code = runtime.block_on(async {
-        match tokio::time::timeout(CHILD_LIMIT, measure(proxied)).await {
-            Ok(Ok(())) => ExitCode::SUCCESS,
-            Ok(Err(e)) => {
-                eprintln!("{e}");
-                ExitCode::FAILURE
-            }
-            Err(_) => {
-                eprintln!("the run took longer than {CHILD_LIMIT:?}");
-                ExitCode::FAILURE
+        .map_err(|e| format!("cannot start the runtime: {e}"))
+}
+
+/// Hands the lines read from `input` to the returned receiver, from a
+/// thread of their own; the receiver ends when `input` does.
+fn forward_lines(input: impl Read + Send + 'static) -> UnboundedReceiver<String> {
+    let (tx, rx) = unbounded_channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(input).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
             }
         }
     });
-    runtime.shutdown_timeout(Duration::from_secs(2));
-    code
+    rx
 }
 
-async fn measure(proxied: bool) -> Result<(), String> {
-    let options = BackendOptions {
-        mode: Mode::Echo,
-        ..BackendOptions::default()
-    };
-    let backends = spawn_many(BACKENDS, 0, options)
-        .await
-        .map_err(|e| format!("cannot start the echo backends: {e}"))?;
-    let proxy = if proxied {
-        Some(start_proxy(&backends).await?)
-    } else {
-        None
-    };
-    let targets: Vec<SocketAddr> = match &proxy {
-        Some(p) => vec![p.local_addr()],
-        None => backends.iter().map(DemoBackend::addr).collect(),
-    };
-    // A first round warms up what is allocated once (runtime slabs,
-    // listener state, the proxy's first-use tables) so that it is not
-    // counted against the connections.
-    drop(open(&targets, 200).await?);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+// ---------------------------------------------------------------- parent
 
-    let mut sample = Sample {
-        rss_before: rss_bytes()?,
-        heap_before: LIVE.load(Ordering::Relaxed) as i64,
-        sock_before: kernel_tcp_bytes(),
-        ..Sample::default()
-    };
-    let started = Instant::now();
-    let streams = open(&targets, connections()?).await?;
-    sample.open_secs = started.elapsed().as_secs_f64();
-    // Let the last connections' tasks settle in their idle await.
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    sample.rss_after = rss_bytes()?;
-    sample.heap_after = LIVE.load(Ordering::Relaxed) as i64;
-    sample.sock_after = kernel_tcp_bytes();
-    println!("{}", sample.line());
-
-    drop(streams);
-    if let Some(proxy) = proxy {
-        let shutdown = proxy.shutdown(Duration::from_secs(2));
-        if tokio::time::timeout(STEP_LIMIT, shutdown).await.is_err() {
-            return Err("the proxy did not shut down in time".into());
+/// The most connections one proxy process fits under the hard open-files
+/// limit `hard` (`None`: unlimited), capped at [`TARGET_CONNECTIONS`].
+fn fitting(hard: Option<u64>) -> usize {
+    match hard {
+        None => TARGET_CONNECTIONS,
+        Some(hard) => {
+            let fits = hard.saturating_sub(FDS_SPARE) / FDS_PER_CONNECTION;
+            usize::try_from(fits).map_or(TARGET_CONNECTIONS, |f| f.min(TARGET_CONNECTIONS))
         }
     }
-    for b in &backends {
-        b.kill();
+}
+
+/// Connections to open: `fits`, or what [`COUNT`] says if that fits too.
+fn connections(fits: usize, hard: Option<u64>) -> Result<usize, String> {
+    let Ok(text) = std::env::var(COUNT) else {
+        return Ok(fits);
+    };
+    let n = match text.trim().parse::<usize>() {
+        Ok(n) if (1..=100_000).contains(&n) => n,
+        _ => {
+            return Err(format!(
+                "{COUNT} must be a number of connections from 1 to 100000, not \"{text}\""
+            ));
+        }
+    };
+    if let Some(hard) = hard
+        && n > fits
+    {
+        return Err(format!(
+            "{COUNT}={n} does not fit: the proxy holds {FDS_PER_CONNECTION} descriptors per \
+             connection plus about {FDS_SPARE}, and the hard open-files limit of {hard} allows \
+             at most {fits}"
+        ));
     }
-    Ok(())
+    Ok(n)
 }
 
-async fn start_proxy(backends: &[DemoBackend]) -> Result<Proxy, String> {
-    let list: Vec<String> = backends
-        .iter()
-        .map(|b| format!("(address: \"{}\")", b.addr()))
-        .collect();
-    // Defaults for everything else: round robin, TCP health checks.
-    let text = format!(
-        "(listen: \"127.0.0.1:0\", backends: [{}], idle_timeout: None)",
-        list.join(", ")
+fn parent() -> ExitCode {
+    let hard = match raise_nofile() {
+        Ok(hard) => hard,
+        Err(e) => {
+            eprintln!("proxy_memory: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let fits = fitting(hard);
+    if fits == 0 {
+        eprintln!(
+            "proxy_memory: the hard open-files limit of {} leaves no room for a connection",
+            hard.unwrap_or_default()
+        );
+        return ExitCode::FAILURE;
+    }
+    let n = match connections(fits, hard) {
+        Ok(n) => n,
+        Err(e) => {
+            eprintln!("proxy_memory: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!(
+        "proxy memory: idle connections through one proxy process to {BACKENDS} echo \
+         backends, each with one byte echoed"
     );
-    let config = load_str(&text, "proxy_memory", Format::Ron).map_err(|e| e.to_string())?;
-    Proxy::start(config)
-        .await
-        .map_err(|e| format!("the proxy cannot start: {e}"))
+    let why = match hard {
+        _ if std::env::var_os(COUNT).is_some() => {
+            format!("set by {COUNT}; the open-files limit allows up to {fits}")
+        }
+        Some(hard) if n < TARGET_CONNECTIONS => format!(
+            "the hard open-files limit of {hard} allows at most {n} through one proxy process; \
+             the target is stated at 10 000"
+        ),
+        Some(hard) => format!("the hard open-files limit is {hard}"),
+        None => "no hard open-files limit".to_string(),
+    };
+    println!("at {n} connections ({why})");
+
+    let runtime = match runtime() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("proxy_memory: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut children = Children::default();
+    let outcome = runtime.block_on(async {
+        match tokio::time::timeout(CHILD_LIMIT, run(n, &mut children)).await {
+            Ok(outcome) => outcome,
+            Err(_) => Err(format!("the run took longer than {CHILD_LIMIT:?}")),
+        }
+    });
+    // The clients are closed by now (they lived in `run`); the children go
+    // next, whatever happened.
+    drop(children);
+    runtime.shutdown_timeout(Duration::from_secs(2));
+    match outcome {
+        Ok(figures) => {
+            figures.report(n);
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("proxy_memory: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
-/// Opens `n` connections spread over `targets`, each having sent one byte
-/// and read its echo; at most [`OPENING`] are being opened at once.
-async fn open(targets: &[SocketAddr], n: usize) -> Result<Vec<TcpStream>, String> {
+/// The children started so far; dropping this kills each by its pid and
+/// reaps it.
+#[derive(Default)]
+struct Children {
+    started: Vec<Child>,
+}
+
+/// A started child's stdin and the lines it prints.
+struct Started {
+    /// Its stdin: a `measure` line asks the proxy to measure; closing it
+    /// asks either child to end.
+    stdin: ChildStdin,
+    /// The lines it prints on stdout.
+    lines: UnboundedReceiver<String>,
+    /// The phase, for messages.
+    phase: &'static str,
+}
+
+impl Children {
+    /// Runs this program again as the `phase` child, with `env` set too.
+    fn start(&mut self, phase: &'static str, env: &[(&str, String)]) -> Result<Started, String> {
+        let exe = std::env::current_exe().map_err(|e| format!("cannot find this program: {e}"))?;
+        let mut command = Command::new(exe);
+        command
+            .env(PHASE, phase)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let mut child = command
+            .spawn()
+            .map_err(|e| format!("cannot start the {phase} child: {e}"))?;
+        let pipes = child.stdin.take().zip(child.stdout.take());
+        self.started.push(child);
+        let (stdin, stdout) = pipes.ok_or_else(|| format!("no pipes to the {phase} child"))?;
+        Ok(Started {
+            stdin,
+            lines: forward_lines(stdout),
+            phase,
+        })
+    }
+}
+
+impl Drop for Children {
+    fn drop(&mut self) {
+        for child in &mut self.started {
+            // Fails only if it was reaped already, which it cannot be.
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Started {
+    /// The rest of the next line that starts with `prefix`, within
+    /// [`STEP_LIMIT`]; other lines are passed on to stderr.
+    async fn expect(&mut self, prefix: &str) -> Result<String, String> {
+        let phase = self.phase;
+        let wait = async {
+            loop {
+                match self.lines.recv().await {
+                    Some(line) => match line.strip_prefix(prefix) {
+                        Some(rest) => return Ok(rest.to_string()),
+                        None => eprintln!("{phase} child: {line}"),
+                    },
+                    None => return Err(format!("the {phase} child ended early")),
+                }
+            }
+        };
+        tokio::time::timeout(STEP_LIMIT, wait)
+            .await
+            .unwrap_or_else(|_| {
+                Err(format!(
+                    "the {phase} child printed no \"{prefix}\" line within {STEP_LIMIT:?}"
+                ))
+            })
+    }
+
+    /// Sends one line to its stdin.
+    fn send(&mut self, line: &str) -> Result<(), String> {
+        writeln!(self.stdin, "{line}")
+            .and_then(|()| self.stdin.flush())
+            .map_err(|e| format!("cannot write to the {} child: {e}", self.phase))
+    }
+}
+
+/// Starts the children, opens `n` clients through the proxy and has the
+/// proxy measure itself; the clients are closed on return.
+async fn run(n: usize, children: &mut Children) -> Result<Figures, String> {
+    let mut backends = children.start("backends", &[])?;
+    let mut addrs = Vec::with_capacity(BACKENDS);
+    loop {
+        let line = backends.expect("").await?;
+        if line == "READY" {
+            break;
+        }
+        match line.strip_prefix("BACKEND ") {
+            Some(addr) => addrs.push(addr.to_string()),
+            None => eprintln!("backends child: {line}"),
+        }
+    }
+    let mut proxy = children.start("proxy", &[(BACKEND_ADDRS, addrs.join(","))])?;
+    let listen = proxy.expect("LISTEN ").await?;
+    let listen: SocketAddr = listen
+        .parse()
+        .map_err(|e| format!("the proxy child printed a bad address \"{listen}\": {e}"))?;
+
+    let sock_before = kernel_tcp_bytes();
+    let started = Instant::now();
+    let streams = open(listen, n).await?;
+    let open_secs = started.elapsed().as_secs_f64();
+    // Let the last connections' tasks settle in their idle await.
+    tokio::time::sleep(SETTLE).await;
+    proxy.send("measure")?;
+    let growth = Growth::parse(&proxy.expect("GROWTH ").await?)?;
+    let sock_growth = kernel_tcp_bytes() - sock_before;
+    drop(streams);
+    Ok(Figures {
+        growth,
+        sock_growth,
+        open_secs,
+    })
+}
+
+/// Opens `n` connections to `target`, each having sent one byte and read
+/// its echo; at most [`OPENING`] are being opened at once.
+async fn open(target: SocketAddr, n: usize) -> Result<Vec<TcpStream>, String> {
     let work = async {
         let mut streams = Vec::with_capacity(n);
         let mut opening = JoinSet::new();
-        for i in 0..n {
+        for _ in 0..n {
             if opening.len() >= OPENING {
                 streams.push(joined(opening.join_next().await)?);
             }
-            opening.spawn(one(targets[i % targets.len()]));
+            opening.spawn(one(target));
         }
         while let Some(done) = opening.join_next().await {
             streams.push(joined(Some(done))?);
@@ -473,6 +448,7 @@ async fn open(targets: &[SocketAddr], n: usize) -> Result<Vec<TcpStream>, String
     }
 }
 
+/// The stream a finished client task opened, or why it has none.
 fn joined(
     done: Option<Result<Result<TcpStream, String>, tokio::task::JoinError>>,
 ) -> Result<TcpStream, String> {
@@ -496,6 +472,229 @@ async fn one(target: SocketAddr) -> Result<TcpStream, String> {
         .await
         .map_err(|e| format!("read the echo from {target}: {e}"))?;
     Ok(s)
+}
+
+/// What the parent learned from one run.
+struct Figures {
+    /// The proxy process's growth over its baseline.
+    growth: Growth,
+    /// Growth of the kernel's TCP memory, system-wide, in bytes.
+    sock_growth: i64,
+    /// Seconds taken to open the clients.
+    open_secs: f64,
+}
+
+impl Figures {
+    /// Prints the figures for `count` connections.
+    fn report(&self, count: usize) {
+        let n = count as f64;
+        let kib = |bytes: i64| bytes as f64 / 1024.0 / n;
+        let mib = |bytes: i64| bytes as f64 / 1024.0 / 1024.0;
+        let (rss, heap) = (kib(self.growth.rss), kib(self.growth.heap));
+        println!();
+        println!("proxy process growth over its baseline, per connection (total):");
+        println!(
+            "  resident (VmRSS)  {rss:>8.2} KiB   ({:.1} MiB)",
+            mib(self.growth.rss)
+        );
+        println!(
+            "  live heap         {heap:>8.2} KiB   ({:.1} MiB)",
+            mib(self.growth.heap)
+        );
+        println!(
+            "  descriptors       {:>8.2}       ({})",
+            self.growth.fds as f64 / n,
+            self.growth.fds
+        );
+        let expected = count as i64 * FDS_PER_CONNECTION as i64;
+        if self.growth.fds != expected {
+            println!(
+                "  note: {} descriptors more in the proxy, not the {expected} that {count} \
+                 connections hold",
+                self.growth.fds
+            );
+        }
+        if rss.max(heap) <= TARGET_KIB {
+            println!(
+                "target <= {TARGET_KIB} KiB per connection: PASS ({rss:.2} KiB resident, \
+                 {heap:.2} KiB heap)"
+            );
+        } else {
+            println!(
+                "target <= {TARGET_KIB} KiB per connection: OVER TARGET ({rss:.2} KiB \
+                 resident, {heap:.2} KiB heap)"
+            );
+        }
+        println!(
+            "kernel TCP memory, system-wide (/proc/net/sockstat `TCP mem`, not in the above; \
+             all four sockets of each connection, and anything else on the machine): \
+             {:.2} KiB/conn",
+            kib(self.sock_growth)
+        );
+        println!("time to open {count}: {:.2} s", self.open_secs);
+    }
+}
+
+// --------------------------------------------------------------- children
+
+/// Runs a child's `work` on a fresh runtime within [`CHILD_LIMIT`]; its
+/// exit code.
+fn in_child(phase: &str, work: impl std::future::Future<Output = Result<(), String>>) -> ExitCode {
+    let result = raise_nofile().and_then(|_| runtime());
+    let runtime = match result {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("proxy_memory {phase} child: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let code = runtime.block_on(async {
+        match tokio::time::timeout(CHILD_LIMIT, work).await {
+            Ok(Ok(())) => ExitCode::SUCCESS,
+            Ok(Err(e)) => {
+                eprintln!("proxy_memory {phase} child: {e}");
+                ExitCode::FAILURE
+            }
+            Err(_) => {
+                eprintln!("proxy_memory {phase} child: ran longer than {CHILD_LIMIT:?}");
+                ExitCode::FAILURE
+            }
+        }
+    });
+    runtime.shutdown_timeout(Duration::from_secs(2));
+    code
+}
+
+/// The backends child: starts the echo backends, prints `BACKEND <addr>`
+/// for each and then `READY`, and serves until its stdin closes.
+async fn backends_phase() -> Result<(), String> {
+    let options = BackendOptions {
+        mode: Mode::Echo,
+        ..BackendOptions::default()
+    };
+    let backends = spawn_many(BACKENDS, 0, options)
+        .await
+        .map_err(|e| format!("cannot start the echo backends: {e}"))?;
+    for b in &backends {
+        println!("BACKEND {}", b.addr());
+    }
+    println!("READY");
+    let mut stdin = forward_lines(std::io::stdin());
+    while stdin.recv().await.is_some() {}
+    for b in &backends {
+        b.kill();
+    }
+    Ok(())
+}
+
+/// The proxy child: starts the proxy in front of the backends named in
+/// [`BACKEND_ADDRS`], reads its baseline, prints `LISTEN <addr>`, answers
+/// each `measure` line with a `GROWTH` line, and ends when stdin closes.
+async fn proxy_phase() -> Result<(), String> {
+    let addrs = std::env::var(BACKEND_ADDRS).map_err(|_| format!("{BACKEND_ADDRS} is not set"))?;
+    let proxy = start_proxy(&addrs).await?;
+    // Let the first health probes run before the baseline.
+    tokio::time::sleep(SETTLE).await;
+    let baseline = Usage::now()?;
+    println!("LISTEN {}", proxy.local_addr());
+    let mut stdin = forward_lines(std::io::stdin());
+    while let Some(line) = stdin.recv().await {
+        match line.trim() {
+            "measure" => println!("GROWTH {}", Usage::now()?.since(&baseline).line()),
+            other => return Err(format!("unknown request \"{other}\" (measure)")),
+        }
+    }
+    let shutdown = proxy.shutdown(Duration::from_secs(2));
+    tokio::time::timeout(STEP_LIMIT, shutdown)
+        .await
+        .map(drop)
+        .map_err(|_| "the proxy did not shut down in time".to_string())
+}
+
+/// Starts the proxy on 127.0.0.1 in front of `addrs` (comma separated).
+async fn start_proxy(addrs: &str) -> Result<Proxy, String> {
+    let list: Vec<String> = addrs
+        .split(',')
+        .map(|a| format!("(address: \"{}\")", a.trim()))
+        .collect();
+    // Defaults for everything else: round robin, TCP health checks.
+    let text = format!(
+        "(listen: \"127.0.0.1:0\", backends: [{}], idle_timeout: None)",
+        list.join(", ")
+    );
+    let config = load_str(&text, "proxy_memory", Format::Ron).map_err(|e| e.to_string())?;
+    Proxy::start(config)
+        .await
+        .map_err(|e| format!("the proxy cannot start: {e}"))
+}
+
+/// This process's memory and descriptors at one moment.
+struct Usage {
+    /// Resident bytes.
+    rss: i64,
+    /// Live heap bytes.
+    heap: i64,
+    /// Open descriptors.
+    fds: i64,
+}
+
+/// How far the proxy process grew since its baseline.
+#[derive(Debug, Default)]
+struct Growth {
+    /// Resident bytes.
+    rss: i64,
+    /// Live heap bytes.
+    heap: i64,
+    /// Descriptors.
+    fds: i64,
+}
+
+impl Usage {
+    /// Reads this process's usage now.
+    fn now() -> Result<Usage, String> {
+        let fds = std::fs::read_dir("/proc/self/fd")
+            .map_err(|e| format!("cannot read /proc/self/fd: {e}"))?
+            .count();
+        Ok(Usage {
+            rss: rss_bytes()?,
+            heap: LIVE.load(Ordering::Relaxed) as i64,
+            fds: fds as i64,
+        })
+    }
+
+    /// The growth from `baseline` to this.
+    fn since(&self, baseline: &Usage) -> Growth {
+        Growth {
+            rss: self.rss - baseline.rss,
+            heap: self.heap - baseline.heap,
+            fds: self.fds - baseline.fds,
+        }
+    }
+}
+
+impl Growth {
+    /// As printed after `GROWTH `.
+    fn line(&self) -> String {
+        format!("rss={} heap={} fds={}", self.rss, self.heap, self.fds)
+    }
+
+    /// Reads what [`line`](Self::line) printed.
+    fn parse(line: &str) -> Result<Growth, String> {
+        let mut g = Growth::default();
+        for field in line.split_whitespace() {
+            let value = |v: &str| {
+                v.parse::<i64>()
+                    .map_err(|e| format!("bad figure in \"{line}\": {e}"))
+            };
+            match field.split_once('=') {
+                Some(("rss", v)) => g.rss = value(v)?,
+                Some(("heap", v)) => g.heap = value(v)?,
+                Some(("fds", v)) => g.fds = value(v)?,
+                _ => return Err(format!("the proxy child measured \"{line}\"")),
+            }
+        }
+        Ok(g)
+    }
 }
 
 /// This process's resident memory in bytes.

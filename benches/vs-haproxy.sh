@@ -290,9 +290,9 @@ run_wrk() {
     errors=$(awk '/Socket errors:/ {gsub(",", ""); e += $4 + $6 + $8 + $10}
                   /Non-2xx or 3xx/ {e += $NF} END {print e + 0}' <<<"$out")
     {
-        echo "$side $mode rps $rps"
-        echo "$side $mode p99 $(to_ms "$p99")"
-        echo "$side $mode errors $errors"
+        echo "$side $mode rps $rps $run"
+        echo "$side $mode p99 $(to_ms "$p99") $run"
+        echo "$side $mode errors $errors $run"
     } >>"$results"
     printf '  %-8s %-10s %10.0f req/s  p99 %8s  errors %s\n' "$side" "$mode" "$rps" "$p99" "$errors"
 }
@@ -301,7 +301,7 @@ run_bulk() {
     local side=$1 address=$2 mibs
     mibs=$(timeout 300 python3 "$work/bulk.py" "${address%:*}" "${address##*:}" "$BULK_MIB") ||
         die "bulk transfer through $side failed: $mibs"
-    echo "$side bulk mibs $mibs" >>"$results"
+    echo "$side bulk mibs $mibs $run" >>"$results"
     printf '  %-8s %-10s %10s MiB/s\n' "$side" bulk "$mibs"
 }
 
@@ -326,22 +326,38 @@ done
 
 echo
 echo "medians of $RUNS runs (threads $THREADS, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg))"
-sort -k1,3 -k4,4g "$results" | awk '
-    { key = $2 SUBSEP $3; v[$1, key, ++n[$1, key]] = $4; keys[key] = 1 }
-    function median(side, key,   c) {
-        c = n[side, key]
+echo "(paired: the median of each run's lblab/haproxy ratio; the two sides of a"
+echo " run are measured back to back, so the machine's drift cancels out)"
+awk '
+    { key = $2 SUBSEP $3; v[$1, key, ++n[$1, key]] = $4; at[$1, key, $5] = $4; keys[key] = 1 }
+    function median_of(list, c,   i, j, t) {
+        for (i = 2; i <= c; i++)
+            for (j = i; j > 1 && list[j - 1] > list[j]; j--) { t = list[j]; list[j] = list[j - 1]; list[j - 1] = t }
         if (c == 0) return "nan"
-        if (c % 2) return v[side, key, (c + 1) / 2]
-        return (v[side, key, c / 2] + v[side, key, c / 2 + 1]) / 2
+        if (c % 2) return list[(c + 1) / 2]
+        return (list[c / 2] + list[c / 2 + 1]) / 2
+    }
+    function median(side, key,   c, i, list) {
+        c = n[side, key]
+        for (i = 1; i <= c; i++) list[i] = v[side, key, i]
+        return median_of(list, c)
+    }
+    function paired(key,   r, c, list, h) {
+        c = 0
+        for (r = 1; r <= runs; r++) {
+            h = at["haproxy", key, r]
+            if (h != "" && h + 0 != 0 && at["lblab", key, r] != "") list[++c] = at["lblab", key, r] / h
+        }
+        return c ? sprintf("%.2f", median_of(list, c)) : "-"
     }
     function row(mode, metric, label,   l, h, r) {
         l = median("lblab", mode SUBSEP metric)
         h = median("haproxy", mode SUBSEP metric)
         r = (h + 0 != 0) ? sprintf("%.2f", l / h) : "-"
-        printf "%-11s %-9s %12.2f %12.2f %14s\n", mode, label, l, h, r
+        printf "%-11s %-9s %12.2f %12.2f %14s %8s\n", mode, label, l, h, r, paired(mode SUBSEP metric)
     }
     END {
-        printf "%-11s %-9s %12s %12s %14s\n", "mode", "figure", "lblab", "haproxy", "lblab/haproxy"
+        printf "%-11s %-9s %12s %12s %14s %8s\n", "mode", "figure", "lblab", "haproxy", "lblab/haproxy", "paired"
         row("keep-alive", "rps", "req/s")
         row("keep-alive", "p99", "p99 ms")
         row("keep-alive", "errors", "errors")
@@ -349,5 +365,5 @@ sort -k1,3 -k4,4g "$results" | awk '
         row("close", "p99", "p99 ms")
         row("close", "errors", "errors")
         row("bulk", "mibs", "MiB/s")
-        printf "%-11s %-9s %12.2f %12s %14s\n", "bulk", "direct", median("direct", "bulk" SUBSEP "mibs"), "(no proxy)", ""
-    }'
+        printf "%-11s %-9s %12.2f %12s\n", "bulk", "direct", median("direct", "bulk" SUBSEP "mibs"), "(no proxy)"
+    }' runs="$RUNS" "$results"
