@@ -25,6 +25,18 @@ pub enum RunError {
         "lab \"{0}\" has no duration and its clients never finish; give a duration with --for (for example --for 60s) or set `duration` in the lab"
     )]
     Endless(String),
+    /// The clock stood still while events kept running.
+    #[error(
+        "lab \"{lab}\": the simulated clock stopped at {at} while {events} events ran without time passing; the run was stopped (its delays, timers and intervals are too short for time to advance: see `lblab check`)"
+    )]
+    Stalled {
+        /// The lab's name.
+        lab: String,
+        /// Where the clock stood.
+        at: String,
+        /// Events processed in all.
+        events: u64,
+    },
 }
 
 /// Chooses how a run stops: `--for` wins, then the lab's duration, then
@@ -75,6 +87,13 @@ pub fn run(
     let stop = stop_for(lab, engine.as_ref(), run_for)?;
     let started = Instant::now();
     let finished = run_engine(engine.as_mut(), stop);
+    if let Some(at) = engine.stalled() {
+        return Err(RunError::Stalled {
+            lab: lab.name.clone(),
+            at: format!("t={:.6}s", at.as_secs_f64()),
+            events: engine.events_processed(),
+        });
+    }
     let seconds = started.elapsed().as_secs_f64().max(1e-9);
     let wall = WallClock {
         seconds,

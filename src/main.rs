@@ -92,7 +92,7 @@ fn run(
 ) -> Result<(), String> {
     let lab = lab::resolve(lab_name).map_err(|e| e.to_string())?;
     let script = match commands {
-        Some(path) => lab::load_commands(path).map_err(|e| e.to_string())?,
+        Some(path) => lab::load_commands(path, &lab).map_err(|e| e.to_string())?,
         None => Vec::new(),
     };
     let seed = seed.unwrap_or(lab.seed);

@@ -55,6 +55,12 @@ pub trait Engine: Send {
     /// When nothing due by `until` is left, the clock moves to `until`.
     fn advance(&mut self, until: SimTime, max_events: u64) -> Advance;
 
+    /// The instant the engine's clock stopped at, when events kept running
+    /// without simulated time passing and the engine stopped itself.
+    fn stalled(&self) -> Option<SimTime> {
+        None
+    }
+
     /// Runs until the workload finishes or the clock reaches `limit`; the
     /// clock stops at the last event processed. True if it finished.
     fn run_to_completion(&mut self, limit: SimTime) -> bool;

@@ -2,7 +2,7 @@
 //! fail cleanly and errors that point at the line and column.
 
 use super::error::LabError;
-use super::locate::locate;
+use super::locate::{Seg, locate, locate_item};
 use super::{ron_error, validate};
 use crate::spec::Lab;
 use crate::spec::TimedCommand;
@@ -23,13 +23,23 @@ pub const MAX_NESTING: usize = 64;
 pub fn load_str(text: &str, origin: &str) -> Result<Lab, LabError> {
     let (text, lab): (&str, Lab) = parse(text, origin)?;
     validate::check(&lab).map_err(|p| {
-        let mut offset = locate(text, &p.path.0);
-        if let Some(k) = p.needle.as_deref().and_then(|n| text[offset..].find(n)) {
-            offset += k;
-        }
+        let offset = point_at(text, &p.path.0, p.needle.as_deref());
         LabError::at(origin, text, offset, format!("{}: {}", p.path, p.message))
     })?;
     Ok(lab)
+}
+
+/// Where an error about `path` points: the list item or field it names,
+/// then `needle` within it when given.
+fn point_at(text: &str, path: &[Seg<'_>], needle: Option<&str>) -> usize {
+    let mut offset = match path.last() {
+        Some(Seg::Item(_)) => locate_item(text, path).unwrap_or_else(|| locate(text, path)),
+        _ => locate(text, path),
+    };
+    if let Some(k) = needle.and_then(|n| text[offset..].find(n)) {
+        offset += k;
+    }
+    offset
 }
 
 /// Parses RON text into `T` within the size and nesting limits; returns the
@@ -38,7 +48,16 @@ pub(crate) fn parse<'t, T: DeserializeOwned>(
     text: &'t str,
     origin: &str,
 ) -> Result<(&'t str, T), LabError> {
-    check_size(text.len(), origin)?;
+    parse_as(text, origin, Kind::Lab)
+}
+
+/// [`parse`], with messages that call the text a `kind`.
+pub(crate) fn parse_as<'t, T: DeserializeOwned>(
+    text: &'t str,
+    origin: &str,
+    kind: Kind,
+) -> Result<(&'t str, T), LabError> {
+    check_size(text.len(), origin, kind)?;
     // Editors hide a byte-order mark, so columns are counted without it.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let options = ron::Options::default().with_recursion_limit(MAX_NESTING);
@@ -49,17 +68,71 @@ pub(crate) fn parse<'t, T: DeserializeOwned>(
     Ok((text, value))
 }
 
-/// Parses a command script: a RON list of timed commands,
-/// `[At("10s", KillServer("srv-1")), At("20s", StopFlood)]`.
-pub fn load_commands_str(text: &str, origin: &str) -> Result<Vec<TimedCommand>, LabError> {
-    parse(text, origin).map(|(_, commands)| commands)
+/// Parses a command script for `lab`: a RON list of timed commands,
+/// `[At("10s", KillServer("srv-1")), At("20s", StopFlood)]`. Each entry
+/// passes the checks a timeline entry gets (values in range, times within
+/// the lab, servers that exist at that moment, counting the lab's own
+/// timeline), so a script is refused before anything runs.
+pub fn load_commands_str(
+    text: &str,
+    origin: &str,
+    lab: &Lab,
+) -> Result<Vec<TimedCommand>, LabError> {
+    let (text, commands): (&str, Vec<TimedCommand>) = parse_as(text, origin, Kind::Script)?;
+    let mut all: Vec<(Option<usize>, &TimedCommand)> = lab
+        .timeline
+        .iter()
+        .map(|e| (None, e))
+        .chain(commands.iter().enumerate().map(|(i, e)| (Some(i), e)))
+        .collect();
+    // Timeline entries go first at equal times, as they apply first.
+    all.sort_by_key(|(i, e)| (e.at(), i.is_some()));
+    let known = lab.servers.expand().into_iter().map(|s| s.name).collect();
+    let mut pool = validate::Pool { known };
+    for (i, entry) in all {
+        let checked = validate::check_entry_time(entry.at(), lab.duration)
+            .and_then(|()| pool.check(entry.command()));
+        match (checked, i) {
+            (Ok(()), _) => {}
+            // The lab's own timeline was checked when the lab was read.
+            (Err(_), None) => {}
+            (Err(p), Some(i)) => {
+                let offset = point_at(text, &[Seg::Item(i)], p.needle.as_deref());
+                return Err(LabError::at(
+                    origin,
+                    text,
+                    offset,
+                    format!("command {} of the script: {}", i + 1, p.message),
+                ));
+            }
+        }
+    }
+    Ok(commands)
 }
 
-/// Reads and parses the command script at `path`.
-pub fn load_commands(path: &Path) -> Result<Vec<TimedCommand>, LabError> {
+/// Reads, parses and checks the command script at `path` for `lab`.
+pub fn load_commands(path: &Path, lab: &Lab) -> Result<Vec<TimedCommand>, LabError> {
     let origin = path.display().to_string();
-    let text = read_text(path, &origin)?;
-    load_commands_str(&text, &origin)
+    let text = read_text_as(path, &origin, Kind::Script)?;
+    load_commands_str(&text, &origin, lab)
+}
+
+/// What a text is, for messages about it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// A lab file.
+    Lab,
+    /// A command script.
+    Script,
+}
+
+impl Kind {
+    fn noun(self) -> &'static str {
+        match self {
+            Kind::Lab => "lab",
+            Kind::Script => "script",
+        }
+    }
 }
 
 /// Reads, parses and validates the lab file at `path`; errors name the
@@ -72,10 +145,15 @@ pub fn load_file(path: &Path) -> Result<Lab, LabError> {
 
 /// Reads a UTF-8 file of at most [`MAX_LAB_BYTES`].
 pub(crate) fn read_text(path: &Path, origin: &str) -> Result<String, LabError> {
+    read_text_as(path, origin, Kind::Lab)
+}
+
+/// [`read_text`], with messages that call the file a `kind`.
+pub(crate) fn read_text_as(path: &Path, origin: &str, kind: Kind) -> Result<String, LabError> {
     let cannot_read = |e: std::io::Error| LabError::whole(origin, format!("cannot read: {e}"));
     let file = std::fs::File::open(path).map_err(cannot_read)?;
     if let Ok(meta) = file.metadata() {
-        check_size(usize::try_from(meta.len()).unwrap_or(usize::MAX), origin)?;
+        check_size(usize::try_from(meta.len()).unwrap_or(usize::MAX), origin, kind)?;
     }
     // The size can change between the check and the read (or the metadata
     // can lie, as for pipes); reading one byte past the limit tells.
@@ -83,7 +161,7 @@ pub(crate) fn read_text(path: &Path, origin: &str) -> Result<String, LabError> {
     file.take(MAX_LAB_BYTES as u64 + 1)
         .read_to_end(&mut bytes)
         .map_err(cannot_read)?;
-    check_size(bytes.len(), origin)?;
+    check_size(bytes.len(), origin, kind)?;
     String::from_utf8(bytes).map_err(|e| {
         let bytes = e.as_bytes();
         let e = e.utf8_error();
@@ -95,16 +173,22 @@ pub(crate) fn read_text(path: &Path, origin: &str) -> Result<String, LabError> {
             origin,
             prefix,
             prefix.len(),
-            format!("not UTF-8 text (byte 0x{bad:02x}); a lab must be UTF-8"),
+            format!(
+                "not UTF-8 text (byte 0x{bad:02x}); a {} must be UTF-8",
+                kind.noun()
+            ),
         )
     })
 }
 
-fn check_size(len: usize, origin: &str) -> Result<(), LabError> {
+fn check_size(len: usize, origin: &str, kind: Kind) -> Result<(), LabError> {
     if len > MAX_LAB_BYTES {
         return Err(LabError::whole(
             origin,
-            format!("lab is {len} bytes, more than the limit of {MAX_LAB_BYTES} bytes (1 MiB)"),
+            format!(
+                "{} is {len} bytes, more than the limit of {MAX_LAB_BYTES} bytes (1 MiB)",
+                kind.noun()
+            ),
         ));
     }
     Ok(())

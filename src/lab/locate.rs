@@ -336,6 +336,25 @@ pub(crate) fn locate(text: &str, path: &[Seg<'_>]) -> usize {
         .unwrap_or_else(|| skip_blank(text, 0))
 }
 
+/// The byte where the list item at `path` (ending in an item, as
+/// `timeline[3]` or a script's `[3]`) starts, if there is one.
+pub(crate) fn locate_item(text: &str, path: &[Seg<'_>]) -> Option<usize> {
+    let mut scan = Scanner::new(text);
+    loop {
+        let at = skip_blank(text, scan.i);
+        scan.step(usize::MAX)?;
+        if scan.path(true).0.starts_with(path) {
+            // The separator before an item already counts as inside it.
+            let start = match text[at..].strip_prefix(',') {
+                Some(_) => skip_blank(text, at + 1),
+                None => at,
+            };
+            // A trailing separator is followed by the list's end, not an item.
+            return (!text[start..].starts_with(']')).then_some(start);
+        }
+    }
+}
+
 /// The byte where the value of the field at `path` starts, if written.
 fn find_value(text: &str, path: &[Seg<'_>]) -> Option<usize> {
     let mut scan = Scanner::new(text);
@@ -367,6 +386,20 @@ Lab(
 
     fn at(text: &str, needle: &str) -> usize {
         text.find(needle).unwrap()
+    }
+
+    #[test]
+    fn items_are_found_at_their_start() {
+        let item = [Seg::Field("servers"), Seg::Item(1)];
+        let found = locate_item(LAB, &item).map(|at| &LAB[at..]);
+        assert!(
+            found.is_some_and(|t| t.starts_with("(name: r#")),
+            "{found:?}"
+        );
+        let script = "[\n  At(\"1s\", StopFlood),\n  At(\"2s\", KillServer(\"b\")),\n]";
+        let found = locate_item(script, &[Seg::Item(1)]).map(|at| &script[at..]);
+        assert!(found.is_some_and(|t| t.starts_with("At(\"2s\"")), "{found:?}");
+        assert_eq!(locate_item(script, &[Seg::Item(2)]), None);
     }
 
     #[test]

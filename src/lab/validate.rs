@@ -6,9 +6,10 @@
 
 use super::locate::{Path, Seg};
 use crate::policy::RateLimit;
+use crate::spec::limits::{self, MAX_DURATION, MAX_SEGMENT_SIZE, MAX_SERVERS, Refusal};
 use crate::spec::{
-    ClientsSpec, Command, Dist, Dur, Lab, MAX_FLOOD_SOURCES, MAX_POPULATION, Metric,
-    RetransmitMode, ServersSpec, TimedCommand, Window, format_duration,
+    ClientsSpec, Command, Dist, Dur, Lab, Metric, RetransmitMode, ServersSpec, TimedCommand,
+    Timeout, Window, format_duration,
 };
 use std::collections::HashMap;
 
@@ -37,7 +38,20 @@ pub(crate) fn check(lab: &Lab) -> Result<(), Problem> {
     if lab.name.trim().is_empty() {
         problem(&[Seg::Field("name")], "the lab needs a name".to_string())?;
     }
+    if let Some(d) = lab.duration
+        && d.get() > MAX_DURATION
+    {
+        problem(
+            &[Seg::Field("duration")],
+            format!(
+                "a lab lasts at most {}, found {}",
+                format_duration(MAX_DURATION),
+                format_duration(d.get())
+            ),
+        )?;
+    }
     check_timers(lab)?;
+    check_links(lab)?;
     if let Some(r) = &lab.balancer.defences.rate_limit
         && let Err(why) = RateLimit::from_spec(r)
     {
@@ -56,34 +70,120 @@ pub(crate) fn check(lab: &Lab) -> Result<(), Problem> {
     check_objectives(lab)
 }
 
-/// Every server a timeline entry names must exist: in the lab, or added by
-/// an earlier `AddServer` entry.
+/// Every timeline entry passes the checks a command gets from any source
+/// (`spec::limits`), falls within the lab, and names servers that exist
+/// at that moment: in the lab, or added by an earlier `AddServer`.
 fn check_timeline(lab: &Lab) -> Result<(), Problem> {
-    let mut known: Vec<String> = lab.servers.expand().into_iter().map(|s| s.name).collect();
+    let known: Vec<String> = lab.servers.expand().into_iter().map(|s| s.name).collect();
+    let mut pool = Pool { known };
     let mut entries: Vec<(usize, &TimedCommand)> = lab.timeline.iter().enumerate().collect();
     entries.sort_by_key(|(_, e)| e.at());
     for (i, entry) in entries {
         let at = [Seg::Field("timeline"), Seg::Item(i)];
-        if let Command::AddServer(spec) = entry.command() {
-            known.push(spec.name.clone());
-            continue;
-        }
-        if let Some(name) = entry.command().server_name()
-            && !known.iter().any(|k| k == name)
-        {
-            let mut names = known.clone();
-            names.truncate(12);
-            return Err(Problem {
-                path: Path(at.to_vec()),
-                message: format!(
-                    "no server is named \"{name}\"; the lab's servers are {}",
-                    names.join(", ")
-                ),
-                needle: Some(format!("\"{name}\"")),
-            });
-        }
+        let located = |c: CommandProblem| Problem {
+            path: Path(at.to_vec()),
+            message: c.message,
+            needle: c.needle,
+        };
+        check_entry_time(entry.at(), lab.duration).map_err(located)?;
+        pool.check(entry.command()).map_err(located)?;
     }
     Ok(())
+}
+
+/// A problem with one command of a timeline or a script: what is wrong,
+/// and text to point at within the entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct CommandProblem {
+    /// What is wrong.
+    pub message: String,
+    /// Text within the entry to point at (a field name, a quoted name).
+    pub needle: Option<String>,
+}
+
+impl From<Refusal> for CommandProblem {
+    fn from(r: Refusal) -> Self {
+        CommandProblem {
+            message: r.message,
+            needle: r.field.map(|f| format!("{f}:")),
+        }
+    }
+}
+
+/// An entry's time: within the lab, and within any lab at all.
+pub(crate) fn check_entry_time(at: Dur, duration: Option<Dur>) -> Result<(), CommandProblem> {
+    let late = |message: String| CommandProblem {
+        message,
+        needle: None,
+    };
+    if at.get() > MAX_DURATION {
+        return Err(late(format!(
+            "at {} is past the longest a lab may last ({})",
+            format_duration(at.get()),
+            format_duration(MAX_DURATION)
+        )));
+    }
+    if let Some(d) = duration
+        && at > d
+    {
+        return Err(late(format!(
+            "at {} is after the lab ends ({})",
+            format_duration(at.get()),
+            format_duration(d.get())
+        )));
+    }
+    Ok(())
+}
+
+/// The servers a sequence of commands sees, in the order they apply.
+pub(crate) struct Pool {
+    /// Names of the servers in the pool now.
+    pub known: Vec<String>,
+}
+
+impl Pool {
+    /// Checks `cmd` against the limits and the pool as it is, then lets it
+    /// change the pool (`AddServer`, `RemoveServer`).
+    pub(crate) fn check(&mut self, cmd: &Command) -> Result<(), CommandProblem> {
+        limits::check_command(cmd)?;
+        match cmd {
+            Command::AddServer(spec) => {
+                let quoted = format!("\"{}\"", spec.name);
+                if self.known.iter().any(|k| *k == spec.name) {
+                    return Err(CommandProblem {
+                        message: format!("a server is already named {quoted}"),
+                        needle: Some(quoted),
+                    });
+                }
+                if self.known.len() >= MAX_SERVERS as usize {
+                    return Err(CommandProblem {
+                        message: format!("the pool already has the most servers, {MAX_SERVERS}"),
+                        needle: None,
+                    });
+                }
+                self.known.push(spec.name.clone());
+            }
+            _ => {
+                if let Some(name) = cmd.server_name() {
+                    let Some(i) = self.known.iter().position(|k| k == name) else {
+                        let mut names = self.known.clone();
+                        names.truncate(12);
+                        return Err(CommandProblem {
+                            message: format!(
+                                "no server is named \"{name}\"; the lab's servers are {}",
+                                names.join(", ")
+                            ),
+                            needle: Some(format!("\"{name}\"")),
+                        });
+                    };
+                    if matches!(cmd, Command::RemoveServer(_)) {
+                        self.known.remove(i);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Objectives must be answerable: a threshold in range and a window that
@@ -137,41 +237,63 @@ fn check_objectives(lab: &Lab) -> Result<(), Problem> {
     Ok(())
 }
 
-/// Timers of zero length would fire in a loop without time passing (a
-/// probe every 0 s) or expire everything at once, so each must be positive.
+/// Timers below their floor would fire before any round trip completes
+/// (or, at zero, in a loop without time passing); see `spec::limits`.
 fn check_timers(lab: &Lab) -> Result<(), Problem> {
     const B: Seg<'static> = Seg::Field("balancer");
     const H: Seg<'static> = Seg::Field("health");
     const T: [Seg<'static>; 2] = [Seg::Field("clients"), Seg::Field("tcp")];
-    let timers: [(Vec<Seg<'static>>, Dur); 6] = [
+    let timers: [(Vec<Seg<'static>>, Timeout, Dur); 6] = [
         (
             vec![B, Seg::Field("half_open_timeout")],
+            Timeout::HalfOpenIdle,
             lab.balancer.half_open_timeout,
         ),
         (
             vec![B, Seg::Field("established_timeout")],
+            Timeout::EstablishedIdle,
             lab.balancer.established_timeout,
         ),
         (
             vec![B, H, Seg::Field("interval")],
+            Timeout::HealthInterval,
             lab.balancer.health.interval,
         ),
         (
             vec![B, H, Seg::Field("timeout")],
+            Timeout::HealthTimeout,
             lab.balancer.health.timeout,
         ),
         (
             vec![T[0], T[1], Seg::Field("syn_timeout")],
+            Timeout::Syn,
             lab.clients.tcp.syn_timeout,
         ),
         (
             vec![T[0], T[1], Seg::Field("segment_timeout")],
+            Timeout::Segment,
             lab.clients.tcp.segment_timeout,
         ),
     ];
-    for (at, d) in timers {
-        if d.get().as_nanos() == 0 {
-            problem(&at, "this timer must be longer than zero".to_string())?;
+    for (at, timeout, d) in timers {
+        if let Err(message) = limits::check_timeout(timeout, d) {
+            problem(&at, message)?;
+        }
+    }
+    Ok(())
+}
+
+/// Both links need a delay, so every round trip takes simulated time.
+fn check_links(lab: &Lab) -> Result<(), Problem> {
+    let links = [
+        ("client_link", &lab.network.client_link),
+        ("backend_link", &lab.network.backend_link),
+    ];
+    for (name, link) in links {
+        if let Err(r) = limits::check_link(link) {
+            let mut at = vec![Seg::Field("network"), Seg::Field(name)];
+            at.extend(r.field.map(Seg::Field));
+            problem(&at, r.message)?;
         }
     }
     Ok(())
@@ -180,6 +302,12 @@ fn check_timers(lab: &Lab) -> Result<(), Problem> {
 fn check_servers(servers: &ServersSpec) -> Result<(), Problem> {
     match servers {
         ServersSpec::List(list) => {
+            if list.len() > MAX_SERVERS as usize {
+                problem(
+                    &[Seg::Field("servers")],
+                    format!("at most {MAX_SERVERS} servers, found {}", list.len()),
+                )?;
+            }
             if list.is_empty() {
                 problem(
                     &[Seg::Field("servers")],
@@ -210,7 +338,13 @@ fn check_servers(servers: &ServersSpec) -> Result<(), Problem> {
             }
             Ok(())
         }
-        ServersSpec::Replicate { template, .. } => {
+        ServersSpec::Replicate { template, count } => {
+            if count.get() > MAX_SERVERS {
+                problem(
+                    &[Seg::Field("servers"), Seg::Field("count")],
+                    format!("at most {MAX_SERVERS} servers, found {}", count.get()),
+                )?;
+            }
             let at = [Seg::Field("servers"), Seg::Field("template")];
             if template.name.trim().is_empty() {
                 problem(
@@ -242,35 +376,33 @@ fn check_clients(clients: &ClientsSpec) -> Result<(), Problem> {
     }
     if let Some(closed) = &clients.closed {
         const CL: Seg<'static> = Seg::Field("closed");
-        if closed.population > MAX_POPULATION {
-            problem(
-                &[C, CL, Seg::Field("population")],
-                format!(
-                    "at most {MAX_POPULATION} clients, found {}",
-                    closed.population
-                ),
-            )?;
+        if let Err(message) = limits::check_population(closed.population) {
+            problem(&[C, CL, Seg::Field("population")], message)?;
         }
         check_segments(&[C, CL, Seg::Field("segments")], &closed.segments)?;
-        check_dist(&[C, CL, Seg::Field("segment_size")], &closed.segment_size)?;
+        check_segment_size(&[C, CL, Seg::Field("segment_size")], &closed.segment_size)?;
         check_dist(&[C, CL, Seg::Field("gap")], &closed.gap)?;
         check_dist(&[C, CL, Seg::Field("think")], &closed.think)?;
     }
     if let Some(open) = &clients.open {
         const OP: Seg<'static> = Seg::Field("open");
+        if let Err(message) = limits::check_arrival_rate(open.rate.get()) {
+            problem(&[C, OP, Seg::Field("rate")], message)?;
+        }
         check_segments(&[C, OP, Seg::Field("segments")], &open.segments)?;
-        check_dist(&[C, OP, Seg::Field("segment_size")], &open.segment_size)?;
+        check_segment_size(&[C, OP, Seg::Field("segment_size")], &open.segment_size)?;
         check_dist(&[C, OP, Seg::Field("gap")], &open.gap)?;
     }
     for (i, flood) in clients.floods.iter().enumerate() {
-        if flood.sources.get() > MAX_FLOOD_SOURCES {
-            problem(
-                &[C, Seg::Field("floods"), Seg::Item(i), Seg::Field("sources")],
-                format!(
-                    "at most {MAX_FLOOD_SOURCES} spoofed sources (the 198.18.0.0/15 range), found {}",
-                    flood.sources.get()
-                ),
-            )?;
+        // A flood of rate 0 in the lab itself is allowed (it sends nothing
+        // until a command raises it); everything else is as for commands.
+        if flood.rate.get() == 0.0 {
+            continue;
+        }
+        if let Err(r) = limits::check_flood(flood) {
+            let mut at = vec![C, Seg::Field("floods"), Seg::Item(i)];
+            at.extend(r.field.map(Seg::Field));
+            problem(&at, r.message)?;
         }
     }
     check_someone_sends(clients)
@@ -330,6 +462,29 @@ fn check_segments(at: &[Seg<'static>], dist: &Dist<u64>) -> Result<(), Problem> 
             at,
             format!(
                 "a connection needs at least 1 segment, found {}",
+                show_dist(dist)
+            ),
+        )?;
+    }
+    Ok(())
+}
+
+/// Segment sizes: the distribution's typical value (its constant, high
+/// end, mean or median) within [`MAX_SEGMENT_SIZE`]; the rare draw of an
+/// unbounded distribution beyond it is sent at that size, as the README
+/// says.
+fn check_segment_size(at: &[Seg<'static>], dist: &Dist<u64>) -> Result<(), Problem> {
+    check_dist(at, dist)?;
+    let typical = match dist {
+        Dist::Constant(n) | Dist::Exponential(n) => *n,
+        Dist::Uniform(_, high) => *high,
+        Dist::LogNormal { median, .. } => *median,
+    };
+    if typical > MAX_SEGMENT_SIZE {
+        problem(
+            at,
+            format!(
+                "a segment is at most {MAX_SEGMENT_SIZE} bytes, found {}",
                 show_dist(dist)
             ),
         )?;
@@ -451,7 +606,7 @@ mod tests {
     fn population_is_capped() {
         let mut l = lab();
         if let Some(c) = l.clients.closed.as_mut() {
-            c.population = MAX_POPULATION + 1;
+            c.population = crate::spec::MAX_POPULATION + 1;
         }
         assert!(fails(&l).starts_with("clients.closed.population: at most"));
     }

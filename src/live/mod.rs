@@ -365,8 +365,17 @@ impl Driver {
             target = e;
         }
         let mut caught_up = false;
-        while !caught_up && started.elapsed() < SLICE {
+        while !caught_up && started.elapsed() < SLICE && self.engine.stalled().is_none() {
             caught_up = self.engine.advance(target, BATCH).reached;
+        }
+        if let Some(at) = self.engine.stalled() {
+            self.paused = true;
+            self.engine.note(format!(
+                "the simulated clock stopped at t={:.6}s: events kept running without time passing, so the run is paused for good (the lab's delays and timers are too short; see lblab check)",
+                at.as_secs_f64()
+            ));
+            self.reanchor();
+            return;
         }
         if let Some(e) = stop_at_end
             && self.engine.now() >= e

@@ -14,6 +14,7 @@ mod clients;
 mod command;
 mod dist;
 mod lab;
+pub mod limits;
 mod network;
 mod objective;
 mod reasons;

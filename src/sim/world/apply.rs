@@ -7,9 +7,8 @@ use crate::model::SimDuration;
 use crate::policy::{IpFilter, RateLimit, RateLimitError, RateLimiter};
 use crate::sim::addressing::MAX_CLIENTS;
 use crate::sim::client::TcpState;
-use crate::spec::{
-    ClosedSpec, Command, LinkTarget, MAX_FLOOD_SOURCES, OpenSpec, Origin, RetransmitMode, Timeout,
-};
+use crate::spec::limits::{self, MAX_SERVERS};
+use crate::spec::{ClosedSpec, Command, LinkTarget, OpenSpec, Origin, RetransmitMode, Timeout};
 use rand::Rng;
 
 /// Why a command changed nothing.
@@ -36,24 +35,18 @@ pub enum ApplyError {
     /// No client is left to kill.
     #[error("no client is running")]
     NoClientRunning,
-    /// A timer of zero would fire in a loop without time passing.
-    #[error("a timeout must be longer than zero")]
-    ZeroTimeout,
+    /// A value outside the bounds every way in shares (`spec::limits`).
+    #[error("{0}")]
+    OutOfBounds(String),
     /// RFC 6298 bounds the wrong way round.
     #[error("min_rto is larger than max_rto")]
     MinRtoAboveMax,
-    /// A health probe every 0 s, or one that fails at once.
-    #[error("health interval and timeout must be longer than zero")]
-    ZeroHealthTimer,
     /// Every client address is in use.
     #[error("client address space exhausted")]
     AddressSpaceExhausted,
-    /// A flood of nothing.
-    #[error("a flood needs a rate above zero")]
-    ZeroFloodRate,
-    /// More spoofed sources than 198.18.0.0/15 holds.
-    #[error("at most {MAX_FLOOD_SOURCES} spoofed sources fit in 198.18.0.0/15")]
-    TooManySources,
+    /// The pool already has the most servers a lab may have.
+    #[error("the pool already has the most servers, {MAX_SERVERS}")]
+    TooManyServers,
     /// The rate limit's numbers make no limit.
     #[error(transparent)]
     RateLimit(#[from] RateLimitError),
@@ -112,8 +105,10 @@ impl World {
             .ok_or_else(|| ApplyError::NoSuchServer(name.to_string()))
     }
 
-    /// Applies `cmd` through the handler of its group.
+    /// Applies `cmd` through the handler of its group, once its values are
+    /// within the bounds a lab file's would be held to.
     fn try_apply(&mut self, cmd: &Command) -> Applied {
+        limits::check_command(cmd).map_err(|r| ApplyError::OutOfBounds(r.message))?;
         match cmd {
             Command::KillServer(_)
             | Command::KillRandomServer
@@ -189,6 +184,9 @@ impl World {
                 if self.server_index(&spec.name).is_some() {
                     return Err(ApplyError::NameTaken(spec.name.clone()));
                 }
+                if self.servers.len() >= MAX_SERVERS as usize {
+                    return Err(ApplyError::TooManyServers);
+                }
                 self.add_server(spec, SimDuration::ZERO);
             }
             Command::RemoveServer(name) => {
@@ -242,9 +240,6 @@ impl World {
         match cmd {
             Command::SetTimeout(t, d) => {
                 let d = d.get();
-                if d == SimDuration::ZERO {
-                    return Err(ApplyError::ZeroTimeout);
-                }
                 match t {
                     Timeout::Syn => self.tcp.syn_timeout = d,
                     Timeout::Segment => self.tcp.segment_timeout = d,
@@ -270,9 +265,6 @@ impl World {
                 self.tcp.mode = *mode;
             }
             Command::SetHealth(h) => {
-                if h.interval.get() == SimDuration::ZERO || h.timeout.get() == SimDuration::ZERO {
-                    return Err(ApplyError::ZeroHealthTimer);
-                }
                 self.lb.health = *h;
             }
             _ => unreachable!("not a timer command: {cmd}"),
@@ -309,12 +301,6 @@ impl World {
     fn apply_to_attacks_and_defences(&mut self, cmd: &Command) -> Applied {
         match cmd {
             Command::StartFlood(spec) => {
-                if spec.rate.get() <= 0.0 {
-                    return Err(ApplyError::ZeroFloodRate);
-                }
-                if spec.sources.get() > MAX_FLOOD_SOURCES {
-                    return Err(ApplyError::TooManySources);
-                }
                 let at = self.now + spec.start.get();
                 self.start_flood(*spec, at, false);
             }
@@ -392,10 +378,13 @@ impl World {
             .collect();
         let have = running.len() as u32;
         if n > have {
+            // All or nothing: a population that cannot be reached in full
+            // is refused before a single client is added.
+            let free = MAX_CLIENTS.saturating_sub(self.clients.len());
+            if (n - have) as usize > free {
+                return Err(ApplyError::AddressSpaceExhausted);
+            }
             for _ in have..n {
-                if self.clients.len() >= MAX_CLIENTS {
-                    return Err(ApplyError::AddressSpaceExhausted);
-                }
                 self.spawn_closed_client(self.now);
             }
         } else {

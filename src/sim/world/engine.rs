@@ -42,6 +42,10 @@ impl Engine for World {
         World::advance(self, until, max_events)
     }
 
+    fn stalled(&self) -> Option<SimTime> {
+        World::stalled(self)
+    }
+
     fn run_to_completion(&mut self, limit: SimTime) -> bool {
         World::run_to_completion(self, limit)
     }

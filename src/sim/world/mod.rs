@@ -12,6 +12,7 @@ mod packets;
 mod prefetch;
 mod seconds;
 mod snapshot;
+mod stall;
 #[cfg(test)]
 mod tests;
 mod workload;
@@ -169,6 +170,8 @@ pub struct World {
     pub(super) scheduled: Vec<Option<(Command, Origin)>>,
     pub(super) objectives: Vec<Tracker>,
     pub(super) events: u64,
+    /// Stops the World when its clock stands still (see `stall`).
+    pub(super) stall: stall::StallWatch,
     /// Running clients by TCP state.
     pub(super) client_states: ClientStates,
     /// Closed-population clients that made all their connections.
@@ -208,6 +211,7 @@ impl World {
             scheduled: Vec::new(),
             objectives: Vec::new(),
             events: 0,
+            stall: stall::StallWatch::default(),
             client_states: ClientStates::default(),
             clients_done: 0,
             clients_killed: 0,
@@ -430,7 +434,7 @@ impl World {
     pub fn advance(&mut self, until: SimTime, max_events: u64) -> Advance {
         let start = self.events;
         let mut reached = false;
-        while self.events - start < max_events {
+        while self.events - start < max_events && self.stall.stalled().is_none() {
             match self.queue.peek_time() {
                 Some(t) if t <= until => {
                     self.step();
@@ -456,7 +460,7 @@ impl World {
     /// Runs until the workload finishes or `limit` is reached; the clock
     /// stops at the last event processed. Returns true if it finished.
     pub fn run_to_completion(&mut self, limit: SimTime) -> bool {
-        while !self.workload_finished() {
+        while !self.workload_finished() && self.stall.stalled().is_none() {
             match self.queue.peek_time() {
                 Some(t) if t <= limit => {
                     self.step();
@@ -470,6 +474,12 @@ impl World {
         true
     }
 
+    /// The instant the clock stopped at, if it has stood still for tens of
+    /// millions of events (the World then runs no more events).
+    pub fn stalled(&self) -> Option<SimTime> {
+        self.stall.stalled()
+    }
+
     /// Processes the next event; false if the queue is empty.
     pub fn step(&mut self) -> bool {
         let Some((t, ev)) = self.queue.pop() else {
@@ -477,6 +487,9 @@ impl World {
         };
         self.now = t;
         self.events += 1;
+        if self.events & (stall::CHECK_EVERY - 1) == 0 {
+            self.stall.look(t);
+        }
         if self.clients.len() >= PREFETCH_FROM_CLIENTS
             && let Some(next) = self.queue.peek_event()
         {
