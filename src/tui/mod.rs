@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod forms;
+mod input;
 pub mod keys;
 pub mod run;
 pub mod theme;

@@ -4,13 +4,13 @@
 //! restores the terminal however the dashboard ends.
 
 use super::app::{Action, App};
+use super::input::Input;
 use super::keys::{self, Key};
 use super::view;
 use crate::engine::MakeEngine;
 use crate::live::{self, LiveHandle, Speed};
 use crate::spec::Lab;
-use crossterm::event::{Event, EventStream};
-use futures_util::StreamExt;
+use crossterm::event::Event;
 use ratatui::DefaultTerminal;
 use std::io::IsTerminal;
 use std::time::Duration;
@@ -92,71 +92,114 @@ fn take_new_frame(app: &mut App, handle: &mut LiveHandle) -> Result<bool, String
     }
 }
 
+/// Most input events handled between two frames: a key storm still lets
+/// the screen be drawn, while a burst of a few thousand keys takes only a
+/// handful of frames.
+const EVENTS_PER_FRAME: usize = 256;
+
+/// What the loop tracks between events.
+struct LoopState {
+    app: App,
+    /// Controls sent so far: a frame whose `applied` reaches this shows
+    /// the effect of every key pressed.
+    sent: u64,
+    /// A control went out whose effect no frame shows yet.
+    awaiting: bool,
+    /// The screen needs drawing.
+    dirty: bool,
+}
+
 async fn event_loop(
     terminal: &mut DefaultTerminal,
     mut handle: LiveHandle,
     monochrome: bool,
 ) -> Result<(), String> {
-    let mut app = App::new(handle.frames.borrow_and_update().clone(), monochrome);
-    let mut events = EventStream::new();
+    let app = App::new(handle.frames.borrow_and_update().clone(), monochrome);
+    let mut input = Input::new().map_err(|e| format!("cannot read the terminal: {e}"))?;
     let mut ticker = tokio::time::interval(FRAME);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut terminate = Signals::new()?;
-    // Controls sent so far: a frame whose `applied` reaches this shows the
-    // effect of every key pressed.
-    let mut sent: u64 = 0;
-    let mut awaiting = false;
-    let mut dirty = true;
+    let mut state = LoopState {
+        app,
+        sent: 0,
+        awaiting: false,
+        dirty: true,
+    };
     loop {
-        if dirty {
+        if state.dirty {
             terminal
-                .draw(|f| view::draw(f, &app))
+                .draw(|f| view::draw(f, &state.app))
                 .map_err(|e| format!("cannot draw: {e}"))?;
-            dirty = false;
+            state.dirty = false;
         }
         tokio::select! {
-            _ = ticker.tick() => dirty |= take_new_frame(&mut app, &mut handle)?,
-            changed = handle.frames.changed(), if awaiting => {
+            _ = ticker.tick() => state.dirty |= take_new_frame(&mut state.app, &mut handle)?,
+            changed = handle.frames.changed(), if state.awaiting => {
                 if changed.is_err() {
                     return Err("the simulation stopped unexpectedly".into());
                 }
                 let frame = handle.frames.borrow_and_update().clone();
-                if frame.applied >= sent {
-                    awaiting = false;
-                    dirty = true;
+                if frame.applied >= state.sent {
+                    state.awaiting = false;
+                    state.dirty = true;
                 }
-                app.set_frame(frame);
+                state.app.set_frame(frame);
             }
-            event = events.next() => match event {
-                Some(Ok(Event::Key(key))) => {
-                    tracing::debug!(?key, "key");
-                    if Key::from_event(&key) == Some(Key::Ctrl('z')) {
-                        suspend(terminal)?;
-                        dirty = true;
-                        continue;
-                    }
-                    if let Some(action) = keys::action_for_event(&app.overlay, &key) {
-                        let n = send_controls(&mut app, &handle, action);
-                        sent += n;
-                        awaiting |= n > 0;
-                        dirty = true;
+            // `fill` returns at once while decoded events wait, so the loop
+            // never waits on the terminal with input unhandled; the events
+            // beyond this frame's share are handled after the next draw.
+            open = input.fill() => {
+                if !open.map_err(|e| format!("cannot read the terminal: {e}"))? {
+                    break;
+                }
+                for _ in 0..EVENTS_PER_FRAME {
+                    let Some(event) = input.next() else { break };
+                    handle_event(terminal, &handle, &mut state, event)?;
+                    if state.app.quit {
+                        break;
                     }
                 }
-                Some(Ok(Event::Resize(_, _))) => {
-                    terminal.autoresize().map_err(|e| format!("cannot resize: {e}"))?;
-                    dirty = true;
-                }
-                Some(Ok(_)) => {}
-                Some(Err(e)) => return Err(format!("cannot read the terminal: {e}")),
-                None => break,
-            },
+            }
             _ = terminate.recv() => break,
         }
-        if app.quit {
+        if state.app.quit {
             break;
         }
     }
     handle.shutdown();
+    Ok(())
+}
+
+/// Applies one terminal event to the app.
+fn handle_event(
+    terminal: &mut DefaultTerminal,
+    handle: &LiveHandle,
+    state: &mut LoopState,
+    event: Event,
+) -> Result<(), String> {
+    match event {
+        Event::Key(key) => {
+            tracing::debug!(?key, "key");
+            if Key::from_event(&key) == Some(Key::Ctrl('z')) {
+                suspend(terminal)?;
+                state.dirty = true;
+                return Ok(());
+            }
+            if let Some(action) = keys::action_for_event(&state.app.overlay, &key) {
+                let n = send_controls(&mut state.app, handle, action);
+                state.sent += n;
+                state.awaiting |= n > 0;
+                state.dirty = true;
+            }
+        }
+        Event::Resize(_, _) => {
+            terminal
+                .autoresize()
+                .map_err(|e| format!("cannot resize: {e}"))?;
+            state.dirty = true;
+        }
+        _ => {}
+    }
     Ok(())
 }
 
