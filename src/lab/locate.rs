@@ -344,8 +344,9 @@ pub(crate) fn locate_item(text: &str, path: &[Seg<'_>]) -> Option<usize> {
         let at = skip_blank(text, scan.i);
         scan.step(usize::MAX)?;
         if scan.path(true).0.starts_with(path) {
-            // The separator before an item already counts as inside it.
-            let start = match text[at..].strip_prefix(',') {
+            // The list's opening bracket (before its first item) and the
+            // separator before any other item already count as inside it.
+            let start = match text[at..].strip_prefix([',', '[']) {
                 Some(_) => skip_blank(text, at + 1),
                 None => at,
             };
@@ -400,6 +401,8 @@ Lab(
         let found = locate_item(script, &[Seg::Item(1)]).map(|at| &script[at..]);
         assert!(found.is_some_and(|t| t.starts_with("At(\"2s\"")), "{found:?}");
         assert_eq!(locate_item(script, &[Seg::Item(2)]), None);
+        let found = locate_item(script, &[Seg::Item(0)]).map(|at| &script[at..]);
+        assert!(found.is_some_and(|t| t.starts_with("At(\"1s\"")), "{found:?}");
     }
 
     #[test]

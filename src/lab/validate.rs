@@ -149,7 +149,7 @@ impl Pool {
         match cmd {
             Command::AddServer(spec) => {
                 let quoted = format!("\"{}\"", spec.name);
-                if self.known.iter().any(|k| *k == spec.name) {
+                if self.known.contains(&spec.name) {
                     return Err(CommandProblem {
                         message: format!("a server is already named {quoted}"),
                         needle: Some(quoted),

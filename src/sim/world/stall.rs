@@ -57,7 +57,7 @@ mod tests {
         let mut watch = StallWatch::default();
         let mut now = SimTime::ZERO;
         for _ in 0..10 * LOOKS {
-            now = now + SimDuration::from_nanos(1);
+            now += SimDuration::from_nanos(1);
             assert!(!watch.look(now));
         }
         assert_eq!(watch.stalled(), None);
