@@ -22,4 +22,5 @@ pub mod proxy;
 pub mod report;
 pub mod sim;
 pub mod spec;
+pub mod text;
 pub mod tui;

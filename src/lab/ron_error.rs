@@ -2,9 +2,13 @@
 //! what was expected and what was found, without Rust type names.
 
 use super::locate::{LineCol, context_at, indent_of_line, line_col, offset_of, skip_blank};
+use crate::text::escape;
 use ron::error::{Error, SpannedError};
 
-/// The byte offset of the error and a message with its field path.
+/// The byte offset of the error and a message with its field path. Text
+/// quoted from the file (a token, a field or variant name, RON's own
+/// message) is escaped: a NUL or an escape sequence in a lab file shows as
+/// `\u{0}` or `\u{1b}` in the message, not as itself.
 pub(crate) fn describe(text: &str, err: &SpannedError, nesting_limit: usize) -> (usize, String) {
     let start = offset_of(text, pos(&err.span.start));
     let end = offset_of(text, pos(&err.span.end));
@@ -36,11 +40,12 @@ pub(crate) fn describe(text: &str, err: &SpannedError, nesting_limit: usize) -> 
             closer(context.open)
         ));
     }
-    if context.path.0.is_empty() {
-        (offset, message)
+    let message = if context.path.0.is_empty() {
+        message
     } else {
-        (offset, format!("{}: {message}", context.path))
-    }
+        format!("{}: {message}", context.path)
+    };
+    (offset, escape(&message).into_owned())
 }
 
 /// Whether a field sits no deeper than the line that opened its struct:
@@ -176,8 +181,8 @@ fn found(text: &str, offset: usize) -> String {
         &rest[..first.len_utf8()]
     };
     let short = match token.char_indices().nth(MAX) {
-        Some((i, _)) => format!("{}...", &token[..i]),
-        None => token.to_string(),
+        Some((i, _)) => format!("{}...", escape(&token[..i])),
+        None => escape(token).into_owned(),
     };
     if first == '"' {
         short
@@ -201,6 +206,9 @@ mod tests {
             format!("`{}...`", "a".repeat(40))
         );
         assert_eq!(found("\"ab\\\"c", 0), "\"ab\\\"c");
+        // A control character is the token; it is quoted escaped.
+        assert_eq!(found("\u{0}x", 0), "`\\u{0}`");
+        assert_eq!(found("\"a\u{1b}[31m\"", 0), "\"a\\u{1b}[31m\"");
     }
 
     #[test]
