@@ -7,8 +7,8 @@ mod common;
 
 use common::{assert_conserved, at, busy_lab, lab};
 use lblab::sim::World;
-use lblab::spec::Command;
 use lblab::spec::Lab;
+use lblab::spec::{Command, DropReason};
 
 fn labs() -> Vec<Lab> {
     vec![
@@ -71,4 +71,22 @@ fn links_balance_at_every_instant() {
             assert!(l.is_conserved(), "at {}: {l:?}", w.now());
         }
     }
+}
+
+#[test]
+fn syns_turned_away_by_zero_weights_are_counted_drops() {
+    // Weight 0 under weighted round robin refuses every SYN with its own
+    // reason; those drops must balance like any other, and none may be
+    // filed under a health problem that did not happen.
+    let lab = busy_lab(3, 20, "algorithm: WeightedRoundRobin");
+    let mut w = World::new(&lab, 4);
+    for s in ["srv-1", "srv-2", "srv-3"] {
+        w.schedule(at(1.0), Command::SetWeight(s.into(), 0));
+    }
+    w.schedule(at(3.0), Command::SetWeight("srv-2".into(), 2));
+    w.run_until(at(5.0));
+    assert_conserved(&w, "weights all zero from 1 s to 3 s");
+    let drops = &w.metrics().drops;
+    assert!(drops[DropReason::NoWeightedBackend.index()] > 0);
+    assert_eq!(drops[DropReason::NoHealthyBackend.index()], 0);
 }

@@ -85,6 +85,15 @@ pub enum NoBackend {
         /// Healthy backends that are draining.
         draining: usize,
     },
+    /// A weighted algorithm found eligible backends, but every one of them
+    /// has weight 0: as in HAProxy, weight 0 takes no new connections.
+    #[error("no backend: every eligible backend ({eligible} of {total}) has weight 0")]
+    ZeroWeights {
+        /// Backends in the table.
+        total: usize,
+        /// Healthy, non-draining backends (all of weight 0).
+        eligible: usize,
+    },
 }
 
 impl NoBackend {
@@ -157,7 +166,19 @@ impl Selector {
             Algorithm::LeastConnections => least_connections::pick(backends),
             Algorithm::PowerOfTwoChoices => power_of_two::pick(backends, entropy),
         };
-        choice.ok_or_else(|| NoBackend::explain(backends))
+        choice.ok_or_else(|| {
+            let eligible = backends.iter().filter(|b| b.eligible()).count();
+            // Only a weighted algorithm turns eligible backends away: then
+            // their weights are why, not their health.
+            if self.algorithm == Algorithm::WeightedRoundRobin && eligible > 0 {
+                NoBackend::ZeroWeights {
+                    total: backends.len(),
+                    eligible,
+                }
+            } else {
+                NoBackend::explain(backends)
+            }
+        })
     }
 }
 
@@ -266,6 +287,48 @@ mod tests {
             );
             assert_eq!(err.to_string(), "no backend: 3 down and 2 draining of 5");
         }
+    }
+
+    #[test]
+    fn weighted_round_robin_names_zero_weights_not_health() {
+        let mut backends = pool(3);
+        for b in &mut backends {
+            b.weight = 0;
+        }
+        backends[2].healthy = false;
+        let mut s = Selector::new(Algorithm::WeightedRoundRobin);
+        let err = s.pick(&backends, &flow(), 7).unwrap_err();
+        assert_eq!(
+            err,
+            NoBackend::ZeroWeights {
+                total: 3,
+                eligible: 2
+            }
+        );
+        assert_eq!(
+            err.to_string(),
+            "no backend: every eligible backend (2 of 3) has weight 0"
+        );
+        // With none eligible, health is the reason whatever the weights.
+        backends[0].healthy = false;
+        backends[1].draining = true;
+        assert!(matches!(
+            s.pick(&backends, &flow(), 7),
+            Err(NoBackend::NoneEligible { .. })
+        ));
+        // Algorithms that ignore weights still pick a weight-0 backend.
+        let mut rr = Selector::new(Algorithm::RoundRobin);
+        assert_eq!(
+            rr.pick(
+                &pool(1)
+                    .iter()
+                    .map(|b| BackendView { weight: 0, ..*b })
+                    .collect::<Vec<_>>(),
+                &flow(),
+                7
+            ),
+            Ok(0)
+        );
     }
 
     #[test]

@@ -11,6 +11,11 @@ pub enum DropReason {
     LinkLoss,
     /// A SYN arrived and no backend was healthy and accepting.
     NoHealthyBackend,
+    /// A SYN arrived under weighted round robin and every healthy,
+    /// accepting backend has weight 0. Weight 0 takes no new connections
+    /// (as in HAProxy), so this is a configuration the balancer obeys, not
+    /// a health problem.
+    NoWeightedBackend,
     /// A SYN arrived for a backend already at its half-open limit.
     HalfOpenLimit,
     /// A non-SYN packet matched no conn-table entry.
@@ -49,9 +54,10 @@ pub enum DropReason {
 
 impl DropReason {
     /// Every reason, in a stable order (the index of each counter).
-    pub const ALL: [DropReason; 16] = [
+    pub const ALL: [DropReason; 17] = [
         DropReason::LinkLoss,
         DropReason::NoHealthyBackend,
+        DropReason::NoWeightedBackend,
         DropReason::HalfOpenLimit,
         DropReason::NoConnEntry,
         DropReason::ServerDown,
@@ -82,6 +88,7 @@ impl DropReason {
         match self {
             DropReason::LinkLoss => "link-loss",
             DropReason::NoHealthyBackend => "no-healthy-backend",
+            DropReason::NoWeightedBackend => "no-weighted-backend",
             DropReason::HalfOpenLimit => "half-open-limit",
             DropReason::NoConnEntry => "no-conn-entry",
             DropReason::ServerDown => "server-down",

@@ -17,7 +17,7 @@ pub use table::{ConnTable, EntryState, IdleCheck, IdleTimeouts};
 
 use crate::model::{Endpoint, Flags, FourTuple, Packet, SimDuration, SimTime};
 use crate::policy::{
-    BackendView, CookieJar, HealthTransition, IpFilter, RateLimit, RateLimiter, Selector,
+    BackendView, CookieJar, HealthTransition, IpFilter, NoBackend, RateLimit, RateLimiter, Selector,
 };
 use crate::spec::{BalancerSpec, CookieMode, DropReason, HealthSpec, OnBackendDown};
 
@@ -238,8 +238,8 @@ impl Balancer {
             return self.reply_with_cookie(p, now);
         }
         let b = match self.pick(&p.key, entropy) {
-            Some(b) => b,
-            None => return Forward::Drop(DropReason::NoHealthyBackend),
+            Ok(b) => b,
+            Err(why) => return Forward::Drop(why),
         };
         if self.views[b].half_open >= self.backends[b].max_half_open
             && !self.table.early_drop(b, &mut self.views)
@@ -258,14 +258,19 @@ impl Balancer {
     }
 
     /// The algorithm's backend for a new flow, drawing a random word only
-    /// if the algorithm uses one.
-    fn pick(&mut self, key: &FourTuple, entropy: &mut impl Entropy) -> Option<usize> {
+    /// if the algorithm uses one; or the reason to drop the SYN.
+    fn pick(&mut self, key: &FourTuple, entropy: &mut impl Entropy) -> Result<usize, DropReason> {
         let word = if self.selector.needs_entropy() {
             entropy.word()
         } else {
             0
         };
-        self.selector.pick(&self.views, key, word).ok()
+        self.selector
+            .pick(&self.views, key, word)
+            .map_err(|why| match why {
+                NoBackend::ZeroWeights { .. } => DropReason::NoWeightedBackend,
+                NoBackend::Empty | NoBackend::NoneEligible { .. } => DropReason::NoHealthyBackend,
+            })
     }
 
     /// Records a new entry for `key` on backend `b`.

@@ -36,8 +36,8 @@ impl Balancer {
             return Forward::Drop(DropReason::BadCookie);
         }
         let b = match self.pick(&p.key, entropy) {
-            Some(b) => b,
-            None => return Forward::Drop(DropReason::NoHealthyBackend),
+            Ok(b) => b,
+            Err(why) => return Forward::Drop(why),
         };
         self.stats.cookies_accepted += 1;
         let (slot, timer_at) = self.new_entry(p.key, b, EntryState::Proxying, now);

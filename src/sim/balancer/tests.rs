@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::model::Ip;
-use crate::spec::BalancerSpec;
+use crate::spec::{Algorithm, BalancerSpec};
 
 fn vip() -> Endpoint {
     Endpoint::new(Ip::new(192, 0, 2, 1), 80)
@@ -135,6 +135,35 @@ fn no_healthy_backend_is_a_named_drop() {
         lb.from_client(&from(1, Flags::SYN), SimTime(0), &mut 0),
         Forward::Drop(DropReason::NoHealthyBackend)
     );
+}
+
+#[test]
+fn all_weights_zero_under_weighted_round_robin_is_its_own_drop() {
+    // Weight 0 means "no new connections" (HAProxy's meaning), so healthy
+    // backends that all have it are a configuration, not a health failure.
+    let mut lb = lb(2);
+    lb.selector.set_algorithm(Algorithm::WeightedRoundRobin);
+    for v in &mut lb.views {
+        v.weight = 0;
+    }
+    assert_eq!(
+        lb.from_client(&from(1, Flags::SYN), SimTime(0), &mut 0),
+        Forward::Drop(DropReason::NoWeightedBackend)
+    );
+    // Once none is healthy either, health is the reason.
+    lb.views[0].healthy = false;
+    lb.views[1].healthy = false;
+    assert_eq!(
+        lb.from_client(&from(2, Flags::SYN), SimTime(0), &mut 0),
+        Forward::Drop(DropReason::NoHealthyBackend)
+    );
+    // One weight above zero takes the connection.
+    lb.views[0].healthy = true;
+    lb.views[0].weight = 1;
+    assert!(matches!(
+        lb.from_client(&from(3, Flags::SYN), SimTime(0), &mut 0),
+        Forward::ToBackend { backend: 0, .. }
+    ));
 }
 
 #[test]
