@@ -34,10 +34,13 @@ fn main() {
         let wall = report.wall.map_or(0.0, |w| w.seconds);
         println!(
             "{rate} SYN/s, cookies {mode:<6}: {secs} s simulated in {wall:.2} s wall = {:.1}x real time, \
-             {:.1}M events/s, real clients' success {:.1}%",
+             {:.1}M events/s, real clients' success {}",
             secs as f64 / wall,
             report.wall.map_or(0.0, |w| w.events_per_sec) / 1e6,
-            report.totals.success_pct
+            report
+                .totals
+                .success_pct
+                .map_or("–".to_string(), |p| format!("{p:.1}%"))
         );
     }
 }

@@ -448,7 +448,7 @@ fn reports_cover_every_server_beyond_the_snapshot() {
     assert!(
         r.backends
             .iter()
-            .all(|b| b.connections == 10 && (b.share_pct - 1.0).abs() < 1e-9)
+            .all(|b| b.connections == 10 && b.share_pct.is_some_and(|s| (s - 1.0).abs() < 1e-9))
     );
 }
 

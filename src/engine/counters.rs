@@ -23,6 +23,24 @@ impl ConnCounters {
     pub fn failed_total(&self) -> u64 {
         self.failed.iter().sum()
     }
+
+    /// The success rate of these counters, in percent: see
+    /// [`ConnCounters::success_rate_of`].
+    pub fn success_rate_pct(&self) -> Option<f64> {
+        ConnCounters::success_rate_of(self.completed, self.failed_total())
+    }
+
+    /// The one definition of success rate, in percent: connections that
+    /// completed over connections that ended, completed or failed.
+    /// Connections still open count for neither side, so a run stopped
+    /// mid-way is judged on what has ended rather than scored down for
+    /// clients still at work; with nothing ended there is no rate (`None`,
+    /// shown as `–`), never a made-up 0%. The report, the dashboard and
+    /// the `SuccessRate` objective all use it.
+    pub fn success_rate_of(completed: u64, failed: u64) -> Option<f64> {
+        let ended = completed + failed;
+        (ended > 0).then(|| completed as f64 * 100.0 / ended as f64)
+    }
 }
 
 /// Retransmissions by kind.
@@ -77,5 +95,26 @@ impl LinkStats {
     /// Every packet sent was delivered, lost, or is still in flight.
     pub const fn is_conserved(&self) -> bool {
         self.sent == self.delivered + self.lost + self.in_flight
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn success_rate_counts_only_connections_that_ended() {
+        // A run cut short with every client mid-connection has no rate.
+        assert_eq!(ConnCounters::success_rate_of(0, 0), None);
+        assert_eq!(ConnCounters::success_rate_of(70, 30), Some(70.0));
+        assert_eq!(ConnCounters::success_rate_of(0, 4), Some(0.0));
+        let mut c = ConnCounters {
+            attempted: 100,
+            completed: 3,
+            ..ConnCounters::default()
+        };
+        c.failed[FailReason::Reset.index()] = 1;
+        // Attempted connections still open do not lower it.
+        assert_eq!(c.success_rate_pct(), Some(75.0));
     }
 }

@@ -1,14 +1,35 @@
-//! The report as `scope,metric,value` rows for spreadsheets.
+//! The report as `scope,metric,value` rows for spreadsheets: RFC 4180, with
+//! the quoting done by the `csv` crate's writer, so every row parses as
+//! exactly three fields whatever a name holds. Names are escaped first
+//! (a newline in a name becomes `\n`), so a row is also one line.
 
-use super::{Report, csv_text};
-use std::fmt::Write as _;
+use super::Report;
+use crate::text::escape;
 
 /// Collects rows of `scope,metric,value`.
-struct Rows(String);
+struct Rows(::csv::Writer<Vec<u8>>);
 
 impl Rows {
+    fn new() -> Rows {
+        // CRLF is RFC 4180's terminator, but every row printed so far ended
+        // in a bare LF and spreadsheets read both; keep what scripts expect.
+        let writer = ::csv::WriterBuilder::new()
+            .terminator(::csv::Terminator::Any(b'\n'))
+            .from_writer(Vec::new());
+        let mut rows = Rows(writer);
+        rows.row("scope", "metric", "value".to_string());
+        rows
+    }
+
     fn row(&mut self, scope: &str, metric: &str, value: String) {
-        let _ = writeln!(self.0, "{scope},{metric},{value}");
+        // Writing to memory cannot fail, and the writer quotes any field.
+        let _ = self.0.write_record([scope, metric, value.as_str()]);
+    }
+
+    fn finish(self) -> String {
+        let bytes = self.0.into_inner().unwrap_or_default();
+        // Every field came from a `&str`, so the bytes are UTF-8.
+        String::from_utf8(bytes).unwrap_or_default()
     }
 }
 
@@ -17,40 +38,41 @@ fn count(v: Option<u64>) -> String {
     v.map_or(String::new(), |n| n.to_string())
 }
 
-/// Milliseconds with three decimals, empty when unknown.
-fn ms(v: Option<f64>) -> String {
+/// A figure with three decimals (milliseconds, percent or a count), empty
+/// when it does not exist.
+fn decimal(v: Option<f64>) -> String {
     v.map_or(String::new(), |v| format!("{v:.3}"))
 }
 
 impl Report {
     /// The report as CSV.
     pub(super) fn to_csv(&self) -> String {
-        let mut o = Rows(String::from("scope,metric,value\n"));
+        let mut o = Rows::new();
         self.csv_run(&mut o);
         self.csv_totals(&mut o);
         for (name, l) in self.latency.rows() {
             let scope = format!("latency:{name}");
             o.row(&scope, "count", l.count.to_string());
-            o.row(&scope, "p50_ms", ms(l.p50_ms));
-            o.row(&scope, "p95_ms", ms(l.p95_ms));
-            o.row(&scope, "p99_ms", ms(l.p99_ms));
-            o.row(&scope, "max_ms", ms(l.max_ms));
+            o.row(&scope, "p50_ms", decimal(l.p50_ms));
+            o.row(&scope, "p95_ms", decimal(l.p95_ms));
+            o.row(&scope, "p99_ms", decimal(l.p99_ms));
+            o.row(&scope, "max_ms", decimal(l.max_ms));
         }
         for obj in &self.objectives {
-            let scope = format!("objective:{}", csv_text(&obj.name));
+            let scope = format!("objective:{}", escape(&obj.name));
             o.row(&scope, "verdict", obj.verdict.to_string());
-            o.row(&scope, "value", ms(obj.value));
+            o.row(&scope, "value", decimal(obj.value));
         }
         if let Some(w) = &self.wall {
             o.row("wall", "seconds", format!("{:.6}", w.seconds));
             o.row("wall", "events_per_sec", format!("{:.0}", w.events_per_sec));
         }
-        o.0
+        o.finish()
     }
 
     fn csv_run(&self, o: &mut Rows) {
         o.row("run", "lblab_version", self.lblab_version.to_string());
-        o.row("run", "lab", csv_text(&self.lab));
+        o.row("run", "lab", escape(&self.lab).into_owned());
         o.row("run", "seed", self.seed.to_string());
         o.row("run", "finished", self.finished.to_string());
         let sim_seconds = format!("{:.9}", self.sim_time.as_secs_f64());
@@ -58,13 +80,13 @@ impl Report {
         o.row("run", "events", self.events.to_string());
         o.row("run", "algorithm", self.algorithm.clone());
         for b in &self.backends {
-            let scope = format!("backend:{}", csv_text(&b.name));
+            let scope = format!("backend:{}", escape(&b.name));
             o.row(&scope, "connections", b.connections.to_string());
-            o.row(&scope, "share_pct", format!("{:.3}", b.share_pct));
+            o.row(&scope, "share_pct", decimal(b.share_pct));
             o.row(&scope, "packets", count(b.packets));
             o.row(&scope, "segments_served", count(b.segments_served));
             o.row(&scope, "drops", b.drops.to_string());
-            o.row(&scope, "probe_p95_ms", ms(b.probe_p95_ms));
+            o.row(&scope, "probe_p95_ms", decimal(b.probe_p95_ms));
             o.row(&scope, "state", b.state.to_string());
         }
     }
@@ -87,7 +109,7 @@ impl Report {
         ] {
             o.row("total", k, v.to_string());
         }
-        o.row("total", "success_pct", format!("{:.3}", t.success_pct));
+        o.row("total", "success_pct", decimal(t.success_pct));
         for (r, n) in &self.failures {
             o.row("failure", r.name(), n.to_string());
         }

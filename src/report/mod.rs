@@ -2,6 +2,12 @@
 //! programs, or CSV (one `scope,metric,value` row each) for spreadsheets.
 //! Everything but the `wall` section is a pure function of the run, so two
 //! runs of the same lab and seed print the same bytes.
+//!
+//! Figures are honest: a ratio with no denominator (the success rate before
+//! any connection ended, shares before any was assigned) is `None`: `–` in
+//! the table, an empty field in CSV, `null` in JSON, never a made-up 0%.
+//! Names that come from a lab file are printed through
+//! [`crate::text::escape`] in the table and CSV (JSON escapes them itself).
 
 mod csv;
 mod table;
@@ -20,8 +26,9 @@ pub struct BackendReport {
     pub name: String,
     /// Connections the balancer assigned to it.
     pub connections: u64,
-    /// Its share of all assigned connections, in percent.
-    pub share_pct: f64,
+    /// Its share of all assigned connections, in percent (`None` while no
+    /// backend has been assigned any).
+    pub share_pct: Option<f64>,
     /// Packets that reached it (`None`: the engine cannot see packets).
     pub packets: Option<u64>,
     /// Data segments it served (`None`: the engine cannot tell).
@@ -45,8 +52,10 @@ pub struct Totals {
     pub completed: u64,
     /// Connections that failed.
     pub failed: u64,
-    /// Completed over attempted, in percent.
-    pub success_pct: f64,
+    /// Completed over ended (completed + failed), in percent, as
+    /// [`crate::engine::ConnCounters::success_rate_of`] defines it; `None`
+    /// while no connection has ended.
+    pub success_pct: Option<f64>,
     /// Packets put on any link.
     pub packets: u64,
     /// Wire bytes put on any link.
@@ -55,7 +64,8 @@ pub struct Totals {
     pub drops: u64,
     /// Retransmissions by kind.
     pub retransmits: RetransmitCounters,
-    /// SYNs sent by floods.
+    /// SYNs sent by floods of every kind: spoofed SYNs, and the first SYN
+    /// of each connection a connection flood or slow sender opens.
     pub flood_syns: u64,
     /// Conn-table entries at the end.
     pub table_entries: u64,
@@ -200,7 +210,7 @@ impl Report {
             established: c.established,
             completed: c.completed,
             failed: c.failed_total(),
-            success_pct: pct(c.completed, c.attempted),
+            success_pct: c.success_rate_pct(),
             packets: links.iter().map(|l| l.sent).sum(),
             bytes: links.iter().map(|l| l.bytes).sum(),
             drops: snap.drops.iter().map(|(_, n)| n).sum(),
@@ -253,13 +263,13 @@ impl Report {
     }
 }
 
-fn pct(part: u64, whole: u64) -> f64 {
-    if whole == 0 {
-        0.0
-    } else {
-        part as f64 * 100.0 / whole as f64
-    }
+/// `part` as a percentage of `whole`; none of nothing.
+fn pct(part: u64, whole: u64) -> Option<f64> {
+    (whole > 0).then(|| part as f64 * 100.0 / whole as f64)
 }
+
+/// What the table shows for a figure that does not exist.
+const NONE: &str = "–";
 
 fn fmt_ms(v: f64) -> String {
     if v >= 1000.0 {
@@ -269,24 +279,14 @@ fn fmt_ms(v: f64) -> String {
     }
 }
 
-/// Quotes a CSV field when it holds a comma, quote or line break.
-fn csv_text(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn csv_fields_are_quoted_when_needed() {
-        assert_eq!(csv_text("plain"), "plain");
-        assert_eq!(csv_text("a,b"), "\"a,b\"");
-        assert_eq!(csv_text("say \"hi\""), "\"say \"\"hi\"\"\"");
+    fn a_share_of_nothing_is_no_share() {
+        assert_eq!(pct(0, 0), None);
+        assert_eq!(pct(1, 4), Some(25.0));
     }
 
     #[test]

@@ -1,6 +1,10 @@
-//! The report as aligned text for people.
+//! The report as aligned text for people. Names from the lab (the lab's,
+//! servers', objectives') and event-log lines are escaped, so a hostile
+//! name cannot drive the terminal; a figure that does not exist is `–`.
 
-use super::{Report, fmt_ms};
+use super::{NONE, Report, fmt_ms};
+use crate::engine::SNAPSHOT_LOG_LINES;
+use crate::text::escape;
 use std::fmt::Write as _;
 
 impl Report {
@@ -29,7 +33,7 @@ impl Report {
         let _ = writeln!(
             o,
             "lab {}  seed {}  algorithm {}  sim time {}  {}",
-            self.lab,
+            escape(&self.lab),
             self.seed,
             self.algorithm,
             self.sim_time,
@@ -45,19 +49,19 @@ impl Report {
             "{:<12} {:>8} {:>7} {:>12} {:>12} {:>8} {:>10}  state",
             "backend", "conns", "share", "packets", "segments", "drops", "probe p95"
         );
-        let count = |v: Option<u64>| v.map_or("-".to_string(), |n| n.to_string());
+        let count = |v: Option<u64>| v.map_or(NONE.to_string(), |n| n.to_string());
         for b in &self.backends {
             let _ = writeln!(
                 o,
-                "{:<12} {:>8} {:>6.1}% {:>12} {:>12} {:>8} {:>10}  {}",
-                b.name,
+                "{:<12} {:>8} {:>7} {:>12} {:>12} {:>8} {:>10}  {}",
+                escape(&b.name),
                 b.connections,
-                b.share_pct,
+                b.share_pct.map_or(NONE.to_string(), |v| format!("{v:.1}%")),
                 count(b.packets),
                 count(b.segments_served),
                 b.drops,
                 b.probe_p95_ms
-                    .map_or("-".to_string(), |v| format!("{v:.3}ms")),
+                    .map_or(NONE.to_string(), |v| format!("{v:.3}ms")),
                 b.state
             );
         }
@@ -68,8 +72,13 @@ impl Report {
         let _ = writeln!(o);
         let _ = writeln!(
             o,
-            "connections  attempted {}  established {}  completed {}  failed {}  success {:.2}%",
-            t.attempted, t.established, t.completed, t.failed, t.success_pct
+            "connections  attempted {}  established {}  completed {}  failed {}  success {}",
+            t.attempted,
+            t.established,
+            t.completed,
+            t.failed,
+            t.success_pct
+                .map_or(NONE.to_string(), |v| format!("{v:.2}%"))
         );
         let _ = writeln!(
             o,
@@ -85,7 +94,9 @@ impl Report {
             t.retransmits.total()
         );
         if t.flood_syns > 0 {
-            let _ = writeln!(o, "flood        spoofed SYNs {}", t.flood_syns);
+            // Every kind of flood counts here (a connection flood's SYNs
+            // are real), so the line names none of them.
+            let _ = writeln!(o, "floods       SYNs sent {}", t.flood_syns);
         }
         let reasons = |v: Vec<String>| {
             if v.is_empty() {
@@ -111,7 +122,7 @@ impl Report {
             if name == "detection" && l.count == 0 {
                 continue;
             }
-            let ms = |v: Option<f64>| v.map_or("-".to_string(), fmt_ms);
+            let ms = |v: Option<f64>| v.map_or(NONE.to_string(), fmt_ms);
             let _ = writeln!(
                 o,
                 "{:<12} {:>10} {:>10} {:>10} {:>10} {:>10}",
@@ -132,21 +143,31 @@ impl Report {
             for obj in &self.objectives {
                 let value = obj
                     .value
-                    .map_or("no value".to_string(), |v| format!("{v:.2}{}", obj.unit));
+                    .map_or(NONE.to_string(), |v| format!("{v:.2}{}", obj.unit));
                 let _ = writeln!(
                     o,
                     "  {:<8} {}: {} (measured {value})",
                     obj.verdict.to_string().to_uppercase(),
-                    obj.name,
-                    obj.claim
+                    escape(&obj.name),
+                    escape(&obj.claim)
                 );
             }
         }
         if !self.log.is_empty() {
             let _ = writeln!(o);
-            let _ = writeln!(o, "events");
+            // The engine hands over only its newest lines; say so rather
+            // than let a long run's first events vanish unmentioned.
+            if self.log.len() >= SNAPSHOT_LOG_LINES {
+                let _ = writeln!(
+                    o,
+                    "events (the newest {}; earlier ones are not kept)",
+                    self.log.len()
+                );
+            } else {
+                let _ = writeln!(o, "events");
+            }
             for line in &self.log {
-                let _ = writeln!(o, "  {line}");
+                let _ = writeln!(o, "  {}", escape(line));
             }
         }
     }

@@ -118,10 +118,7 @@ impl Tracker {
         let ms = |d: Option<SimDuration>| d.map(|d| d.as_millis_f64());
         let latency = |q| self.latency.as_ref().and_then(|l| l.quantile(q));
         match self.spec.metric {
-            Metric::SuccessRate => {
-                let ended = completed + failed;
-                (ended > 0).then(|| completed as f64 * 100.0 / ended as f64)
-            }
+            Metric::SuccessRate => ConnCounters::success_rate_of(completed, failed),
             Metric::CompletedConnections => Some(completed as f64),
             Metric::FailedConnections => Some(failed as f64),
             Metric::HandshakeP95 | Metric::SegmentP95 | Metric::CompletionP95 => ms(latency(0.95)),

@@ -4,7 +4,7 @@
 
 use super::algorithm::Algorithm;
 use super::balancer::{CookieMode, FilterSpec, HealthSpec, OnBackendDown, RateLimitSpec};
-use super::clients::{FloodSpec, RetransmitMode};
+use super::clients::{AttackKind, FloodSpec, RetransmitMode};
 use super::network::LinkSpec;
 use super::servers::ServerSpec;
 use super::values::{Dur, Rate};
@@ -159,13 +159,8 @@ impl fmt::Display for Command {
             Command::SetLink(target, l) => write_link(f, target, l),
             Command::SetPopulation(n) => write!(f, "population -> {n} clients"),
             Command::SetArrivalRate(r) => write!(f, "arrival rate -> {}/s", r.get()),
-            Command::StartFlood(fl) => write!(
-                f,
-                "SYN flood: {}/s from {} spoofed sources",
-                fl.rate.get(),
-                fl.sources.get()
-            ),
-            Command::StopFlood => f.write_str("stop SYN floods"),
+            Command::StartFlood(fl) => write_flood(f, fl),
+            Command::StopFlood => f.write_str("stop every flood"),
             Command::SetRateLimit(None) => f.write_str("rate limit off"),
             Command::SetRateLimit(Some(r)) => write_rate_limit(f, r),
             Command::SetFilter(filter) => write!(
@@ -227,6 +222,27 @@ impl Origin {
             Origin::Timeline => "timeline: ",
             Origin::Script => "script: ",
         }
+    }
+}
+
+/// A flood by its kind's own name, with what it sends: only a spoofed SYN
+/// flood has spoofed sources (the other kinds open real connections from
+/// real client addresses, and ignore `sources`).
+fn write_flood(f: &mut fmt::Formatter<'_>, fl: &FloodSpec) -> fmt::Result {
+    let (kind, rate) = (fl.kind.name(), fl.rate.get());
+    match fl.kind {
+        AttackKind::SpoofedSyn => write!(
+            f,
+            "start {kind}: {rate} SYNs/s from {} sources",
+            fl.sources.get()
+        ),
+        AttackKind::ConnectionFlood => {
+            write!(f, "start {kind}: {rate} connections/s, each held open idle")
+        }
+        AttackKind::SlowSenders => write!(
+            f,
+            "start {kind}: {rate} connections/s, each trickling a segment every 1.5s"
+        ),
     }
 }
 
@@ -296,5 +312,31 @@ mod tests {
             Command::SetTimeout(Timeout::Segment, Dur::from_millis(700)).to_string(),
             "segment timeout -> 700ms"
         );
+    }
+
+    #[test]
+    fn each_attack_kind_is_logged_by_its_own_name() {
+        let flood = |kind| {
+            Command::StartFlood(FloodSpec {
+                kind,
+                ..FloodSpec::default()
+            })
+            .to_string()
+        };
+        // Only the spoofed kind may say "spoofed": the others were once
+        // logged as "SYN flood ... from 1000 spoofed sources" too.
+        assert_eq!(
+            flood(AttackKind::SpoofedSyn),
+            "start spoofed SYN flood: 1000 SYNs/s from 1000 sources"
+        );
+        assert_eq!(
+            flood(AttackKind::ConnectionFlood),
+            "start connection flood: 1000 connections/s, each held open idle"
+        );
+        assert_eq!(
+            flood(AttackKind::SlowSenders),
+            "start slow senders: 1000 connections/s, each trickling a segment every 1.5s"
+        );
+        assert_eq!(Command::StopFlood.to_string(), "stop every flood");
     }
 }

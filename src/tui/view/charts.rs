@@ -16,12 +16,7 @@ const VALUE: u16 = 10;
 
 /// Draws the traffic sparklines into `area`.
 pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(theme.border)
-        .title(Span::styled(" traffic per second ", theme.title));
-    let inner = block.inner(area);
-    f.render_widget(block, area);
+    let inner = Block::default().borders(Borders::ALL).inner(area);
     let series = &app.frame.snapshot.series;
     let mut rows: Vec<(String, &Series, Style, String)> = vec![
         (
@@ -74,10 +69,28 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     if reasons.is_empty() {
         rows.push(("drops".into(), &series.drops, theme.warn, String::new()));
     }
+    let rows_before = rows.len();
+    let reasons_seen = reasons.len();
     for (r, s, _) in reasons.into_iter().take(room.max(1)) {
         rows.push((format!("drop {}", r.name()), s, theme.warn, String::new()));
     }
     let rows = &rows[..rows.len().min(inner.height as usize)];
+    // Reasons the panel has no room for are named in its title, so a drop
+    // never goes unseen just because the terminal is short.
+    let unshown = reasons_seen.saturating_sub(rows.len().saturating_sub(rows_before));
+    let mut title = vec![Span::styled(" traffic per second ", theme.title)];
+    if unshown > 0 {
+        let noun = if unshown == 1 { "reason" } else { "reasons" };
+        title.push(Span::styled(
+            format!("(+{unshown} drop {noun} not shown) "),
+            theme.warn,
+        ));
+    }
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border)
+        .title(Line::from(title));
+    f.render_widget(block, area);
     let line_height = (inner.height / rows.len().max(1) as u16).max(1);
     let areas = Layout::vertical(rows.iter().map(|_| Constraint::Length(line_height))).split(inner);
     for ((label, s, style, unit), row) in rows.iter().zip(areas.iter()) {

@@ -1,5 +1,5 @@
-//! The clients panel: how many clients are in each state, retries, and the
-//! balancer's conn table.
+//! The clients panel: how many clients are in each state, failures and the
+//! success rate, retries, and the balancer's conn table.
 
 use crate::engine::ClientCounts;
 use crate::spec::FailReason;
@@ -79,6 +79,15 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             "failed",
             format!("{failed}{top_failure}"),
             alert(failed, theme.bad, theme),
+        ),
+        // The report's and the objectives' definition: completed over
+        // ended, `–` until a connection has ended.
+        row(
+            "success",
+            s.conns
+                .success_rate_pct()
+                .map_or("–".to_string(), |p| format!("{p:.2}%")),
+            theme.text,
         ),
         row(
             "retries",

@@ -4,6 +4,7 @@
 use crate::engine::Settings;
 use crate::live::Speed;
 use crate::spec::CookieMode;
+use crate::text::escape;
 use crate::tui::app::App;
 use crate::tui::theme::Theme;
 use ratatui::Frame;
@@ -19,7 +20,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let mut spans = vec![
         Span::styled(" lblab ", theme.title),
         sep(),
-        Span::styled(s.lab.clone(), theme.text),
+        Span::styled(escape(&s.lab).into_owned(), theme.text),
         sep(),
         Span::styled(format!("t={}", s.now), theme.text),
         sep(),
@@ -49,8 +50,11 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Span::styled(defences(&s.settings).join(", "), theme.dim),
     ]);
     if s.floods_active > 0 {
+        // The Snapshot counts running floods of every kind without naming
+        // them, and a connection flood is no SYN flood: the log line of
+        // each flood names its kind.
         spans.push(sep());
-        spans.push(Span::styled("SYN FLOOD", theme.bad));
+        spans.push(Span::styled("UNDER ATTACK", theme.bad));
     }
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }

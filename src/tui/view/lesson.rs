@@ -2,6 +2,7 @@
 //! the lesson's paragraphs and numbered steps, scrollable.
 
 use crate::engine::Verdict;
+use crate::text::escape;
 use crate::tui::app::App;
 use crate::tui::theme::Theme;
 use ratatui::Frame;
@@ -29,14 +30,14 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             let (symbol, style) = mark(o.verdict, theme);
             let value = o
                 .value
-                .map_or("-".to_string(), |v| format!("{v:.1}{}", o.unit));
+                .map_or("–".to_string(), |v| format!("{v:.1}{}", o.unit));
             lines.push(Line::from(vec![
                 Span::styled(format!(" {symbol} "), style),
-                Span::styled(o.name.clone(), theme.text),
+                Span::styled(escape(&o.name).into_owned(), theme.text),
                 Span::styled(format!("  now {value}"), theme.dim),
             ]));
             lines.push(Line::from(Span::styled(
-                format!("   {}", o.claim),
+                format!("   {}", escape(&o.claim)),
                 theme.dim,
             )));
         }
@@ -49,18 +50,18 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         )));
     }
     for p in &lab.lesson.text {
-        lines.push(Line::from(Span::styled(p.clone(), theme.text)));
+        lines.push(Line::from(Span::styled(escape(p).into_owned(), theme.text)));
         lines.push(Line::default());
     }
     for (i, step) in lab.lesson.steps.iter().enumerate() {
         lines.push(Line::from(vec![
             Span::styled(format!("{}. ", i + 1), theme.key),
-            Span::styled(step.clone(), theme.text),
+            Span::styled(escape(step).into_owned(), theme.text),
         ]));
     }
     let title = Line::from(vec![
         Span::styled(" lesson ", theme.title),
-        Span::styled(format!("{} ", lab.name), theme.dim),
+        Span::styled(format!("{} ", escape(&lab.name)), theme.dim),
         Span::styled("(J/K or PgDn/PgUp scroll) ", theme.dim),
     ]);
     let block = Block::default()

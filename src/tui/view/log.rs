@@ -1,6 +1,7 @@
 //! The event log: kills, revivals, health flips with their detection delay,
 //! floods, setting changes and the first drop of each kind, newest last.
 
+use crate::text::escape;
 use crate::tui::app::App;
 use crate::tui::theme::Theme;
 use ratatui::Frame;
@@ -17,7 +18,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .map(|e| {
             Line::from(vec![
                 Span::styled(format!(" {:>10} ", e.at.to_string()), theme.dim),
-                Span::styled(e.text.clone(), theme.log_kind(e.kind)),
+                Span::styled(escape(&e.text).into_owned(), theme.log_kind(e.kind)),
             ])
         })
         .collect();

@@ -3,6 +3,7 @@
 //! a sparkline of its active connections.
 
 use crate::engine::ServerRow;
+use crate::text::escape;
 use crate::tui::app::App;
 use crate::tui::theme::{Theme, spark_text};
 use ratatui::Frame;
@@ -55,7 +56,7 @@ const COLUMNS: &[Column] = &[
         width: 10,
         narrow: true,
         engine: Shows::Both,
-        cell: |r, c| (r.name.clone(), c.theme.text),
+        cell: |r, c| (escape(&r.name).into_owned(), c.theme.text),
     },
     Column {
         header: "state",
@@ -135,7 +136,7 @@ const COLUMNS: &[Column] = &[
         engine: Shows::Both,
         cell: |r, c| {
             (
-                r.probe_p95.map_or("-".to_string(), |d| d.to_string()),
+                r.probe_p95.map_or("–".to_string(), |d| d.to_string()),
                 c.theme.text,
             )
         },
@@ -146,12 +147,14 @@ const COLUMNS: &[Column] = &[
         narrow: true,
         engine: Shows::Both,
         cell: |r, c| {
+            // No connection assigned yet: a share of nothing is no share.
             let share = if c.total_connections == 0 {
-                0.0
+                format!("{:>6}", "–")
             } else {
-                r.connections as f64 * 100.0 / c.total_connections as f64
+                let pct = r.connections as f64 * 100.0 / c.total_connections as f64;
+                format!("{pct:5.1}%")
             };
-            (format!("{share:5.1}%"), c.theme.text)
+            (share, c.theme.text)
         },
     },
     Column {
@@ -180,7 +183,7 @@ const COLUMNS: &[Column] = &[
         engine: Shows::Real,
         cell: |r, c| {
             (
-                r.connect_p95.map_or("-".to_string(), |d| d.to_string()),
+                r.connect_p95.map_or("–".to_string(), |d| d.to_string()),
                 c.theme.text,
             )
         },

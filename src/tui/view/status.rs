@@ -1,5 +1,6 @@
 //! The status bar: the main key hints, or the notice the last key left.
 
+use crate::text::escape;
 use crate::tui::app::{App, Overlay};
 use crate::tui::keys;
 use crate::tui::theme::Theme;
@@ -12,7 +13,8 @@ use ratatui::widgets::Paragraph;
 pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let mut spans = Vec::new();
     if let Some(n) = &app.notice {
-        spans.push(Span::styled(format!(" {n} "), theme.warn));
+        // A notice may quote a lab's name or a file's error text.
+        spans.push(Span::styled(format!(" {} ", escape(n)), theme.warn));
         spans.push(Span::styled("│", theme.dim));
     }
     let hints: Vec<(String, &str)> = if app.overlay == Overlay::Help {
