@@ -113,7 +113,11 @@ fn check(files: &[String]) -> Result<(), String> {
     let mut failed = 0;
     for f in files {
         match lab::resolve(f) {
-            Ok(l) => println!("{f}: ok ({})", l.name),
+            Ok(l) => println!(
+                "{f}: ok ({}): {}",
+                l.name,
+                lab::estimate::estimate(&l).describe()
+            ),
             Err(e) => {
                 eprintln!("{e}");
                 failed += 1;

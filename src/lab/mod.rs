@@ -5,6 +5,7 @@
 
 mod builtin;
 mod error;
+pub mod estimate;
 pub(crate) mod load;
 pub(crate) mod locate;
 mod ron_error;

@@ -4,9 +4,12 @@
 //! Each problem names the field it is about, so the loader can point at the
 //! line and column where that field is written.
 
+use super::estimate::{MEMORY_BUDGET, estimate};
 use super::locate::{Path, Seg};
 use crate::policy::RateLimit;
-use crate::spec::limits::{self, MAX_DURATION, MAX_SEGMENT_SIZE, MAX_SERVERS, Refusal};
+use crate::spec::limits::{
+    self, MAX_CLIENT_ADDRESSES, MAX_DURATION, MAX_SEGMENT_SIZE, MAX_SERVERS, Refusal,
+};
 use crate::spec::{
     ClientsSpec, Command, Dist, Dur, Lab, Metric, RetransmitMode, ServersSpec, TimedCommand,
     Timeout, Window, format_duration,
@@ -67,7 +70,41 @@ pub(crate) fn check(lab: &Lab) -> Result<(), Problem> {
     check_servers(&lab.servers)?;
     check_clients(&lab.clients)?;
     check_timeline(lab)?;
-    check_objectives(lab)
+    check_objectives(lab)?;
+    check_budget(lab)
+}
+
+/// The lab's estimated peak memory within [`MEMORY_BUDGET`], pointing at
+/// the clients (what grows) when it is not.
+fn check_budget(lab: &Lab) -> Result<(), Problem> {
+    let e = estimate(lab);
+    if e.clients > MAX_CLIENT_ADDRESSES as f64 {
+        problem(
+            &[Seg::Field("clients")],
+            format!(
+                "this lab would keep {} clients alive at once, more than the {} client addresses the simulation has",
+                super::estimate::count(e.clients),
+                super::estimate::count(MAX_CLIENT_ADDRESSES as f64)
+            ),
+        )?;
+    }
+    if e.peak_bytes > MEMORY_BUDGET as f64 {
+        let at = if lab.servers.count() as f64 * 16384.0 > e.peak_bytes / 2.0 {
+            Seg::Field("servers")
+        } else {
+            Seg::Field("clients")
+        };
+        problem(
+            &[at],
+            format!(
+                "this lab would need {} at its peak ({} clients at once), more than the {} budget",
+                super::estimate::bytes(e.peak_bytes),
+                super::estimate::count(e.clients),
+                super::estimate::bytes(MEMORY_BUDGET as f64)
+            ),
+        )?;
+    }
+    Ok(())
 }
 
 /// Every timeline entry passes the checks a command gets from any source

@@ -29,7 +29,7 @@ pub const EPHEMERAL_PORTS: std::ops::Range<u16> = 32768..61000;
 pub const SPOOFED_PORTS: std::ops::Range<u16> = 1024..65024;
 
 /// Largest client population the address plan holds.
-pub const MAX_CLIENTS: usize = (1 << 24) - 2;
+pub const MAX_CLIENTS: usize = crate::spec::limits::MAX_CLIENT_ADDRESSES;
 
 /// The address of client `i`.
 pub const fn client_ip(i: usize) -> Ip {

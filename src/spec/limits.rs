@@ -41,6 +41,10 @@ pub const MAX_ARRIVAL_RATE: f64 = 1_000_000.0;
 /// The fastest flood, packets or connections per second.
 pub const MAX_FLOOD_RATE: f64 = 10_000_000.0;
 
+/// Client addresses the simulation can hand out (10.0.0.0/8 less two):
+/// the most clients alive at once, whatever their workload.
+pub const MAX_CLIENT_ADDRESSES: usize = (1 << 24) - 2;
+
 /// The largest segment a client sends, in bytes (a sequence-number window
 /// of 2³¹ keeps it unambiguous).
 pub const MAX_SEGMENT_SIZE: u64 = (u32::MAX / 2) as u64;

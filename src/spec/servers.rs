@@ -29,6 +29,14 @@ impl Default for ServersSpec {
 }
 
 impl ServersSpec {
+    /// How many servers the spec makes, without making them.
+    pub fn count(&self) -> usize {
+        match self {
+            ServersSpec::List(list) => list.len(),
+            ServersSpec::Replicate { count, .. } => count.get() as usize,
+        }
+    }
+
     /// The servers this spec describes, with their final names.
     pub fn expand(&self) -> Vec<ServerSpec> {
         match self {

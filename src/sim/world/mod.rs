@@ -172,6 +172,8 @@ pub struct World {
     pub(super) events: u64,
     /// Stops the World when its clock stands still (see `stall`).
     pub(super) stall: stall::StallWatch,
+    /// Every client address has been in use at once (logged once).
+    pub(super) addresses_exhausted: bool,
     /// Running clients by TCP state.
     pub(super) client_states: ClientStates,
     /// Closed-population clients that made all their connections.
@@ -212,6 +214,7 @@ impl World {
             objectives: Vec::new(),
             events: 0,
             stall: stall::StallWatch::default(),
+            addresses_exhausted: false,
             client_states: ClientStates::default(),
             clients_done: 0,
             clients_killed: 0,

@@ -50,8 +50,19 @@ impl World {
         }
         let i = self.clients.len();
         if i >= addressing::MAX_CLIENTS {
-            self.log
-                .push(self.now, LogKind::Error, "client address space exhausted");
+            // Said once: at the rates that get here, a line per refused
+            // arrival would bury the log.
+            if !self.addresses_exhausted {
+                self.addresses_exhausted = true;
+                self.log.push(
+                    self.now,
+                    LogKind::Error,
+                    format!(
+                        "all {} client addresses are in use: new clients are refused until some finish",
+                        addressing::MAX_CLIENTS
+                    ),
+                );
+            }
             return None;
         }
         let mut client = Client::new(Endpoint::new(addressing::client_ip(i), 0), VIP);
@@ -74,6 +85,9 @@ impl World {
         }
         open.started += 1;
         let Some(i) = self.take_slot(Workload::Open) else {
+            // This arrival is lost, not the ones after it: they come as
+            // soon as clients finish and free their addresses.
+            self.schedule_next_arrival();
             return;
         };
         let m = &mut self.meta[i as usize];
