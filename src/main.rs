@@ -113,9 +113,12 @@ fn check(files: &[String]) -> Result<(), String> {
     let mut failed = 0;
     for f in files {
         match lab::resolve(f) {
+            // A name can hold anything a file can; the terminal gets it
+            // escaped, never raw.
             Ok(l) => println!(
-                "{f}: ok ({}): {}",
-                l.name,
+                "{}: ok ({}): {}",
+                lblab::text::escape(f),
+                lblab::text::escape(&l.name),
                 lab::estimate::estimate(&l).describe()
             ),
             Err(e) => {

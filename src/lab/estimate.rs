@@ -162,7 +162,9 @@ pub fn estimate(lab: &Lab) -> Estimate {
                 half_open += rate * secs(lab.balancer.half_open_timeout);
             }
             AttackKind::ConnectionFlood | AttackKind::SlowSenders => {
-                clients += f64::from(flood.sources.get());
+                // Attackers never close: each lives until the balancer
+                // forgets its idle connection.
+                clients += rate * secs(lab.balancer.established_timeout);
                 events += rate * EVENTS_PER_CONNECTION;
             }
         }

@@ -231,11 +231,11 @@ impl Origin {
 fn write_flood(f: &mut fmt::Formatter<'_>, fl: &FloodSpec) -> fmt::Result {
     let (kind, rate) = (fl.kind.name(), fl.rate.get());
     match fl.kind {
-        AttackKind::SpoofedSyn => write!(
-            f,
-            "start {kind}: {rate} SYNs/s from {} sources",
-            fl.sources.get()
-        ),
+        AttackKind::SpoofedSyn => {
+            let n = fl.sources.get();
+            let plural = if n == 1 { "" } else { "s" };
+            write!(f, "start {kind}: {rate} SYNs/s from {n} source{plural}")
+        }
         AttackKind::ConnectionFlood => {
             write!(f, "start {kind}: {rate} connections/s, each held open idle")
         }

@@ -5,7 +5,7 @@ use crate::engine::LogKind;
 use crate::model::{Endpoint, Flags, FourTuple, Packet, SimDuration, SimTime};
 use crate::sim::addressing::{self, VIP};
 use crate::sim::dist::standard_exponential;
-use crate::spec::{AttackKind, FloodSpec};
+use crate::spec::{AttackKind, Command, FloodSpec};
 use rand::Rng;
 
 impl World {
@@ -30,7 +30,8 @@ impl World {
         }
         if now >= flood.until || flood.spec.rate.get() <= 0.0 {
             flood.active = false;
-            self.log.push(now, LogKind::Flood, "SYN flood ended");
+            let ended = format!("{} ended", flood.spec.kind.name());
+            self.log.push(now, LogKind::Flood, ended);
             return;
         }
         let (rate, sources) = (flood.spec.rate.get(), flood.spec.sources.get());
@@ -40,7 +41,7 @@ impl World {
             self.log.push(
                 now,
                 LogKind::Flood,
-                format!("SYN flood starts: {rate}/s from {sources} spoofed sources"),
+                Command::StartFlood(flood.spec).to_string(),
             );
         }
         if kind != AttackKind::SpoofedSyn {
