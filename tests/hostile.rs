@@ -118,8 +118,12 @@ fn commands_from_the_dashboard_meet_the_same_bounds() {
         "a refused command changed the pool"
     );
     assert_eq!(
-        after.clients.map(|c| c.closed + c.syn_sent + c.established + c.fin_wait),
-        before.clients.map(|c| c.closed + c.syn_sent + c.established + c.fin_wait),
+        after
+            .clients
+            .map(|c| c.closed + c.syn_sent + c.established + c.fin_wait),
+        before
+            .clients
+            .map(|c| c.closed + c.syn_sent + c.established + c.fin_wait),
         "a refused population changed the clients"
     );
 }
