@@ -20,10 +20,11 @@ fn solutions_dir() -> PathBuf {
 /// The solution script of the built-in lab `name`, if it has one.
 fn solution(name: &str) -> Option<Vec<TimedCommand>> {
     let path = solutions_dir().join(format!("{name}.ron"));
-    path.exists().then(|| match load_commands(&path, &lab(name)) {
-        Ok(script) => script,
-        Err(e) => panic!("{name}: solution does not parse: {e}"),
-    })
+    path.exists()
+        .then(|| match load_commands(&path, &lab(name)) {
+            Ok(script) => script,
+            Err(e) => panic!("{name}: solution does not parse: {e}"),
+        })
 }
 
 fn lab(name: &str) -> Lab {

@@ -275,5 +275,8 @@ fn check_prints_a_hostile_lab_name_escaped() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let expected = format!("{}: ok (evil\\u{{1b}}[2J): about ", path.display());
     assert!(stdout.starts_with(&expected), "{stdout:?}");
-    assert!(!stdout.contains('\u{1b}'), "a raw escape reached the terminal");
+    assert!(
+        !stdout.contains('\u{1b}'),
+        "a raw escape reached the terminal"
+    );
 }

@@ -135,7 +135,8 @@ pub fn estimate(lab: &Lab) -> Estimate {
     let connection_secs = |segments: f64, gap: f64| {
         2.0 * rtt + segments * (rtt + service) + (segments - 1.0).max(0.0) * gap
     };
-    let events_per_connection = |segments: f64| EVENTS_PER_CONNECTION + segments * EVENTS_PER_SEGMENT;
+    let events_per_connection =
+        |segments: f64| EVENTS_PER_CONNECTION + segments * EVENTS_PER_SEGMENT;
     let mut clients = 0.0;
     let mut events = 0.0;
     if let Some(closed) = &lab.clients.closed {

@@ -153,7 +153,11 @@ pub(crate) fn read_text_as(path: &Path, origin: &str, kind: Kind) -> Result<Stri
     let cannot_read = |e: std::io::Error| LabError::whole(origin, format!("cannot read: {e}"));
     let file = std::fs::File::open(path).map_err(cannot_read)?;
     if let Ok(meta) = file.metadata() {
-        check_size(usize::try_from(meta.len()).unwrap_or(usize::MAX), origin, kind)?;
+        check_size(
+            usize::try_from(meta.len()).unwrap_or(usize::MAX),
+            origin,
+            kind,
+        )?;
     }
     // The size can change between the check and the read (or the metadata
     // can lie, as for pipes); reading one byte past the limit tells.

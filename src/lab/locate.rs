@@ -399,10 +399,16 @@ Lab(
         );
         let script = "[\n  At(\"1s\", StopFlood),\n  At(\"2s\", KillServer(\"b\")),\n]";
         let found = locate_item(script, &[Seg::Item(1)]).map(|at| &script[at..]);
-        assert!(found.is_some_and(|t| t.starts_with("At(\"2s\"")), "{found:?}");
+        assert!(
+            found.is_some_and(|t| t.starts_with("At(\"2s\"")),
+            "{found:?}"
+        );
         assert_eq!(locate_item(script, &[Seg::Item(2)]), None);
         let found = locate_item(script, &[Seg::Item(0)]).map(|at| &script[at..]);
-        assert!(found.is_some_and(|t| t.starts_with("At(\"1s\"")), "{found:?}");
+        assert!(
+            found.is_some_and(|t| t.starts_with("At(\"1s\"")),
+            "{found:?}"
+        );
     }
 
     #[test]

@@ -135,7 +135,10 @@ pub fn check_link(link: &LinkSpec) -> Result<(), Refusal> {
     if link.delay.get() > MAX_DURATION || link.jitter.get() > MAX_DURATION {
         return Err(Refusal::at(
             "delay",
-            format!("a link's delay and jitter must be at most {}", show(MAX_DURATION)),
+            format!(
+                "a link's delay and jitter must be at most {}",
+                show(MAX_DURATION)
+            ),
         ));
     }
     Ok(())
