@@ -51,6 +51,14 @@ fn scripts_are_checked_against_their_lab_before_anything_runs() {
 }
 
 #[test]
+fn script_syntax_errors_speak_of_scripts() {
+    assert_eq!(
+        script_error("[At(\"1s\", StopFlood)] junk"),
+        "s.ron:1:23: unexpected `junk` after the end of the script"
+    );
+}
+
+#[test]
 fn script_size_errors_speak_of_scripts() {
     let huge = format!("[{}]", " ".repeat(lblab::lab::MAX_LAB_BYTES));
     let e = script_error(&huge);

@@ -62,7 +62,7 @@ pub(crate) fn parse_as<'t, T: DeserializeOwned>(
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let options = ron::Options::default().with_recursion_limit(MAX_NESTING);
     let value: T = options.from_str(text).map_err(|e| {
-        let (offset, message) = ron_error::describe(text, &e, MAX_NESTING);
+        let (offset, message) = ron_error::describe(text, &e, MAX_NESTING, kind.noun());
         LabError::at(origin, text, offset, message)
     })?;
     Ok((text, value))
@@ -124,6 +124,8 @@ pub(crate) enum Kind {
     Lab,
     /// A command script.
     Script,
+    /// A `lblab proxy` configuration.
+    Config,
 }
 
 impl Kind {
@@ -131,6 +133,7 @@ impl Kind {
         match self {
             Kind::Lab => "lab",
             Kind::Script => "script",
+            Kind::Config => "configuration",
         }
     }
 }

@@ -9,7 +9,13 @@ use ron::error::{Error, SpannedError};
 /// quoted from the file (a token, a field or variant name, RON's own
 /// message) is escaped: a NUL or an escape sequence in a lab file shows as
 /// `\u{0}` or `\u{1b}` in the message, not as itself.
-pub(crate) fn describe(text: &str, err: &SpannedError, nesting_limit: usize) -> (usize, String) {
+/// `noun` names what the text is ("lab", "script", "configuration").
+pub(crate) fn describe(
+    text: &str,
+    err: &SpannedError,
+    nesting_limit: usize,
+    noun: &str,
+) -> (usize, String) {
     let start = offset_of(text, pos(&err.span.start));
     let end = offset_of(text, pos(&err.span.end));
     // RON's span starts before the whitespace in front of a bad value, and
@@ -31,7 +37,7 @@ pub(crate) fn describe(text: &str, err: &SpannedError, nesting_limit: usize) -> 
     };
     let context = context_at(text, offset, about_value);
     let found = found(text, offset);
-    let mut message = message(&err.code, &found, context.open, nesting_limit);
+    let mut message = message(&err.code, &found, context.open, nesting_limit, noun);
     if matches!(err.code, Error::NoSuchStructField { .. })
         && looks_outside(text, offset, context.open)
     {
@@ -75,7 +81,13 @@ fn closer(open: Option<(u8, usize)>) -> &'static str {
     }
 }
 
-fn message(code: &Error, found: &str, open: Option<(u8, usize)>, nesting_limit: usize) -> String {
+fn message(
+    code: &Error,
+    found: &str,
+    open: Option<(u8, usize)>,
+    nesting_limit: usize,
+    noun: &str,
+) -> String {
     let closer = closer(open);
     match code {
         Error::Message(m) => m.clone(),
@@ -108,7 +120,7 @@ fn message(code: &Error, found: &str, open: Option<(u8, usize)>, nesting_limit: 
         }
         Error::ExpectedArrayEnd => format!("expected `]`, found {found}"),
         Error::ExpectedMapEnd => format!("expected `}}`, found {found}"),
-        Error::TrailingCharacters => format!("unexpected {found} after the end of the lab"),
+        Error::TrailingCharacters => format!("unexpected {found} after the end of the {noun}"),
         Error::ExceededRecursionLimit => {
             format!("nested too deeply (more than {nesting_limit} levels)")
         }

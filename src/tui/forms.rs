@@ -28,7 +28,7 @@ pub struct FloodForm {
 const DURATION_STEP_SECS: u64 = 5;
 
 /// Largest value typed into any flood field.
-const FLOOD_MAX: u64 = 10_000_000;
+const FLOOD_MAX: u64 = crate::spec::limits::MAX_FLOOD_RATE as u64;
 
 impl Default for FloodForm {
     /// 5000 SYN/s from 1000 sources for 30 s: enough to fill the default
@@ -373,6 +373,23 @@ impl TimeoutsForm {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_ladder_never_goes_below_a_floor_the_world_would_refuse() {
+        use crate::spec::limits::min_timeout;
+        let lowest = SimDuration::from_millis(DURATIONS_MS[0]);
+        for t in [
+            Timeout::Syn,
+            Timeout::HealthInterval,
+            Timeout::HealthTimeout,
+        ] {
+            assert!(
+                lowest >= min_timeout(t),
+                "{t:?}: {lowest:?} < {:?}",
+                min_timeout(t)
+            );
+        }
+    }
 
     #[test]
     fn durations_step_along_the_ladder_and_stop_at_its_ends() {

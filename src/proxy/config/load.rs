@@ -5,7 +5,7 @@ use super::json::JsonConfig;
 use super::ron_file::RonConfig;
 use super::{BackendConfig, HealthConfig, ProbeKind, ProxyConfig, TlsFiles, json, json_locate};
 use crate::lab::LabError;
-use crate::lab::load::{parse as parse_ron, read_text};
+use crate::lab::load::{Kind, parse_as, read_text_as};
 use crate::lab::locate::locate as locate_ron;
 use crate::policy::RateLimit;
 use crate::spec::{Algorithm, FilterSpec, RateLimitSpec};
@@ -92,7 +92,7 @@ pub fn load_file(path: &Path) -> Result<ProxyConfig, LabError> {
                 .into(),
         )
     })?;
-    let text = read_text(path, &origin)?;
+    let text = read_text_as(path, &origin, Kind::Config)?;
     let mut config = load_str(&text, &origin, format)?;
     if let (Some(tls), Some(dir)) = (config.tls.as_mut(), path.parent()) {
         tls.cert = dir.join(&tls.cert);
@@ -106,7 +106,7 @@ pub fn load_file(path: &Path) -> Result<ProxyConfig, LabError> {
 pub fn load_str(text: &str, origin: &str, format: Format) -> Result<ProxyConfig, LabError> {
     let (text, draft) = match format {
         Format::Ron => {
-            let (text, file): (&str, RonConfig) = parse_ron(text, origin)?;
+            let (text, file): (&str, RonConfig) = parse_as(text, origin, Kind::Config)?;
             (text, file.into_draft())
         }
         Format::Json => {
