@@ -280,3 +280,26 @@ fn check_prints_a_hostile_lab_name_escaped() {
         "a raw escape reached the terminal"
     );
 }
+
+#[test]
+fn a_run_that_ran_out_of_client_addresses_says_so() {
+    let mut report = hostile_report();
+    assert!(
+        !report.render(Format::Table).contains("client address"),
+        "an ordinary run mentions addresses"
+    );
+    report.addresses_ran_out_s = Some(12.5);
+    let table = report.render(Format::Table);
+    assert!(
+        table.contains(
+            "invalid      every client address was in use at 12.500s: arrivals were refused \
+             while none was free, so objectives still open then are invalid"
+        ),
+        "{table}"
+    );
+    assert!(
+        report
+            .render(Format::Json)
+            .contains("\"addresses_ran_out_s\": 12.5")
+    );
+}

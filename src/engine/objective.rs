@@ -12,6 +12,10 @@ pub enum Verdict {
     Pass,
     /// Not met.
     Fail,
+    /// Cannot be judged: the run could not do what the lab describes while
+    /// the window was open (every client address was in use, so arrivals
+    /// were refused).
+    Invalid,
 }
 
 impl fmt::Display for Verdict {
@@ -20,6 +24,7 @@ impl fmt::Display for Verdict {
             Verdict::Pending => "pending",
             Verdict::Pass => "pass",
             Verdict::Fail => "fail",
+            Verdict::Invalid => "invalid",
         })
     }
 }

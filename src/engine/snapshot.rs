@@ -166,4 +166,8 @@ pub struct Snapshot {
     pub log: Vec<LogEntry>,
     /// The lab's objectives and where they stand.
     pub objectives: Vec<ObjectiveStatus>,
+    /// When every client address was first in use at once, so arrivals
+    /// were refused (a simulation that ran out of its finite pool).
+    #[serde(default)]
+    pub addresses_ran_out: Option<SimTime>,
 }

@@ -2,9 +2,11 @@
 //! needs per simulated second, from its populations, rates and times.
 //!
 //! The figures are estimates with the constants below, calibrated against
-//! measured runs (`cargo bench --bench memory`, and the events the built-in
-//! labs process); they run up to three times above the events measured (never below), which
-//! is enough to tell a lab that fits from one that cannot.
+//! measured runs (`cargo bench --bench memory`, the events the built-in
+//! labs process, and the largest lab of each kind, in the README). They
+//! err high: memory up to 5 times the peak measured, events up to 10
+//! times (for connections that outlive the run). That is enough to tell a
+//! lab that fits from one that cannot, and to say how long one will take.
 
 use crate::spec::{AttackKind, Dist, Dur, Lab, ServersSpec};
 
@@ -137,6 +139,18 @@ pub fn estimate(lab: &Lab) -> Estimate {
     };
     let events_per_connection =
         |segments: f64| EVENTS_PER_CONNECTION + segments * EVENTS_PER_SEGMENT;
+    // Segments per second the pool serves, and how long an unserved
+    // connection lingers before its client gives up.
+    let workers: f64 = match &lab.servers {
+        ServersSpec::List(list) => list.iter().map(|s| f64::from(s.workers.get())).sum(),
+        ServersSpec::Replicate { count, template } => {
+            f64::from(count.get()) * f64::from(template.workers.get())
+        }
+    };
+    let capacity = workers / service.max(1e-9);
+    let tcp = &lab.clients.tcp;
+    let give_up_secs = f64::from(tcp.max_retransmissions.saturating_add(1))
+        * (secs(tcp.syn_timeout) + secs(tcp.segment_timeout));
     let mut clients = 0.0;
     let mut events = 0.0;
     if let Some(closed) = &lab.clients.closed {
@@ -150,8 +164,14 @@ pub fn estimate(lab: &Lab) -> Estimate {
     if let Some(open) = &lab.clients.open {
         let rate = open.rate.get();
         let segments = mean_count(&open.segments);
-        // Little's law: arrivals per second times how long each stays.
-        clients += rate * connection_secs(segments, mean_secs(&open.gap));
+        // Little's law: arrivals per second times how long each stays. A
+        // pool that cannot serve the segments offered keeps connections
+        // until their retransmissions give up instead.
+        let mut stay = connection_secs(segments, mean_secs(&open.gap));
+        if rate * segments > capacity {
+            stay = stay.max(give_up_secs);
+        }
+        clients += rate * stay;
         events += rate * events_per_connection(segments);
     }
     let mut half_open = 0.0;

@@ -171,6 +171,11 @@ pub struct Report {
     pub log: Vec<String>,
     /// Wall-clock figures; `None` in reproducibility tests.
     pub wall: Option<WallClock>,
+    /// Seconds into the run when every client address was first in use,
+    /// if that happened: arrivals were refused from then on while none was
+    /// free, and objectives still open are `invalid`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub addresses_ran_out_s: Option<f64>,
 }
 
 /// Output formats of `lblab run`.
@@ -249,6 +254,7 @@ impl Report {
                 .map(|e| format!("{} {}", e.at, e.text))
                 .collect(),
             wall,
+            addresses_ran_out_s: snap.addresses_ran_out.map(|t| t.as_secs_f64()),
         }
     }
 

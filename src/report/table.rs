@@ -80,6 +80,13 @@ impl Report {
             t.success_pct
                 .map_or(NONE.to_string(), |v| format!("{v:.2}%"))
         );
+        if let Some(at) = self.addresses_ran_out_s {
+            let _ = writeln!(
+                o,
+                "invalid      every client address was in use at {at:.3}s: arrivals were refused \
+                 while none was free, so objectives still open then are invalid"
+            );
+        }
         let _ = writeln!(
             o,
             "packets      sent {}  bytes {}  dropped {}  conn-table entries at end {}",

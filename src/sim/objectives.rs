@@ -50,6 +50,9 @@ pub(super) struct Tracker {
     latency: Option<Latency>,
     detection: Option<SimDuration>,
     closed: Option<(Option<f64>, Verdict)>,
+    /// The run could not do what the lab describes before the window
+    /// closed: the verdict is `Invalid`, whatever the value.
+    invalid: bool,
 }
 
 impl Tracker {
@@ -60,6 +63,15 @@ impl Tracker {
             latency: None,
             detection: None,
             closed: None,
+            invalid: false,
+        }
+    }
+
+    /// Marks the objective as not judgeable, unless its window has closed
+    /// already (its verdict then stands on what it saw).
+    pub(super) fn invalidate(&mut self) {
+        if self.closed.is_none() {
+            self.invalid = true;
         }
     }
 
@@ -167,7 +179,47 @@ impl Tracker {
             claim: self.spec.to_string(),
             value,
             unit: self.spec.metric.unit().to_string(),
-            verdict,
+            verdict: if self.invalid {
+                Verdict::Invalid
+            } else {
+                verdict
+            },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::{Comparison, Window};
+
+    fn completed_at_least_one() -> Tracker {
+        Tracker::new(Objective {
+            name: "some finish".to_string(),
+            metric: Metric::CompletedConnections,
+            op: Comparison::AtLeast,
+            value: 0.0,
+            window: Window::default(),
+        })
+    }
+
+    #[test]
+    fn an_objective_open_when_addresses_ran_out_is_invalid_whatever_its_value() {
+        let m = Metrics::default();
+        let mut t = completed_at_least_one();
+        t.open(&m, Vec::new());
+        assert_eq!(t.status(&m, &[], true).verdict, Verdict::Pass);
+        t.invalidate();
+        assert_eq!(t.status(&m, &[], true).verdict, Verdict::Invalid);
+    }
+
+    #[test]
+    fn an_objective_already_judged_keeps_its_verdict() {
+        let m = Metrics::default();
+        let mut t = completed_at_least_one();
+        t.open(&m, Vec::new());
+        t.close(&m, &[]);
+        t.invalidate();
+        assert_eq!(t.status(&m, &[], true).verdict, Verdict::Pass);
     }
 }

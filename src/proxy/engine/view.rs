@@ -63,6 +63,8 @@ pub(super) fn snapshot(e: &ProxyEngine) -> Snapshot {
         series: e.series.clone(),
         log: e.log.tail(SNAPSHOT_LOG_LINES),
         objectives: Vec::new(),
+        // Real clients bring their own addresses.
+        addresses_ran_out: None,
     }
 }
 

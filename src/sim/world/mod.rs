@@ -172,8 +172,9 @@ pub struct World {
     pub(super) events: u64,
     /// Stops the World when its clock stands still (see `stall`).
     pub(super) stall: stall::StallWatch,
-    /// Every client address has been in use at once (logged once).
-    pub(super) addresses_exhausted: bool,
+    /// When every client address was first in use at once (logged once,
+    /// reported, and the objectives still open say `invalid`).
+    pub(super) addresses_ran_out: Option<SimTime>,
     /// Running clients by TCP state.
     pub(super) client_states: ClientStates,
     /// Closed-population clients that made all their connections.
@@ -214,7 +215,7 @@ impl World {
             objectives: Vec::new(),
             events: 0,
             stall: stall::StallWatch::default(),
-            addresses_exhausted: false,
+            addresses_ran_out: None,
             client_states: ClientStates::default(),
             clients_done: 0,
             clients_killed: 0,

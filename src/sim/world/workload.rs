@@ -52,8 +52,11 @@ impl World {
         if i >= addressing::MAX_CLIENTS {
             // Said once: at the rates that get here, a line per refused
             // arrival would bury the log.
-            if !self.addresses_exhausted {
-                self.addresses_exhausted = true;
+            if self.addresses_ran_out.is_none() {
+                self.addresses_ran_out = Some(self.now);
+                for objective in &mut self.objectives {
+                    objective.invalidate();
+                }
                 self.log.push(
                     self.now,
                     LogKind::Error,

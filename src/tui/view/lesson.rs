@@ -16,6 +16,7 @@ fn mark(v: Verdict, theme: &Theme) -> (&'static str, ratatui::style::Style) {
         Verdict::Pass => ("✔", theme.good),
         Verdict::Fail => ("✖", theme.bad),
         Verdict::Pending => ("…", theme.warn),
+        Verdict::Invalid => ("?", theme.warn),
     }
 }
 
