@@ -8,7 +8,7 @@
 //! times (for connections that outlive the run). That is enough to tell a
 //! lab that fits from one that cannot, and to say how long one will take.
 
-use crate::spec::{AttackKind, Dist, Dur, Lab, ServersSpec};
+use crate::spec::{AttackKind, Dist, Dur, Lab, ServerSpec, ServersSpec};
 
 /// Events the core processes per second of wall time on a laptop-class
 /// core (`cargo bench --bench events`), for turning events into waiting.
@@ -24,7 +24,7 @@ pub const MEMORY_BUDGET: u64 = 12_000_000_000;
 const BYTES_PER_CLIENT: f64 = 600.0;
 
 /// Bytes per server: its tables, the balancer's view and history.
-const BYTES_PER_SERVER: f64 = 16.0 * 1024.0;
+pub const BYTES_PER_SERVER: f64 = 16.0 * 1024.0;
 
 /// Bytes per half-open entry a spoofed flood keeps in the conn table.
 const BYTES_PER_HALF_OPEN: f64 = 128.0;
@@ -121,16 +121,18 @@ fn mean_count(dist: &Dist<u64>) -> f64 {
     }
 }
 
+/// The sum of `f` over the lab's servers, without making them.
+fn over_servers(lab: &Lab, f: impl Fn(&ServerSpec) -> f64) -> f64 {
+    match &lab.servers {
+        ServersSpec::List(list) => list.iter().map(f).sum(),
+        ServersSpec::Replicate { count, template } => f64::from(count.get()) * f(template),
+    }
+}
+
 /// Estimates what `lab` costs at its peak.
 pub fn estimate(lab: &Lab) -> Estimate {
     let servers = lab.servers.count() as f64;
-    let service = match &lab.servers {
-        ServersSpec::List(list) if !list.is_empty() => {
-            list.iter().map(|s| mean_secs(&s.service_time)).sum::<f64>() / list.len() as f64
-        }
-        ServersSpec::List(_) => 0.0,
-        ServersSpec::Replicate { template, .. } => mean_secs(&template.service_time),
-    };
+    let service = over_servers(lab, |s| mean_secs(&s.service_time)) / servers.max(1.0);
     let rtt = 2.0 * (secs(lab.network.client_link.delay) + secs(lab.network.backend_link.delay));
     // A connection: handshake and close (two round trips), then each
     // segment a round trip, its service and the gap after it.
@@ -141,12 +143,7 @@ pub fn estimate(lab: &Lab) -> Estimate {
         |segments: f64| EVENTS_PER_CONNECTION + segments * EVENTS_PER_SEGMENT;
     // Segments per second the pool serves, and how long an unserved
     // connection lingers before its client gives up.
-    let workers: f64 = match &lab.servers {
-        ServersSpec::List(list) => list.iter().map(|s| f64::from(s.workers.get())).sum(),
-        ServersSpec::Replicate { count, template } => {
-            f64::from(count.get()) * f64::from(template.workers.get())
-        }
-    };
+    let workers = over_servers(lab, |s| f64::from(s.workers.get()));
     let capacity = workers / service.max(1e-9);
     let tcp = &lab.clients.tcp;
     let give_up_secs = f64::from(tcp.max_retransmissions.saturating_add(1))
@@ -192,13 +189,7 @@ pub fn estimate(lab: &Lab) -> Estimate {
     }
     // The balancer admits at most `max_half_open` half-open entries per
     // backend; a flood's excess is dropped, not kept.
-    let half_open_cap: f64 = match &lab.servers {
-        ServersSpec::List(list) => list.iter().map(|s| f64::from(s.max_half_open.get())).sum(),
-        ServersSpec::Replicate { count, template } => {
-            f64::from(count.get()) * f64::from(template.max_half_open.get())
-        }
-    };
-    let half_open = half_open.min(half_open_cap);
+    let half_open = half_open.min(over_servers(lab, |s| f64::from(s.max_half_open.get())));
     events += servers / secs(lab.balancer.health.interval).max(1e-9) * EVENTS_PER_PROBE;
     Estimate {
         peak_bytes: BASE_BYTES

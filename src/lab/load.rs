@@ -3,7 +3,7 @@
 
 use super::error::LabError;
 use super::locate::{Seg, locate, locate_item};
-use super::{ron_error, validate};
+use super::{commands, ron_error, validate};
 use crate::spec::Lab;
 use crate::spec::TimedCommand;
 use serde::de::DeserializeOwned;
@@ -88,9 +88,9 @@ pub fn load_commands_str(
     // Timeline entries go first at equal times, as they apply first.
     all.sort_by_key(|(i, e)| (e.at(), i.is_some()));
     let known = lab.servers.expand().into_iter().map(|s| s.name).collect();
-    let mut pool = validate::Pool { known };
+    let mut pool = commands::Pool { known };
     for (i, entry) in all {
-        let checked = validate::check_entry_time(entry.at(), lab.duration)
+        let checked = commands::check_entry_time(entry.at(), lab.duration)
             .and_then(|()| pool.check(entry.command()));
         match (checked, i) {
             (Ok(()), _) => {}

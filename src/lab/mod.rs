@@ -4,6 +4,7 @@
 //! shared vocabulary of `spec/`.
 
 mod builtin;
+mod commands;
 mod error;
 pub mod estimate;
 pub(crate) mod load;

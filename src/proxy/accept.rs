@@ -4,14 +4,13 @@
 
 use super::shared::Shared;
 use super::stats::Rejection;
+use super::workers::Tokens;
 use super::{admit, conn};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
-use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 
 /// How long a client has to finish its TLS handshake.
 const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -39,13 +38,14 @@ pub fn listen(address: SocketAddr) -> std::io::Result<TcpListener> {
 
 /// Accepts until `accepting` is cancelled; each admitted connection gets a
 /// task of its own on this thread's runtime, tracked for the drain.
-pub async fn accept_loop(
-    listener: TcpListener,
-    shared: Arc<Shared>,
-    accepting: CancellationToken,
-    cut: CancellationToken,
-    connections: TaskTracker,
-) {
+pub async fn accept_loop(listener: TcpListener, tokens: Tokens) {
+    let Tokens {
+        shared,
+        accepting,
+        cut,
+        connections,
+        ..
+    } = tokens;
     // One registration with the token for the loop's whole life, not one
     // (under the token's lock) per accepted connection.
     let stop = accepting.cancelled();

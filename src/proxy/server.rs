@@ -43,19 +43,12 @@ pub struct ShutdownReport {
 
 /// A proxy that is accepting connections.
 pub struct Proxy {
-    shared: Arc<Shared>,
+    /// The state, tokens and trackers the worker threads share.
+    tokens: Tokens,
     local: SocketAddr,
-    /// Stops accepting (the first step of a shutdown).
-    accepting: CancellationToken,
-    /// Cuts live connections (when the drain timeout runs out).
-    cut: CancellationToken,
     /// Stops health checks.
     checks: CancellationToken,
-    connections: TaskTracker,
     background: TaskTracker,
-    /// Every accept loop, awaited at shutdown so no connection is spawned
-    /// after the drain has started counting.
-    acceptors: TaskTracker,
     /// The threads connections run on.
     workers: Workers,
 }
@@ -93,22 +86,11 @@ impl Proxy {
         };
         let (workers, local) = Workers::start(workers, address, &tokens)
             .map_err(|source| StartError::Listen { address, source })?;
-        let Tokens {
-            shared,
-            accepting,
-            cut,
-            connections,
-            acceptors,
-        } = tokens;
         let proxy = Proxy {
-            shared,
+            tokens,
             local,
-            accepting,
-            cut,
             checks: CancellationToken::new(),
-            connections,
             background: TaskTracker::new(),
-            acceptors,
             workers,
         };
         for backend in backends {
@@ -131,7 +113,7 @@ impl Proxy {
         let local = listener.local_addr().map_err(listen_error)?;
         self.background.spawn(super::admin::serve(
             listener,
-            Arc::clone(&self.shared),
+            Arc::clone(&self.tokens.shared),
             self.checks.clone(),
         ));
         tracing::info!(address = %local, "metrics at /metrics");
@@ -140,13 +122,13 @@ impl Proxy {
 
     /// The state the proxy's tasks share: counters, pool, configuration.
     pub fn shared(&self) -> &Arc<Shared> {
-        &self.shared
+        &self.tokens.shared
     }
 
     fn watch(&self, backend: Arc<Backend>) {
         self.background.spawn(health::watch(
             backend,
-            Arc::clone(&self.shared),
+            Arc::clone(&self.tokens.shared),
             self.checks.clone(),
         ));
     }
@@ -157,13 +139,13 @@ impl Proxy {
     /// cannot change while running (that needs a restart) and is kept.
     pub fn reload(&self, mut config: ProxyConfig) -> Result<(), StartError> {
         config.validate().map_err(StartError::Invalid)?;
-        let old = self.shared.config.load_full();
+        let old = self.tokens.shared.config.load_full();
         if config.listen != old.listen {
             tracing::warn!(kept = %old.listen, asked = %config.listen, "the listen address changes only on restart");
             config.listen = old.listen;
         }
         let acceptor: Option<TlsAcceptor> = config.tls.as_ref().map(tls::acceptor).transpose()?;
-        let pool = self.shared.pool.load_full();
+        let pool = self.tokens.shared.pool.load_full();
         let mut backends = Vec::with_capacity(config.backends.len());
         for b in &config.backends {
             // A backend is kept when its address and name are unchanged; a
@@ -188,6 +170,7 @@ impl Proxy {
                 gone.retired.cancel();
                 if gone.active.load(std::sync::atomic::Ordering::Relaxed) > 0 {
                     let mut retired = self
+                        .tokens
                         .shared
                         .retired
                         .lock()
@@ -201,44 +184,48 @@ impl Proxy {
             || old.rate_limit_sources != config.rate_limit_sources;
         if limits_changed {
             *self
+                .tokens
                 .shared
                 .limiter
                 .lock()
                 .unwrap_or_else(|p| p.into_inner()) = limiter_for(&config);
         }
-        self.shared
+        self.tokens
+            .shared
             .filter
             .store(Arc::new(IpFilter::from(&config.filter)));
-        self.shared.tls.store(acceptor.map(Arc::new));
-        self.shared
+        self.tokens.shared.tls.store(acceptor.map(Arc::new));
+        self.tokens
+            .shared
             .pool
             .store(Arc::new(Pool::new(backends, config.algorithm)));
         tracing::info!(backends = added, algorithm = %config.algorithm, "configuration reloaded");
-        self.shared.config.store(Arc::new(config));
+        self.tokens.shared.config.store(Arc::new(config));
         Ok(())
     }
 
     /// Stops accepting, lets live connections finish for up to `drain`,
     /// then cuts the rest and stops health checks.
     pub async fn shutdown(self, drain: Duration) -> ShutdownReport {
-        self.accepting.cancel();
-        self.acceptors.close();
-        self.acceptors.wait().await;
-        self.connections.close();
-        let open = self.connections.len();
+        self.tokens.accepting.cancel();
+        self.tokens.acceptors.close();
+        self.tokens.acceptors.wait().await;
+        self.tokens.connections.close();
+        let open = self.tokens.connections.len();
         tracing::info!(open, ?drain, "shutting down: no new connections");
-        if tokio::time::timeout(drain, self.connections.wait())
+        if tokio::time::timeout(drain, self.tokens.connections.wait())
             .await
             .is_err()
         {
-            self.cut.cancel();
-            self.connections.wait().await;
+            self.tokens.cut.cancel();
+            self.tokens.connections.wait().await;
         }
         self.checks.cancel();
         self.background.close();
         self.background.wait().await;
         self.workers.stop().await;
         let cut = self
+            .tokens
             .shared
             .stats
             .cut_at_shutdown

@@ -121,18 +121,10 @@ fn run(listener: std::net::TcpListener, tokens: Tokens, stopped: CancellationTok
         }
     };
     runtime.block_on(async move {
-        let Tokens {
-            shared,
-            accepting,
-            cut,
-            connections,
-            acceptors,
-        } = tokens;
         match TcpListener::from_std(listener) {
             Ok(listener) => {
-                acceptors
-                    .track_future(accept_loop(listener, shared, accepting, cut, connections))
-                    .await;
+                let acceptors = tokens.acceptors.clone();
+                acceptors.track_future(accept_loop(listener, tokens)).await;
             }
             Err(e) => tracing::error!(error = %e, "a proxy worker cannot poll the listener"),
         }

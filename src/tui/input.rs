@@ -227,11 +227,6 @@ mod other {
 
     impl Source {
         pub(super) fn new() -> io::Result<Source> {
-            let fd = io::stdin().as_fd().try_clone_to_owned()?;
-            // SAFETY: the AsyncFd owns `fd`, which stays open and names
-            // the same terminal until the AsyncFd is dropped.
-            let tty = unsafe { AsyncFd::register_with_interest(fd, Interest::READABLE) }
-                .map_err(io::Error::from)?;
             Ok(Source {
                 stream: EventStream::new(),
                 closed: false,
