@@ -9,14 +9,24 @@
 //! their randomness as an `entropy` word from the caller, so a pick is a
 //! function of its inputs and the World's seed decides every run.
 
+pub mod disruption;
+pub mod flow_hash;
 mod health;
 mod ip_filter;
 mod least_connections;
+mod least_requests;
+pub mod maglev;
+pub mod peak_ewma;
+mod power_of_choices;
 mod power_of_two;
 mod random;
 mod rate_limit;
+pub mod ring_hash;
 pub mod round_robin;
+pub mod score;
+mod source_hash;
 mod syn_cookie;
+mod weighted_least;
 mod weighted_round_robin;
 
 pub use health::{HealthTracker, HealthTransition};
@@ -30,7 +40,7 @@ use crate::model::FourTuple;
 use crate::spec::Algorithm;
 
 /// What an algorithm may know of one backend.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct BackendView {
     /// Relative share for weighted algorithms (0 takes nothing).
     pub weight: u32,
@@ -42,6 +52,13 @@ pub struct BackendView {
     pub active: u32,
     /// Half-open connections through the balancer.
     pub half_open: u32,
+    /// Requests sent to it and not yet answered: queued or in service.
+    pub outstanding: u32,
+    /// Peak-EWMA estimate of its response time in nanoseconds (0 until a
+    /// response is seen); see `peak_ewma`.
+    pub latency_ns: f32,
+    /// Share of its recent outcomes that failed, from 0 to 1; see `score`.
+    pub error_rate: f32,
 }
 
 impl BackendView {
@@ -53,6 +70,9 @@ impl BackendView {
             draining: false,
             active: 0,
             half_open: 0,
+            outstanding: 0,
+            latency_ns: 0.0,
+            error_rate: 0.0,
         }
     }
 
@@ -112,12 +132,17 @@ impl NoBackend {
     }
 }
 
-/// An algorithm together with the little state it keeps between picks.
+/// An algorithm together with the state it keeps between picks: cursors,
+/// and the hash ring or Maglev table built from the backends in rotation.
 #[derive(Clone, Debug)]
 pub struct Selector {
     algorithm: Algorithm,
     round_robin: round_robin::RoundRobin,
     weighted: weighted_round_robin::SmoothWeighted,
+    /// Built at the first pick after the backends in rotation changed.
+    ring: Option<ring_hash::Ring>,
+    /// Built at the first pick after the backends in rotation changed.
+    maglev: Option<maglev::Table>,
 }
 
 impl Selector {
@@ -127,6 +152,8 @@ impl Selector {
             algorithm,
             round_robin: round_robin::RoundRobin::default(),
             weighted: weighted_round_robin::SmoothWeighted::default(),
+            ring: None,
+            maglev: None,
         }
     }
 
@@ -143,34 +170,74 @@ impl Selector {
     /// The algorithm draws on the entropy word of a pick (the caller need
     /// not draw one otherwise).
     pub fn needs_entropy(&self) -> bool {
-        matches!(
-            self.algorithm,
-            Algorithm::Random | Algorithm::PowerOfTwoChoices
-        )
+        self.algorithm.needs_entropy()
+    }
+
+    /// Tells the selector that the backends in rotation changed: one was
+    /// added or removed, went up or down, started or stopped draining, or
+    /// had its weight changed. A hash ring or Maglev table is rebuilt at
+    /// the next pick; other algorithms read the views afresh every pick and
+    /// need no telling. The owner of the views must call this, since
+    /// comparing them at every pick would cost O(backends).
+    pub fn membership_changed(&mut self) {
+        self.ring = None;
+        self.maglev = None;
     }
 
     /// Index into `backends` of the backend for a new flow, or why there is
-    /// none. `entropy` is a fresh random word; only randomised algorithms
-    /// read it.
+    /// none. `entropy` is a fresh random word; only the algorithms for
+    /// which `needs_entropy` holds read it.
     #[inline]
     pub fn pick(
         &mut self,
         backends: &[BackendView],
-        _flow: &FourTuple,
+        flow: &FourTuple,
         entropy: u64,
     ) -> Result<usize, NoBackend> {
         let choice = match self.algorithm {
             Algorithm::RoundRobin => self.round_robin.pick(backends),
             Algorithm::Random => random::pick(backends, entropy),
             Algorithm::WeightedRoundRobin => self.weighted.pick(backends),
-            Algorithm::LeastConnections => least_connections::pick(backends),
+            Algorithm::LeastConnections => least_connections::pick(backends, entropy),
+            Algorithm::WeightedLeastConnections => weighted_least::pick_wlc(backends, entropy),
+            Algorithm::ShortestExpectedDelay => weighted_least::pick_sed(backends, entropy),
+            Algorithm::NeverQueue => weighted_least::pick_nq(backends, entropy),
+            Algorithm::LeastRequests => least_requests::pick(backends, entropy),
             Algorithm::PowerOfTwoChoices => power_of_two::pick(backends, entropy),
+            Algorithm::PowerOfChoices { d } => power_of_choices::pick(backends, d.get(), entropy),
+            Algorithm::PeakEwma { .. } => peak_ewma::pick(backends, entropy),
+            Algorithm::SourceHash => source_hash::pick(backends, flow_hash::of(flow)),
+            Algorithm::RingHash { vnodes, bound } => {
+                let ring = self
+                    .ring
+                    .get_or_insert_with(|| ring_hash::Ring::build(backends, vnodes.get()));
+                ring.pick(backends, flow_hash::of(flow), bound.map(|b| b.get()))
+            }
+            Algorithm::Maglev { table_size } => {
+                let table = self
+                    .maglev
+                    .get_or_insert_with(|| maglev::Table::build(backends, table_size.get()));
+                table.pick(backends, flow_hash::of(flow))
+            }
+            Algorithm::Score {
+                latency,
+                connections,
+                errors,
+            } => score::pick(
+                backends,
+                score::Weights {
+                    latency: latency.get(),
+                    connections: connections.get(),
+                    errors: errors.get(),
+                },
+                entropy,
+            ),
         };
         choice.ok_or_else(|| {
             let eligible = backends.iter().filter(|b| b.eligible()).count();
             // Only a weighted algorithm turns eligible backends away: then
             // their weights are why, not their health.
-            if self.algorithm == Algorithm::WeightedRoundRobin && eligible > 0 {
+            if self.algorithm.honours_weights() && eligible > 0 {
                 NoBackend::ZeroWeights {
                     total: backends.len(),
                     eligible,

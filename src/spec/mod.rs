@@ -9,6 +9,7 @@
 //! from a file is `lab/`'s.
 
 mod algorithm;
+mod algorithm_params;
 mod balancer;
 mod clients;
 mod command;
@@ -21,7 +22,8 @@ mod reasons;
 mod servers;
 mod values;
 
-pub use algorithm::Algorithm;
+pub use algorithm::{Algorithm, DEFAULT_DECAY};
+pub use algorithm_params::{Choices, Coefficient, LoadBound, TableSize, VirtualNodes};
 pub use balancer::{
     BalancerSpec, CookieMode, DefencesSpec, FilterSpec, HealthSpec, OnBackendDown, RateLimitSpec,
 };
