@@ -29,6 +29,9 @@ pub struct Backend {
     pub probe_rtts: VecDeque<SimDuration>,
     /// Probes that failed (timed out).
     pub probe_failures: u64,
+    /// When the last response to a client request came back, for the
+    /// peak-EWMA decay.
+    pub last_response_at: Option<SimTime>,
 }
 
 impl Backend {
@@ -44,6 +47,7 @@ impl Backend {
             probe_seq: 0,
             probe_rtts: VecDeque::with_capacity(PROBE_WINDOW),
             probe_failures: 0,
+            last_response_at: None,
         }
     }
 

@@ -17,9 +17,14 @@ pub use table::{ConnTable, EntryState, IdleCheck, IdleTimeouts};
 
 use crate::model::{Endpoint, Flags, FourTuple, Packet, SimDuration, SimTime};
 use crate::policy::{
-    BackendView, CookieJar, HealthTransition, IpFilter, NoBackend, RateLimit, RateLimiter, Selector,
+    BackendView, CookieJar, HealthTransition, IpFilter, NoBackend, RateLimit, RateLimiter,
+    Selector,
+    disruption::{self, Moved},
+    peak_ewma, score,
 };
-use crate::spec::{BalancerSpec, CookieMode, DropReason, HealthSpec, OnBackendDown};
+use crate::spec::{
+    Algorithm, BalancerSpec, CookieMode, DEFAULT_DECAY, DropReason, HealthSpec, OnBackendDown,
+};
 
 /// Where the balancer gets a random word when its algorithm needs one: the
 /// World's generator, or a fixed word in tests. Drawn only for a pick by a
@@ -125,7 +130,26 @@ pub struct Balancer {
     pub jar: CookieJar,
     /// Every flow the balancer watches.
     pub table: ConnTable,
+    /// What the last change of the backends in rotation did to a hashing
+    /// algorithm's mapping, until the World takes it for the log.
+    disruption: Option<Disruption>,
 }
+
+/// What a change of the backends in rotation did to the mapping of a
+/// hashing algorithm: the share of a standard sample of flow keys that now
+/// map to another backend, and how many of the open flows would.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Disruption {
+    /// The algorithm whose mapping moved.
+    pub algorithm: Algorithm,
+    /// Of the standard sample of flow keys.
+    pub keys: Moved,
+    /// Of the flows in the conn table.
+    pub flows: Moved,
+}
+
+/// Flow keys in the standard sample the disruption meter maps.
+pub const DISRUPTION_SAMPLE: usize = 10_000;
 
 impl Balancer {
     /// A balancer at `vip` with no backends yet.
@@ -152,6 +176,7 @@ impl Balancer {
             cookies: spec.defences.syn_cookies,
             jar: CookieJar::new(0),
             table: ConnTable::default(),
+            disruption: None,
         };
         lb.set_early_drop(spec.defences.early_drop);
         lb
@@ -172,7 +197,93 @@ impl Balancer {
         });
         self.backends.push(Backend::new(endpoint, max_half_open));
         self.table.add_backend();
+        self.selector.membership_changed();
         (self.backends.len() - 1) as u32
+    }
+
+    /// The backends in rotation before a change the caller makes itself
+    /// (adding a backend), if the algorithm's disruption is measured: pass
+    /// it to [`Balancer::rotation_changed`] after the change.
+    pub fn rotation_before_change(&self) -> Option<Vec<BackendView>> {
+        self.measures_disruption().then(|| self.views.clone())
+    }
+
+    /// Starts or stops draining backend `b`.
+    pub fn set_draining(&mut self, b: usize, on: bool) {
+        self.change_view(b, |v| v.draining = on);
+    }
+
+    /// Sets backend `b`'s weight.
+    pub fn set_weight(&mut self, b: usize, weight: u32) {
+        self.change_view(b, |v| v.weight = weight);
+    }
+
+    /// Takes backend `b` out of the pool for good.
+    pub fn remove_backend(&mut self, b: usize) {
+        self.backends[b].removed = true;
+        self.change_view(b, |v| v.healthy = false);
+    }
+
+    /// Switches algorithm, starting its state afresh.
+    pub fn set_algorithm(&mut self, algorithm: Algorithm) {
+        self.selector.set_algorithm(algorithm);
+    }
+
+    /// What the last change of the backends in rotation did to a hashing
+    /// algorithm's mapping, taken once.
+    pub fn take_disruption(&mut self) -> Option<Disruption> {
+        self.disruption.take()
+    }
+
+    /// Changes what the algorithm sees of backend `b`; if its place in
+    /// rotation (eligibility or weight) changed, the selector is told and
+    /// the disruption measured.
+    fn change_view(&mut self, b: usize, change: impl FnOnce(&mut BackendView)) {
+        let old = self.views[b];
+        change(&mut self.views[b]);
+        let new = self.views[b];
+        if old.eligible() == new.eligible() && old.weight == new.weight {
+            return;
+        }
+        let before = self.measures_disruption().then(|| {
+            let mut before = self.views.clone();
+            before[b] = old;
+            before
+        });
+        self.rotation_changed(before);
+    }
+
+    /// Only algorithms that hash flows have a mapping worth measuring.
+    fn measures_disruption(&self) -> bool {
+        self.selector.algorithm().hashes_flows()
+    }
+
+    /// The backends in rotation changed (from `before`, when measured).
+    pub fn rotation_changed(&mut self, before: Option<Vec<BackendView>>) {
+        self.selector.membership_changed();
+        let Some(before) = before else { return };
+        let algorithm = self.selector.algorithm();
+        let keys = disruption::moved_share(
+            algorithm,
+            &before,
+            &self.views,
+            &disruption::sample_keys(DISRUPTION_SAMPLE),
+        );
+        // Open flows are checked against where they are, with a selector
+        // of their own: the real one keeps its state for real picks.
+        let mut after = Selector::new(algorithm);
+        let mut flows = Moved::default();
+        for e in self.table.live_entries() {
+            flows.total += 1;
+            if after.pick(&self.views, &e.client, 0) != Ok(e.backend as usize) {
+                flows.moved += 1;
+            }
+        }
+        self.disruption = Some(Disruption {
+            algorithm,
+            keys,
+            flows,
+        });
     }
 
     /// Entries in the conn table.
@@ -307,6 +418,10 @@ impl Balancer {
         if f.contains(Flags::RST) {
             self.table.remove(slot, &mut self.views);
         } else {
+            if p.len > 0 {
+                let end = p.seq.wrapping_add(p.len);
+                self.table.request_sent(slot, end, now, &mut self.views);
+            }
             let views = &mut self.views;
             match e.state {
                 // The client's ACK completes the handshake.
@@ -351,8 +466,16 @@ impl Balancer {
             out.seq = out.seq.wrapping_sub(e.seq_delta);
         }
         if p.flags.contains(Flags::RST) {
+            // A backend that resets a connection failed it: refused at
+            // connect, or dropped mid-way.
             self.table.remove(slot, &mut self.views);
+            self.observe_outcome(b as usize, None, now);
         } else {
+            if p.flags.contains(Flags::ACK)
+                && let Some(rtt) = self.table.request_acked(slot, p.ack, now, &mut self.views)
+            {
+                self.observe_outcome(b as usize, Some(rtt), now);
+            }
             if e.state == EntryState::FinWait && p.flags.contains(Flags::FIN) {
                 self.table
                     .set_state(slot, now, EntryState::Closing, &mut self.views);
@@ -367,8 +490,42 @@ impl Balancer {
 
     /// Handles an idle-timer event for `slot` due at `now`.
     pub fn on_idle_timer(&mut self, slot: u32, generation: u32, now: SimTime) -> IdleCheck {
-        self.table
-            .on_idle_timer(slot, generation, now, self.idle, &mut self.views)
+        let e = *self.table.entry(slot);
+        let check = self
+            .table
+            .on_idle_timer(slot, generation, now, self.idle, &mut self.views);
+        // A handshake the backend never answered is a failed connect. One
+        // it answered but the client never completed (a spoofed SYN) says
+        // nothing against the backend, nor does an established flow that
+        // went quiet.
+        if check == IdleCheck::Expired && e.state.is_half_open() && !e.answered {
+            self.observe_outcome(e.backend as usize, None, now);
+        }
+        check
+    }
+
+    /// Records the outcome of a request to backend `b`: answered after
+    /// `rtt`, or failed (`None`). Feeds the peak-EWMA latency and the
+    /// recent error rate that latency-aware algorithms read.
+    fn observe_outcome(&mut self, b: usize, rtt: Option<SimDuration>, now: SimTime) {
+        let v = &mut self.views[b];
+        v.error_rate = score::observe_outcome(v.error_rate, rtt.is_none());
+        let Some(rtt) = rtt else { return };
+        let decay = match self.selector.algorithm() {
+            Algorithm::PeakEwma { decay } => decay.get(),
+            _ => DEFAULT_DECAY.get(),
+        };
+        let be = &mut self.backends[b];
+        let elapsed = be
+            .last_response_at
+            .map_or(u64::MAX, |t| now.saturating_since(t).as_nanos());
+        be.last_response_at = Some(now);
+        v.latency_ns = peak_ewma::observe(
+            v.latency_ns,
+            rtt.as_nanos() as f32,
+            elapsed,
+            decay.as_nanos(),
+        );
     }
 
     /// Re-arms every entry's idle timer after a timeout changed, so a
@@ -415,7 +572,16 @@ impl Balancer {
         let (rise, fall) = (self.health.rise.get(), self.health.fall.get());
         let be = &mut self.backends[b as usize];
         let flip = be.record_probe(ok, rtt, rise, fall);
-        self.views[b as usize].healthy = be.health.is_up() && !be.removed;
+        let healthy = be.health.is_up() && !be.removed;
+        if flip == Some(HealthTransition::WentUp) {
+            // Back from the dead with a clean record: an algorithm that
+            // shunned it for its errors or latency must try it again.
+            be.last_response_at = None;
+            let v = &mut self.views[b as usize];
+            v.latency_ns = 0.0;
+            v.error_rate = 0.0;
+        }
+        self.change_view(b as usize, |v| v.healthy = healthy);
         flip
     }
 }

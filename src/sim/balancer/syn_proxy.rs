@@ -87,6 +87,10 @@ impl Balancer {
             h.ack = h.ack.wrapping_add(delta);
             h
         });
+        if let Some(h) = &held {
+            let end = h.seq.wrapping_add(h.len);
+            self.table.request_sent(slot, end, now, &mut self.views);
+        }
         Backward::ToBackend(ack, held)
     }
 

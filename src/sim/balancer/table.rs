@@ -80,6 +80,16 @@ pub struct Entry {
     /// The sequence number the client expects next: where an RST must be
     /// to be believed.
     pub rcv_nxt: u32,
+    /// A client request (data segment) went to the backend and its
+    /// acknowledgement has not come back: counted in the backend's
+    /// `outstanding`.
+    pub awaiting: bool,
+    /// Where the outstanding request ends in the client's sequence space:
+    /// an acknowledgement at or past it answers the request.
+    pub request_end: u32,
+    /// When the outstanding request first went to the backend (a
+    /// retransmission does not restart the clock: the client waited).
+    pub request_at: SimTime,
     live: bool,
 }
 
@@ -206,6 +216,44 @@ impl ConnTable {
         e.rcv_nxt = rcv_nxt;
     }
 
+    /// A client data segment ending at `end` (in the client's sequence
+    /// space) went to the backend at `now`. It starts a request unless one
+    /// is outstanding already; a later segment before the answer only moves
+    /// the end, so a pipelining client counts once, as HTTP/1.1's one
+    /// request in flight would.
+    pub fn request_sent(&mut self, slot: u32, end: u32, now: SimTime, views: &mut [BackendView]) {
+        let e = &mut self.entries[slot as usize];
+        if e.awaiting {
+            if seq_after(end, e.request_end) {
+                e.request_end = end;
+            }
+            return;
+        }
+        e.awaiting = true;
+        e.request_end = end;
+        e.request_at = now;
+        views[e.backend as usize].outstanding += 1;
+    }
+
+    /// The backend acknowledged the client's bytes up to `ack` at `now`:
+    /// if that covers the outstanding request, it is answered and its
+    /// response time returned.
+    pub fn request_acked(
+        &mut self,
+        slot: u32,
+        ack: u32,
+        now: SimTime,
+        views: &mut [BackendView],
+    ) -> Option<SimDuration> {
+        let e = &mut self.entries[slot as usize];
+        if !e.awaiting || seq_after(e.request_end, ack) {
+            return None;
+        }
+        e.awaiting = false;
+        views[e.backend as usize].outstanding -= 1;
+        Some(now.saturating_since(e.request_at))
+    }
+
     /// Sets the sequence offset of a proxied entry.
     pub fn set_seq_delta(&mut self, slot: u32, delta: u32) {
         self.entries[slot as usize].seq_delta = delta;
@@ -251,6 +299,9 @@ impl ConnTable {
             proxied: state == EntryState::Proxying,
             answered: false,
             rcv_nxt: 0,
+            awaiting: false,
+            request_end: 0,
+            request_at: now,
             live: true,
         };
         let slot = match self.free.pop() {
@@ -329,6 +380,10 @@ impl ConnTable {
             v.half_open -= 1;
         } else {
             v.active -= 1;
+        }
+        if e.awaiting {
+            e.awaiting = false;
+            v.outstanding -= 1;
         }
         let key = e.client;
         self.index.remove(&key);
@@ -437,10 +492,20 @@ impl ConnTable {
             .collect()
     }
 
+    /// Every live entry, in slot order.
+    pub fn live_entries(&self) -> impl Iterator<Item = &Entry> {
+        self.entries.iter().filter(|e| e.live)
+    }
+
     /// Bytes the table holds, for memory accounting.
     pub fn bytes(&self) -> usize {
         self.index.capacity() * (std::mem::size_of::<(FourTuple, u32)>() + 1)
             + self.entries.capacity() * std::mem::size_of::<Entry>()
             + (self.free.capacity() + self.newest.capacity()) * 4
     }
+}
+
+/// `a` comes after `b` in sequence space (RFC 1982 serial arithmetic).
+fn seq_after(a: u32, b: u32) -> bool {
+    (a.wrapping_sub(b) as i32) > 0
 }
