@@ -18,7 +18,8 @@ pub use objective::{ObjectiveStatus, Verdict};
 pub use series::{SERIES_LEN, Series, SeriesSet};
 pub use settings::{Defences, RateLimitState, Settings};
 pub use snapshot::{
-    ClientCounts, Latencies, SNAPSHOT_LOG_LINES, ServerRow, ServerState, Snapshot, TRACKED_SERVERS,
+    ClientCounts, DisruptionRecord, Latencies, SNAPSHOT_LOG_LINES, ServerRow, ServerState,
+    Snapshot, TRACKED_SERVERS,
 };
 
 use crate::model::SimTime;

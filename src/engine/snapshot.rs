@@ -170,4 +170,24 @@ pub struct Snapshot {
     /// were refused (a simulation that ran out of its finite pool).
     #[serde(default)]
     pub addresses_ran_out: Option<SimTime>,
+    /// What each change of the backends in rotation did to a hashing
+    /// algorithm's mapping, oldest first (the newest few hundred).
+    #[serde(default)]
+    pub disruptions: Vec<DisruptionRecord>,
+}
+
+/// What one change of the backends in rotation did to a hashing
+/// algorithm's mapping of flows to backends.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DisruptionRecord {
+    /// When the change took effect.
+    pub at: SimTime,
+    /// The algorithm, as its name with numbers.
+    pub algorithm: String,
+    /// Share of a standard sample of flow keys now mapped elsewhere, 0 to 1.
+    pub keys_moved: f64,
+    /// Open flows that would now map elsewhere.
+    pub flows_moved: u64,
+    /// Open flows at the change.
+    pub flows_open: u64,
 }

@@ -13,7 +13,7 @@ mod csv;
 mod table;
 
 use crate::engine::{
-    Engine, LinkStats, ObjectiveStatus, Percentiles, RetransmitCounters, Snapshot,
+    DisruptionRecord, Engine, LinkStats, ObjectiveStatus, Percentiles, RetransmitCounters, Snapshot,
 };
 use crate::model::{SimDuration, SimTime};
 use crate::spec::{DropReason, FailReason};
@@ -176,6 +176,10 @@ pub struct Report {
     /// free, and objectives still open are `invalid`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub addresses_ran_out_s: Option<f64>,
+    /// What each change of the backends in rotation did to a hashing
+    /// algorithm's mapping (none for other algorithms).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub disruptions: Vec<DisruptionRecord>,
 }
 
 /// Output formats of `lblab run`.
@@ -255,6 +259,7 @@ impl Report {
                 .collect(),
             wall,
             addresses_ran_out_s: snap.addresses_ran_out.map(|t| t.as_secs_f64()),
+            disruptions: snap.disruptions.clone(),
         }
     }
 

@@ -14,6 +14,7 @@ impl Report {
         self.table_backends(&mut o);
         self.table_totals(&mut o);
         self.table_latencies(&mut o);
+        self.table_disruptions(&mut o);
         self.table_objectives_and_log(&mut o);
         let _ = writeln!(o);
         let _ = writeln!(o, "events processed {}", self.events);
@@ -27,6 +28,26 @@ impl Report {
             );
         }
         o
+    }
+
+    /// One line per change of the backends in rotation under a hashing
+    /// algorithm: how much of the mapping moved.
+    fn table_disruptions(&self, o: &mut String) {
+        if self.disruptions.is_empty() {
+            return;
+        }
+        let _ = writeln!(o);
+        for d in &self.disruptions {
+            let _ = writeln!(
+                o,
+                "disruption   {} {} moved {:.1}% of flow keys, {} of {} open flows",
+                d.at,
+                d.algorithm,
+                d.keys_moved * 100.0,
+                d.flows_moved,
+                d.flows_open
+            );
+        }
     }
 
     fn table_backends(&self, o: &mut String) {

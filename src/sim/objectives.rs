@@ -49,6 +49,8 @@ pub(super) struct Tracker {
     baseline: Option<Baseline>,
     latency: Option<Latency>,
     detection: Option<SimDuration>,
+    /// The largest share of flow keys a change moved in the window, in %.
+    moved: Option<f64>,
     closed: Option<(Option<f64>, Verdict)>,
     /// The run could not do what the lab describes before the window
     /// closed: the verdict is `Invalid`, whatever the value.
@@ -62,6 +64,7 @@ impl Tracker {
             baseline: None,
             latency: None,
             detection: None,
+            moved: None,
             closed: None,
             invalid: false,
         }
@@ -116,6 +119,14 @@ impl Tracker {
         }
     }
 
+    /// Records the share of flow keys (in %) a change of the backends in
+    /// rotation moved, if this objective measures it and is open.
+    pub(super) fn record_moved(&mut self, percent: f64) {
+        if self.open_now() && self.spec.metric == Metric::KeysMoved {
+            self.moved = Some(self.moved.map_or(percent, |m| m.max(percent)));
+        }
+    }
+
     fn judge(&self, value: Option<f64>) -> Verdict {
         match value {
             Some(v) if self.spec.op.holds(v, self.spec.value) => Verdict::Pass,
@@ -151,6 +162,7 @@ impl Tracker {
                 (total > 0).then(|| max as f64 * 100.0 / total as f64)
             }
             Metric::DetectionDelay => ms(self.detection),
+            Metric::KeysMoved => self.moved,
         }
     }
 

@@ -34,13 +34,17 @@ pub enum Metric {
     /// The longest time from a server's death to its detection, in
     /// milliseconds (no detection in the window counts as failing).
     DetectionDelay,
+    /// The largest share of flow keys one change of the backends in
+    /// rotation sent to another backend, in percent (hashing algorithms;
+    /// no change in the window counts as failing).
+    KeysMoved,
 }
 
 impl Metric {
     /// The unit its values are in, for display.
     pub fn unit(self) -> &'static str {
         match self {
-            Metric::SuccessRate | Metric::MaxShare => "%",
+            Metric::SuccessRate | Metric::MaxShare | Metric::KeysMoved => "%",
             Metric::HandshakeP95
             | Metric::SegmentP95
             | Metric::SegmentP99
@@ -66,6 +70,7 @@ impl fmt::Display for Metric {
             Metric::Retransmissions => f.write_str("retransmissions"),
             Metric::MaxShare => f.write_str("largest backend share"),
             Metric::DetectionDelay => f.write_str("detection delay"),
+            Metric::KeysMoved => f.write_str("flow keys moved"),
         }
     }
 }

@@ -65,6 +65,7 @@ pub(super) fn snapshot(e: &ProxyEngine) -> Snapshot {
         objectives: Vec::new(),
         // Real clients bring their own addresses.
         addresses_ran_out: None,
+        disruptions: Vec::new(),
     }
 }
 

@@ -88,6 +88,7 @@ impl World {
                 format!("{tag}cannot {cmd}: {why}"),
             ),
         }
+        self.note_disruption();
     }
 
     /// The index of the server in the pool called `name` (a removed
@@ -162,7 +163,7 @@ impl World {
             Command::ReviveServer(name) => {
                 let s = self.named(name)? as usize;
                 let was_draining = self.lb.views[s].draining;
-                self.lb.views[s].draining = false;
+                self.lb.set_draining(s, false);
                 if self.servers[s].alive {
                     if was_draining {
                         return Ok(Some(format!("{name} stops draining")));
@@ -174,11 +175,11 @@ impl World {
             }
             Command::DrainServer(name) => {
                 let s = self.named(name)? as usize;
-                self.lb.views[s].draining = true;
+                self.lb.set_draining(s, true);
             }
             Command::SetWeight(name, w) => {
                 let s = self.named(name)? as usize;
-                self.lb.views[s].weight = *w;
+                self.lb.set_weight(s, *w);
             }
             Command::AddServer(spec) => {
                 if self.server_index(&spec.name).is_some() {
@@ -187,13 +188,14 @@ impl World {
                 if self.servers.len() >= MAX_SERVERS as usize {
                     return Err(ApplyError::TooManyServers);
                 }
+                let before = self.lb.rotation_before_change();
                 self.add_server(spec, SimDuration::ZERO);
+                self.lb.rotation_changed(before);
             }
             Command::RemoveServer(name) => {
                 let s = self.named(name)?;
                 self.servers[s as usize].kill();
-                self.lb.backends[s as usize].removed = true;
-                self.lb.views[s as usize].healthy = false;
+                self.lb.remove_backend(s as usize);
                 // Taken out by hand, not by health checks: its connections
                 // are treated as if checks had marked it down.
                 for rst in self.lb.backend_went_down(s) {
@@ -274,7 +276,7 @@ impl World {
 
     fn apply_to_balancer(&mut self, cmd: &Command) -> Applied {
         match cmd {
-            Command::SetAlgorithm(a) => self.lb.selector.set_algorithm(*a),
+            Command::SetAlgorithm(a) => self.lb.set_algorithm(*a),
             Command::SetMaxHalfOpen(n) => {
                 for b in &mut self.lb.backends {
                     b.max_half_open = *n;

@@ -91,6 +91,7 @@ impl World {
                 for rst in self.lb.backend_went_down(s) {
                     self.send(Dest::Client, rst);
                 }
+                self.note_disruption();
             }
             HealthTransition::WentUp => {
                 let since = h
@@ -106,6 +107,7 @@ impl World {
                         self.lb.health.rise.get()
                     ),
                 );
+                self.note_disruption();
             }
         }
     }

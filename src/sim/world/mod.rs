@@ -5,6 +5,7 @@
 
 mod apply;
 mod clients;
+mod disruption;
 mod engine;
 mod floods;
 mod health;
@@ -25,7 +26,9 @@ use super::net::Link;
 use super::objectives::Tracker;
 use super::queue::EventQueue;
 use super::server::{Job, Server, ServerOut};
-use crate::engine::{Advance, EventLog, LinkStats, LogKind, ObjectiveStatus, Series};
+use crate::engine::{
+    Advance, DisruptionRecord, EventLog, LinkStats, LogKind, ObjectiveStatus, Series,
+};
 use crate::model::{Packet, SimDuration, SimTime};
 use crate::spec::{ClosedSpec, Command, FloodSpec, Lab, OpenSpec, Origin, ServerSpec};
 use rand::{Rng, SeedableRng};
@@ -175,6 +178,9 @@ pub struct World {
     /// When every client address was first in use at once (logged once,
     /// reported, and the objectives still open say `invalid`).
     pub(super) addresses_ran_out: Option<SimTime>,
+    /// What changes of the backends in rotation did to a hashing
+    /// algorithm's mapping, the newest [`MAX_DISRUPTIONS`].
+    pub(super) disruptions: Vec<DisruptionRecord>,
     /// Running clients by TCP state.
     pub(super) client_states: ClientStates,
     /// Closed-population clients that made all their connections.
@@ -216,6 +222,7 @@ impl World {
             events: 0,
             stall: stall::StallWatch::default(),
             addresses_ran_out: None,
+            disruptions: Vec::new(),
             client_states: ClientStates::default(),
             clients_done: 0,
             clients_killed: 0,

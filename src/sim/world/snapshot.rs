@@ -45,6 +45,7 @@ impl World {
             log: self.log.tail(SNAPSHOT_LOG_LINES),
             objectives: self.objective_statuses(self.run_over()),
             addresses_ran_out: self.addresses_ran_out,
+            disruptions: self.disruptions.clone(),
         }
     }
 
