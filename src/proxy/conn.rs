@@ -115,7 +115,9 @@ async fn connect(
         let connecting = Instant::now();
         match tokio::time::timeout(config.connect_timeout, TcpStream::connect(address)).await {
             Ok(Ok(stream)) => {
-                backend.connect_times.record(connecting.elapsed());
+                let took = connecting.elapsed();
+                backend.connect_times.record(took);
+                backend.observe_connect(Some(took), pool.decay());
                 // Small writes (requests, acknowledgements) must not wait
                 // for Nagle; the proxy adds no delay of its own.
                 let _ = stream.set_nodelay(true);
@@ -129,6 +131,7 @@ async fn connect(
             }
         }
         backend.connect_errors.fetch_add(1, Relaxed);
+        backend.observe_connect(None, pool.decay());
         tried.push(index);
     }
     Err(Rejection::BackendUnreachable)

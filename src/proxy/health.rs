@@ -48,6 +48,9 @@ pub async fn watch(backend: Arc<Backend>, shared: Arc<Shared>, stop: Cancellatio
 /// Records a flip and logs it with the time spent in the old state.
 fn flipped(backend: &Backend, flip: HealthTransition) {
     let up = flip == HealthTransition::WentUp;
+    if up {
+        backend.clear_record();
+    }
     backend.healthy.store(up, Relaxed);
     let mut since = backend.since.lock().unwrap_or_else(|p| p.into_inner());
     let lasted = since.elapsed();

@@ -6,11 +6,11 @@
 use super::config::BackendConfig;
 use super::samples::Recent;
 use crate::model::{Endpoint, FourTuple, Ip};
-use crate::policy::{BackendView, NoBackend, Selector, round_robin};
-use crate::spec::Algorithm;
+use crate::policy::{BackendView, NoBackend, Selector, peak_ewma, round_robin, score};
+use crate::spec::{Algorithm, DEFAULT_DECAY};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering::Relaxed};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
 /// One backend: what it is and what the proxy knows of it right now. Live
@@ -46,6 +46,13 @@ pub struct Backend {
     pub probe_times: Recent,
     /// How long its recent successful connects took.
     pub connect_times: Recent,
+    /// Peak-EWMA estimate of its connect time in nanoseconds, as f32 bits
+    /// (a connection is the proxy's request: it sees no more at layer 4).
+    pub latency_ns: AtomicU32,
+    /// Share of its recent connects that failed, as f32 bits.
+    pub error_rate: AtomicU32,
+    /// When its last connect succeeded, for the peak-EWMA decay.
+    last_connect: Mutex<Option<Instant>>,
 }
 
 impl Backend {
@@ -67,7 +74,40 @@ impl Backend {
             retired: CancellationToken::new(),
             probe_times: Recent::default(),
             connect_times: Recent::default(),
+            latency_ns: AtomicU32::new(0),
+            error_rate: AtomicU32::new(0),
+            last_connect: Mutex::new(None),
         }
+    }
+
+    /// Forgets its latency and errors: back from the dead, it starts with
+    /// a clean record, or an algorithm that shunned it would never try it.
+    pub fn clear_record(&self) {
+        self.latency_ns.store(0, Relaxed);
+        self.error_rate.store(0, Relaxed);
+        *self.last_connect.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
+    /// Records a connect to it: done after `took`, or failed (`None`).
+    /// Feeds the latency and error rate that latency-aware algorithms read;
+    /// `decay` is peak-EWMA's. Two connects finishing at once may each
+    /// overwrite the other's update: these are estimates, and a lost sample
+    /// costs less than a lock on every connect's path.
+    pub fn observe_connect(&self, took: Option<Duration>, decay: Duration) {
+        let rate = f32::from_bits(self.error_rate.load(Relaxed));
+        let rate = score::observe_outcome(rate, took.is_none());
+        self.error_rate.store(rate.to_bits(), Relaxed);
+        let Some(took) = took else { return };
+        let now = Instant::now();
+        let elapsed = {
+            let mut last = self.last_connect.lock().unwrap_or_else(|p| p.into_inner());
+            let elapsed = last.map_or(u64::MAX, |t| nanos(now.saturating_duration_since(t)));
+            *last = Some(now);
+            elapsed
+        };
+        let estimate = f32::from_bits(self.latency_ns.load(Relaxed));
+        let estimate = peak_ewma::observe(estimate, nanos(took) as f32, elapsed, nanos(decay));
+        self.latency_ns.store(estimate.to_bits(), Relaxed);
     }
 
     /// What an algorithm may know of it.
@@ -78,6 +118,10 @@ impl Backend {
             draining: self.draining.load(Relaxed) || self.admin_down.load(Relaxed),
             active: self.active.load(Relaxed),
             half_open: 0,
+            // At layer 4 a connection is the request the proxy sees.
+            outstanding: self.active.load(Relaxed),
+            latency_ns: f32::from_bits(self.latency_ns.load(Relaxed)),
+            error_rate: f32::from_bits(self.error_rate.load(Relaxed)),
         }
     }
 }
@@ -88,7 +132,7 @@ pub struct Pool {
     backends: Vec<std::sync::Arc<Backend>>,
     algorithm: Algorithm,
     cursor: Padded,
-    selector: Mutex<Selector>,
+    selector: Mutex<Picker>,
     /// A counter mixed into entropy words for the randomised algorithms.
     draws: AtomicU64,
 }
@@ -100,7 +144,10 @@ impl Pool {
             backends,
             algorithm,
             cursor: Padded(AtomicUsize::new(0)),
-            selector: Mutex::new(Selector::new(algorithm)),
+            selector: Mutex::new(Picker {
+                selector: Selector::new(algorithm),
+                rotation: 0,
+            }),
             draws: AtomicU64::new(0x9E37_79B9_7F4A_7C15),
         }
     }
@@ -113,6 +160,16 @@ impl Pool {
     /// The algorithm in use.
     pub fn algorithm(&self) -> Algorithm {
         self.algorithm
+    }
+
+    /// Peak-EWMA's decay for this pool's algorithm (its own, or the
+    /// default that keeps the estimate ready for a switch).
+    pub fn decay(&self) -> Duration {
+        let decay = match self.algorithm {
+            Algorithm::PeakEwma { decay } => decay,
+            _ => DEFAULT_DECAY,
+        };
+        Duration::from_nanos(decay.get().as_nanos())
     }
 
     /// The backend for a new connection from `source`, skipping those in
@@ -136,19 +193,24 @@ impl Pool {
         if n <= ON_STACK {
             let mut views = [BackendView::idle(); ON_STACK];
             self.fill_views(&mut views[..n], tried);
-            self.pick_among(&views[..n], source)
+            self.pick_among(&views[..n], source, tried)
         } else {
             let mut views = vec![BackendView::idle(); n];
             self.fill_views(&mut views, tried);
-            self.pick_among(&views, source)
+            self.pick_among(&views, source, tried)
         }
     }
 
     /// What the algorithm may know of each backend, with the `tried` ones
-    /// shown as unhealthy.
+    /// shown as unhealthy, except to a hashing algorithm: its table is
+    /// built from the backends in rotation, and a retry must not rebuild it
+    /// (`pick_among` steps past a tried pick instead).
     fn fill_views(&self, views: &mut [BackendView], tried: &[usize]) {
         for (v, b) in views.iter_mut().zip(&self.backends) {
             *v = b.view();
+        }
+        if self.algorithm.hashes_flows() {
+            return;
         }
         for &i in tried {
             if let Some(v) = views.get_mut(i) {
@@ -157,14 +219,60 @@ impl Pool {
         }
     }
 
-    fn pick_among(&self, views: &[BackendView], source: Ip) -> Result<usize, NoBackend> {
+    fn pick_among(
+        &self,
+        views: &[BackendView],
+        source: Ip,
+        tried: &[usize],
+    ) -> Result<usize, NoBackend> {
         let entropy = splitmix(self.draws.fetch_add(0x9E37_79B9_7F4A_7C15, Relaxed));
         let flow = FourTuple::tcp(Endpoint::new(source, 0), Endpoint::new(Ip(0), 0));
+        let rotation = rotation_of(views);
         // A poisoned lock only means another pick panicked mid-way; the
         // selector's state is still a valid cursor.
-        let mut selector = self.selector.lock().unwrap_or_else(|p| p.into_inner());
-        selector.pick(views, &flow, entropy)
+        let mut picker = self.selector.lock().unwrap_or_else(|p| p.into_inner());
+        if picker.rotation != rotation {
+            picker.rotation = rotation;
+            picker.selector.membership_changed();
+        }
+        let i = picker.selector.pick(views, &flow, entropy)?;
+        drop(picker);
+        if !tried.contains(&i) {
+            return Ok(i);
+        }
+        // A hashing algorithm mapped the flow to a backend that failed it:
+        // the next eligible one along, as a ring walks on.
+        (1..views.len())
+            .map(|k| (i + k) % views.len())
+            .find(|j| views[*j].eligible() && !tried.contains(j))
+            .ok_or_else(|| {
+                let mut shown = views.to_vec();
+                for &t in tried {
+                    shown[t].healthy = false;
+                }
+                NoBackend::explain(&shown)
+            })
     }
+}
+
+/// The selector and the rotation its hash tables were built for.
+#[derive(Debug)]
+struct Picker {
+    selector: Selector,
+    rotation: u64,
+}
+
+/// A fingerprint of the backends in rotation (eligibility and weight of
+/// each): when it changes, a hash ring or Maglev table is rebuilt.
+fn rotation_of(views: &[BackendView]) -> u64 {
+    views.iter().fold(0xcbf2_9ce4_8422_2325, |h, v| {
+        let x = u64::from(v.weight) << 1 | u64::from(v.eligible());
+        (h ^ x).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+fn nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 
 /// An atomic on a cache line of its own, so threads bumping the round-robin

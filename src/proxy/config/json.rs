@@ -68,7 +68,8 @@ struct JsonServer {
     name: Option<String>,
 }
 
-/// The algorithm names of the Go design, and lblab's own.
+/// The algorithm names of the Go design, and lblab's own (those that take
+/// numbers take their defaults here; the RON configuration sets them).
 #[derive(Clone, Copy, Debug, Deserialize)]
 #[serde(rename_all = "snake_case")]
 enum JsonAlgorithm {
@@ -76,18 +77,44 @@ enum JsonAlgorithm {
     Random,
     WeightedRoundRobin,
     LeastConnections,
+    WeightedLeastConnections,
+    ShortestExpectedDelay,
+    NeverQueue,
+    LeastRequests,
     #[serde(alias = "power_of_two_choices")]
     PowerOfTwo,
+    PowerOfChoices,
+    PeakEwma,
+    SourceHash,
+    RingHash,
+    Maglev,
+    Score,
 }
 
 impl From<JsonAlgorithm> for Algorithm {
     fn from(a: JsonAlgorithm) -> Algorithm {
+        let named = |name: &str| {
+            Algorithm::ALL
+                .into_iter()
+                .find(|a| a.name() == name)
+                .unwrap_or_default()
+        };
         match a {
             JsonAlgorithm::RoundRobin => Algorithm::RoundRobin,
             JsonAlgorithm::Random => Algorithm::Random,
             JsonAlgorithm::WeightedRoundRobin => Algorithm::WeightedRoundRobin,
             JsonAlgorithm::LeastConnections => Algorithm::LeastConnections,
+            JsonAlgorithm::WeightedLeastConnections => Algorithm::WeightedLeastConnections,
+            JsonAlgorithm::ShortestExpectedDelay => Algorithm::ShortestExpectedDelay,
+            JsonAlgorithm::NeverQueue => Algorithm::NeverQueue,
+            JsonAlgorithm::LeastRequests => Algorithm::LeastRequests,
             JsonAlgorithm::PowerOfTwo => Algorithm::PowerOfTwoChoices,
+            JsonAlgorithm::PowerOfChoices => named("power-of-d"),
+            JsonAlgorithm::PeakEwma => named("peak-ewma"),
+            JsonAlgorithm::SourceHash => Algorithm::SourceHash,
+            JsonAlgorithm::RingHash => named("ring-hash"),
+            JsonAlgorithm::Maglev => named("maglev"),
+            JsonAlgorithm::Score => named("score"),
         }
     }
 }
