@@ -268,7 +268,7 @@ impl App {
             Action::Algorithms => Overlay::Algorithms(
                 Algorithm::ALL
                     .iter()
-                    .position(|a| *a == snap.settings.algorithm)
+                    .position(|a| a.name() == snap.settings.algorithm.name())
                     .unwrap_or(0),
             ),
             Action::Timeouts => Overlay::Timeouts(TimeoutsForm::from_settings(&snap.settings)),
@@ -380,7 +380,9 @@ impl App {
                     (Vec::new(), false)
                 }
             },
-            Overlay::Algorithms(i) => algorithms_key(i, action),
+            Overlay::Algorithms(i) => {
+                algorithms_key(i, action, self.frame.snapshot.settings.algorithm)
+            }
             Overlay::Timeouts(form) => timeouts_key(form, action),
             Overlay::Labs(i) => match labs_key(i, action) {
                 Ok(step) => step,
@@ -422,8 +424,9 @@ fn flood_key(form: &mut FloodForm, action: Action) -> Result<Vec<Control>, Strin
     })
 }
 
-/// A key in the algorithm picker, whose highlighted row is `i`.
-fn algorithms_key(i: &mut usize, action: Action) -> PopupStep {
+/// A key in the algorithm picker, whose highlighted row is `i`, with
+/// `current` in force (choosing its family keeps its numbers).
+fn algorithms_key(i: &mut usize, action: Action, current: Algorithm) -> PopupStep {
     let n = Algorithm::ALL.len();
     match action {
         Action::PopupUp | Action::PopupLess => *i = i.checked_sub(1).unwrap_or(n - 1),
@@ -431,6 +434,11 @@ fn algorithms_key(i: &mut usize, action: Action) -> PopupStep {
         Action::PopupDigit(d) if (1..=n as u8).contains(&d) => *i = usize::from(d - 1),
         Action::PopupConfirm => {
             let pick = Algorithm::ALL[(*i).min(n - 1)];
+            let pick = if pick.name() == current.name() {
+                current
+            } else {
+                pick
+            };
             return (vec![Control::Apply(Command::SetAlgorithm(pick))], true);
         }
         _ => {}

@@ -70,7 +70,7 @@ pub fn flood(f: &mut Frame, screen: Rect, form: &FloodForm, theme: &Theme) {
 
 /// The algorithm picker, `highlight` being the row under the cursor.
 pub fn algorithms(f: &mut Frame, screen: Rect, highlight: usize, app: &App, theme: &Theme) {
-    let area = centered(screen, 92, Algorithm::ALL.len() as u16 + 5);
+    let area = centered(screen, 100, Algorithm::ALL.len() as u16 + 5);
     let inner = frame_popup(f, area, "balancing algorithm", theme);
     let current = app.frame.snapshot.settings.algorithm;
     let lines: Vec<Line> = Algorithm::ALL
@@ -78,11 +78,22 @@ pub fn algorithms(f: &mut Frame, screen: Rect, highlight: usize, app: &App, them
         .enumerate()
         .map(|(i, a)| {
             let style = row_style(i == highlight, theme);
-            let mark = if *a == current { "●" } else { " " };
+            // The algorithm in force is shown with its own numbers, which
+            // switching to its family keeps.
+            let (mark, shown) = if a.name() == current.name() {
+                ("●", current)
+            } else {
+                (" ", *a)
+            };
+            let key = if i < 9 {
+                format!("{:>2}", i + 1)
+            } else {
+                "  ".to_string()
+            };
             Line::from(vec![
                 Span::styled(cursor(i == highlight), theme.key),
-                Span::styled(format!("{} {mark} ", i + 1), theme.dim),
-                Span::styled(format!("{:<22}", a.name()), style),
+                Span::styled(format!("{key} {mark} "), theme.dim),
+                Span::styled(format!("{:<30}", shown.to_string()), style),
                 Span::styled(a.describe(), theme.dim),
             ])
         })
@@ -91,7 +102,7 @@ pub fn algorithms(f: &mut Frame, screen: Rect, highlight: usize, app: &App, them
         f,
         inner,
         lines,
-        " ● in use   ↑↓ or 1-5 choose, Enter switch, Esc cancel",
+        " ● in use   ↑↓ or 1-9 choose, Enter switch, Esc cancel",
         theme,
     );
 }
