@@ -278,7 +278,9 @@ mod tests {
         assert_eq!(
             err("(name: \"x\", balancer: (algorithm: Fastest))"),
             "t.ron:1:35: balancer.algorithm: unknown variant \"Fastest\", expected one of: \
-             RoundRobin, Random, WeightedRoundRobin, LeastConnections, PowerOfTwoChoices"
+             RoundRobin, Random, WeightedRoundRobin, LeastConnections, WeightedLeastConnections, \
+             ShortestExpectedDelay, NeverQueue, LeastRequests, PowerOfTwoChoices, PowerOfChoices, \
+             PeakEwma, SourceHash, RingHash, Maglev, Score"
         );
         assert_eq!(
             err("(name: \"x\", duration: \"1s\")"),

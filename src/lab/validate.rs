@@ -11,7 +11,7 @@ use crate::spec::limits::{
     self, MAX_CLIENT_ADDRESSES, MAX_DURATION, MAX_SEGMENT_SIZE, MAX_SERVERS,
 };
 use crate::spec::{
-    ClientsSpec, Dist, Dur, Lab, Metric, RetransmitMode, ServersSpec, Timeout, Window,
+    Algorithm, ClientsSpec, Dist, Dur, Lab, Metric, RetransmitMode, ServersSpec, Timeout, Window,
     format_duration,
 };
 use std::collections::HashMap;
@@ -68,6 +68,7 @@ pub(crate) fn check(lab: &Lab) -> Result<(), Problem> {
         )?;
     }
     check_servers(&lab.servers)?;
+    check_algorithm(lab)?;
     check_clients(&lab.clients)?;
     super::commands::check_timeline(lab)?;
     check_objectives(lab)?;
@@ -215,6 +216,23 @@ fn check_links(lab: &Lab) -> Result<(), Problem> {
             let mut at = vec![Seg::Field("network"), Seg::Field(name)];
             at.extend(r.field.map(Seg::Field));
             problem(&at, r.message)?;
+        }
+    }
+    Ok(())
+}
+
+/// A Maglev table needs a slot for every server, or some take nothing.
+fn check_algorithm(lab: &Lab) -> Result<(), Problem> {
+    if let Algorithm::Maglev { table_size } = lab.balancer.algorithm {
+        let servers = lab.servers.count();
+        if (table_size.get() as usize) < servers {
+            problem(
+                &[Seg::Field("balancer"), Seg::Field("algorithm")],
+                format!(
+                    "a Maglev table of {table_size} slots cannot give each of {servers} servers \
+                     one; use a prime at least 100 times the servers (65537 is usual)"
+                ),
+            )?;
         }
     }
     Ok(())
