@@ -245,8 +245,16 @@ fn algorithm_picker_switches_algorithm() {
         vec![apply(Command::SetAlgorithm(Algorithm::LeastConnections))]
     );
     assert_eq!(
-        press(&mut a, "a5\n"),
+        press(&mut a, "a9\n"),
         vec![apply(Command::SetAlgorithm(Algorithm::PowerOfTwoChoices))]
+    );
+    // Past the digits, the list wraps: up twice from the top is Maglev,
+    // with its default table.
+    assert_eq!(
+        press(&mut a, "akk\n"),
+        vec![apply(Command::SetAlgorithm(Algorithm::Maglev {
+            table_size: lblab::spec::TableSize::DEFAULT
+        }))]
     );
     assert!(press(&mut a, "ak\x1b").is_empty(), "Esc cancels");
 }
