@@ -11,6 +11,8 @@ mod syn_proxy;
 pub(crate) mod table;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_requests;
 
 pub use backend::Backend;
 pub use table::{ConnTable, EntryState, IdleCheck, IdleTimeouts};
