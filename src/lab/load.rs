@@ -6,6 +6,7 @@ use super::locate::{Seg, locate, locate_item};
 use super::{commands, ron_error, validate};
 use crate::spec::Lab;
 use crate::spec::TimedCommand;
+use crate::spec::script::MAX_SCRIPT_BYTES;
 use serde::de::DeserializeOwned;
 use std::io::Read;
 use std::path::Path;
@@ -114,7 +115,7 @@ pub fn load_commands_str(
 pub fn load_commands(path: &Path, lab: &Lab) -> Result<Vec<TimedCommand>, LabError> {
     let origin = path.display().to_string();
     let text = read_text_as(path, &origin, Kind::Script)?;
-    load_commands_str(&text, &origin, lab)
+    beside(path, || load_commands_str(&text, &origin, lab))
 }
 
 /// What a text is, for messages about it.
@@ -143,7 +144,41 @@ impl Kind {
 pub fn load_file(path: &Path) -> Result<Lab, LabError> {
     let origin = path.display().to_string();
     let text = read_text(path, &origin)?;
-    load_str(&text, &origin)
+    beside(path, || load_str(&text, &origin))
+}
+
+/// Runs `f`, which reads the text of the file at `path`, with the
+/// `ScriptFile` names in it read relative to that file's directory. Text
+/// read otherwise (a built-in lab, [`load_str`]) has no directory, and a
+/// `ScriptFile` in it is refused (`spec::script` says so).
+pub fn beside<R>(path: &Path, f: impl FnOnce() -> R) -> R {
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    crate::spec::script::with_files(move |name| read_script(&dir, name), f)
+}
+
+/// The text of the algorithm script `name` in `dir`, within
+/// [`MAX_SCRIPT_BYTES`].
+fn read_script(dir: &Path, name: &str) -> Result<String, String> {
+    let path = dir.join(name);
+    // The name as written: it is relative to the file the error names.
+    let cannot = |why: String| format!("cannot read script file \"{name}\": {why}");
+    let file = std::fs::File::open(&path).map_err(|e| cannot(e.to_string()))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_SCRIPT_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| cannot(e.to_string()))?;
+    if bytes.len() > MAX_SCRIPT_BYTES {
+        return Err(cannot(format!(
+            "a script is at most {MAX_SCRIPT_BYTES} bytes"
+        )));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        cannot(format!(
+            "not UTF-8 text (byte 0x{:02x} at offset {})",
+            e.as_bytes()[e.utf8_error().valid_up_to()],
+            e.utf8_error().valid_up_to()
+        ))
+    })
 }
 
 /// Reads a UTF-8 file of at most [`MAX_LAB_BYTES`].
@@ -280,7 +315,7 @@ mod tests {
             "t.ron:1:35: balancer.algorithm: unknown variant \"Fastest\", expected one of: \
              RoundRobin, Random, WeightedRoundRobin, LeastConnections, WeightedLeastConnections, \
              ShortestExpectedDelay, NeverQueue, LeastRequests, PowerOfTwoChoices, PowerOfChoices, \
-             PeakEwma, SourceHash, RingHash, Maglev, Score"
+             PeakEwma, SourceHash, RingHash, Maglev, Score, Script, ScriptFile"
         );
         assert_eq!(
             err("(name: \"x\", duration: \"1s\")"),

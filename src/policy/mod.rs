@@ -24,6 +24,7 @@ mod rate_limit;
 pub mod ring_hash;
 pub mod round_robin;
 pub mod score;
+pub mod script;
 mod source_hash;
 mod syn_cookie;
 mod weighted_least;
@@ -143,6 +144,8 @@ pub struct Selector {
     ring: Option<ring_hash::Ring>,
     /// Built at the first pick after the backends in rotation changed.
     maglev: Option<maglev::Table>,
+    /// The lab's own script, its picks and its faults.
+    script: Option<script::Script>,
 }
 
 impl Selector {
@@ -154,7 +157,19 @@ impl Selector {
             weighted: weighted_round_robin::SmoothWeighted::default(),
             ring: None,
             maglev: None,
+            script: match algorithm {
+                Algorithm::Script(s) => Some(script::Script::new(s)),
+                _ => None,
+            },
         }
+    }
+
+    /// A line for the owner's log about the script's faults, once: after
+    /// its first fault, when it is retired, and each time the count of
+    /// faults reaches a power of ten (see `script`). `None` for the other
+    /// algorithms.
+    pub fn take_script_fault(&mut self) -> Option<String> {
+        self.script.as_mut()?.take_fault()
     }
 
     /// The algorithm in use.
@@ -232,6 +247,11 @@ impl Selector {
                 },
                 entropy,
             ),
+            // After a fault the script's pick goes to round robin.
+            Algorithm::Script(_) => match self.script.as_mut() {
+                Some(s) => s.pick(backends, flow, entropy, &mut self.round_robin),
+                None => self.round_robin.pick(backends),
+            },
         };
         choice.ok_or_else(|| {
             let eligible = backends.iter().filter(|b| b.eligible()).count();

@@ -3,8 +3,10 @@
 //! picks is in `policy/`.
 
 use super::algorithm_params::{Choices, Coefficient, LoadBound, TableSize, VirtualNodes};
+use super::script::{self, ScriptRef};
 use super::values::Dur;
-use serde::{Deserialize, Serialize};
+use serde::de::{self, DeserializeSeed, EnumAccess, IntoDeserializer, VariantAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 
 /// The balancing algorithms lblab knows.
@@ -13,7 +15,16 @@ use std::fmt;
 /// optional: `Maglev(table_size: 65537)`, `RingHash(vnodes: 160, bound:
 /// 1.25)`, `PeakEwma(decay: "10s")`, `PowerOfChoices(d: 3)`, `Score(latency:
 /// 1.0, connections: 1.0, errors: 1.0)`; `Maglev()` takes the defaults.
+///
+/// A lab may also bring its own: `Script("fn pick(backends, flow, rng) {
+/// ... }")`, or `ScriptFile("least-loaded.rhai")` for a file beside the
+/// lab, which is read as the lab is and becomes the `Script` of its
+/// source (nothing past the reading of a lab sees a `ScriptFile`).
+// `remote = "Self"` makes the derives inherent functions, which the trait
+// impls below call: deserialising goes through them, with `ScriptFile`
+// read on the way.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub enum Algorithm {
     /// Each eligible backend in turn.
     #[default]
@@ -83,6 +94,118 @@ pub enum Algorithm {
         #[serde(default)]
         errors: Coefficient,
     },
+    /// The lab's own algorithm: a Rhai function `pick(backends, flow, rng)`
+    /// returning the index of a backend; see `policy::script`.
+    Script(ScriptRef),
+}
+
+/// Every variant name a lab may write, in the order errors list them.
+const WRITTEN: &[&str] = &[
+    "RoundRobin",
+    "Random",
+    "WeightedRoundRobin",
+    "LeastConnections",
+    "WeightedLeastConnections",
+    "ShortestExpectedDelay",
+    "NeverQueue",
+    "LeastRequests",
+    "PowerOfTwoChoices",
+    "PowerOfChoices",
+    "PeakEwma",
+    "SourceHash",
+    "RingHash",
+    "Maglev",
+    "Score",
+    "Script",
+    "ScriptFile",
+];
+
+impl Serialize for Algorithm {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        Algorithm::serialize(self, s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Algorithm {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Algorithm, D::Error> {
+        d.deserialize_enum("Algorithm", WRITTEN, Written)
+    }
+}
+
+/// Reads the variant name; `ScriptFile` is read here, every other variant
+/// is handed back to the derived code with its name.
+struct Written;
+
+impl<'de> Visitor<'de> for Written {
+    type Value = Algorithm;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an algorithm")
+    }
+
+    fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<Algorithm, A::Error> {
+        let (Tag(tag), variant): (Tag, A::Variant) = data.variant()?;
+        if !WRITTEN.contains(&tag.as_str()) {
+            return Err(de::Error::unknown_variant(&tag, WRITTEN));
+        }
+        if tag == "ScriptFile" {
+            // Read within the value, so an error points at the name.
+            return variant
+                .newtype_variant_seed(FileName)
+                .map(Algorithm::Script);
+        }
+        Algorithm::deserialize(de::value::EnumAccessDeserializer::new(Named {
+            tag,
+            variant,
+        }))
+    }
+}
+
+/// A `ScriptFile` name, read and resolved to the script it names.
+struct FileName;
+
+impl<'de> DeserializeSeed<'de> for FileName {
+    type Value = ScriptRef;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<ScriptRef, D::Error> {
+        let name = String::deserialize(d)?;
+        script::from_file(&name).map_err(de::Error::custom)
+    }
+}
+
+/// A variant's name, read as an identifier (as the derived code reads it).
+struct Tag(String);
+
+impl<'de> Deserialize<'de> for Tag {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Tag, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Tag;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an algorithm's name")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Tag, E> {
+                Ok(Tag(v.to_string()))
+            }
+        }
+        d.deserialize_identifier(V)
+    }
+}
+
+/// A variant whose name was already read, as an `EnumAccess` again.
+struct Named<V> {
+    tag: String,
+    variant: V,
+}
+
+impl<'de, V: VariantAccess<'de>> EnumAccess<'de> for Named<V> {
+    type Error = V::Error;
+    type Variant = V;
+
+    fn variant_seed<S: DeserializeSeed<'de>>(self, seed: S) -> Result<(S::Value, V), V::Error> {
+        let tag: de::value::StringDeserializer<V::Error> = self.tag.into_deserializer();
+        Ok((seed.deserialize(tag)?, self.variant))
+    }
 }
 
 fn default_decay() -> Dur {
@@ -144,6 +267,7 @@ impl Algorithm {
             Algorithm::RingHash { .. } => "ring-hash",
             Algorithm::Maglev { .. } => "maglev",
             Algorithm::Score { .. } => "score",
+            Algorithm::Script(_) => "script",
         }
     }
 
@@ -167,6 +291,7 @@ impl Algorithm {
             Algorithm::RingHash { .. } => "a consistent-hash ring; moves about 1/N on a change",
             Algorithm::Maglev { .. } => "Maglev's lookup table: even shares, about 1/N moved",
             Algorithm::Score { .. } => "the lowest score of latency, connections and errors",
+            Algorithm::Script(_) => "the lab's own Rhai function pick(backends, flow, rng)",
         }
     }
 
@@ -185,7 +310,7 @@ impl Algorithm {
 
     /// The algorithm gives backends shares in proportion to their weights,
     /// so a backend of weight 0 takes nothing new (as in HAProxy); the
-    /// others ignore weights.
+    /// others ignore weights (a script reads them, but decides itself).
     pub const fn honours_weights(self) -> bool {
         matches!(
             self,
@@ -235,6 +360,7 @@ impl fmt::Display for Algorithm {
                 connections,
                 errors,
             } => write!(f, "({latency}, {connections}, {errors})"),
+            Algorithm::Script(s) => write!(f, "({s})"),
             _ => Ok(()),
         }
     }
@@ -282,6 +408,76 @@ mod tests {
                 .to_string();
             assert!(err.contains(says), "{text}: {err}");
         }
+    }
+
+    const SCRIPT: &str = "fn pick(backends, flow, rng) { rng.below(backends.len) }";
+
+    #[test]
+    fn a_script_reads_back_from_ron_as_written() {
+        let text = format!("Script({SCRIPT:?})");
+        let a: Algorithm = ron::from_str(&text).expect("a script");
+        let Algorithm::Script(s) = a else {
+            panic!("{a:?}")
+        };
+        assert_eq!(&*s.source(), SCRIPT);
+        assert_eq!(ron::to_string(&a).unwrap(), text);
+        assert_eq!(a.name(), "script");
+        assert_eq!(a.to_string(), format!("script({:08x})", s.fingerprint()));
+        assert!(a.needs_entropy());
+        assert!(!a.honours_weights());
+        assert!(!a.hashes_flows());
+        // No picker entry: a script has no default.
+        assert_eq!(a.family(), a);
+        assert!(
+            !Algorithm::ALL
+                .iter()
+                .any(|x| matches!(x, Algorithm::Script(_)))
+        );
+        assert!(!Algorithm::ALL.iter().any(|x| x.name() == "script"));
+    }
+
+    #[test]
+    fn a_script_that_does_not_compile_is_refused_with_its_line() {
+        let err = ron::from_str::<Algorithm>("Script(\"fn pick(a, b, c) {\\n  a +\\n}\")")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("script line 3, col 1: "), "{err}");
+    }
+
+    #[test]
+    fn a_script_file_is_read_through_the_resolver_in_force() {
+        let err = ron::from_str::<Algorithm>("ScriptFile(\"a.rhai\")")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("write the script inline"), "{err}");
+        let a = script::with_files(
+            |name| {
+                if name == "a.rhai" {
+                    Ok(SCRIPT.to_string())
+                } else {
+                    Err(format!("cannot read {name}"))
+                }
+            },
+            || ron::from_str::<Algorithm>("ScriptFile(\"a.rhai\")"),
+        )
+        .expect("read");
+        assert_eq!(a, Algorithm::Script(ScriptRef::new(SCRIPT).unwrap()));
+        let err = script::with_files(
+            |name| Err(format!("cannot read {name}")),
+            || ron::from_str::<Algorithm>("ScriptFile(\"b.rhai\")"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("cannot read b.rhai"), "{err}");
+    }
+
+    #[test]
+    fn unknown_names_list_the_scripts_too() {
+        let err = ron::from_str::<Algorithm>("Fastest")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`Fastest`"), "{err}");
+        assert!(err.contains("`Score`, `Script`, or `ScriptFile`"), "{err}");
     }
 
     #[test]

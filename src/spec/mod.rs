@@ -19,6 +19,7 @@ pub mod limits;
 mod network;
 mod objective;
 mod reasons;
+pub mod script;
 mod servers;
 mod values;
 
@@ -37,6 +38,7 @@ pub use lab::{Lab, Lesson};
 pub use network::{LinkSpec, NetworkSpec};
 pub use objective::{Comparison, Metric, Objective, Window};
 pub use reasons::{DropReason, FailReason};
+pub use script::{ScriptError, ScriptRef};
 pub use servers::{ServerSpec, ServersSpec};
 pub use values::{
     Dur, DurationError, Positive, Probability, Rate, format_duration, parse_duration,

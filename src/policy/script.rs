@@ -1,0 +1,1215 @@
+//! Scripted algorithms: the lab's own `fn pick(backends, flow, rng)`, in
+//! Rhai, run in a sandbox.
+//!
+//! The script sees each backend (`backends[i]`, `for b in backends`,
+//! `backends.len`) with its `index`, `weight`, `healthy`, `draining`,
+//! `eligible`, `active`, `half_open`, `load` (active + half-open),
+//! `outstanding` (requests queued or in service), `latency_ms` (peak-EWMA
+//! estimate) and `error_rate` (0 to 1); the flow's `hash` (of the client
+//! address, as the hashing algorithms use), `src_ip`, `src_port` and `seq`
+//! (picks this algorithm made before this one); and `rng`, a random source
+//! seeded from the pick's entropy word: `rng.next()`, `rng.below(n)`,
+//! `rng.float()`. It returns the index of an eligible backend.
+//!
+//! A pick is a function of its inputs: a script keeps no state between
+//! picks (a Rhai function sees only its arguments), its random numbers come
+//! from the World's seed through the entropy word, and the engine has no
+//! clock, no files, no `eval` and no `print`.
+//!
+//! **Limits.** A pick may run [`OPS_BASE`] + [`OPS_PER_BACKEND`] per backend
+//! operations; strings, arrays and maps are bounded (`spec::script`'s
+//! [`MAX_STRING_BYTES`], [`MAX_ARRAY_ITEMS`], [`MAX_MAP_ENTRIES`]), and so
+//! are calls within calls ([`MAX_CALL_LEVELS`]) and variables.
+//!
+//! **Faults.** A pick whose script fails (it throws, breaks a rule of the
+//! language, returns something other than a whole number, the index of no
+//! backend, or of one that is down or draining) goes to round robin
+//! instead, and the script runs again at the next pick: such faults may
+//! depend on the input. A script that runs past a limit is *retired*: from
+//! then on the selector picks by round robin without running it, since a
+//! script that looped once will likely loop at every pick, at the cost of
+//! the whole budget each time. Setting the algorithm again starts afresh.
+//! Every fault is counted; [`Script::take_fault`] hands the owner a line to
+//! log for the first fault, a retirement, and each time the count reaches
+//! a power of ten.
+
+use super::round_robin::RoundRobin;
+use super::{BackendView, flow_hash};
+use crate::model::{Endpoint, FourTuple};
+use crate::spec::ScriptRef;
+use crate::spec::script::{ENTRY, MAX_STRING_BYTES};
+use rhai::{
+    CallFnOptions, Dynamic, Engine, EvalAltResult, FLOAT, FnPtr, INT, NativeCallContext, Position,
+    Scope,
+};
+use std::cell::Cell;
+use std::fmt;
+use std::sync::{Arc, OnceLock};
+
+/// Operations every pick may run, whatever the pool's size.
+pub const OPS_BASE: u64 = 10_000;
+
+/// Operations a pick may run per backend, so that a script visiting every
+/// backend (10 to 20 operations each) fits in any pool.
+pub const OPS_PER_BACKEND: u64 = 100;
+
+/// The most items an array may hold, counting those of nested arrays:
+/// room for one per backend in the largest lab.
+pub const MAX_ARRAY_ITEMS: usize = 4_096;
+
+/// The most entries a map may hold, counting those of nested maps.
+pub const MAX_MAP_ENTRIES: usize = 1_024;
+
+/// How deeply functions may call functions (recursion included).
+pub const MAX_CALL_LEVELS: usize = 16;
+
+/// The most variables a function may have in scope at once.
+pub const MAX_VARIABLES: usize = 256;
+
+/// What a script may know of one backend.
+#[derive(Clone, Copy, Debug)]
+struct Backend {
+    view: BackendView,
+    index: INT,
+}
+
+/// The pool, as the script sees it: a copy of the views, shared, and the
+/// random stream its helpers break ties with.
+#[derive(Clone, Debug)]
+struct Backends {
+    views: Arc<Vec<BackendView>>,
+    ties: Rng,
+}
+
+/// What `least` and `most` may compare.
+const KEYS: &str = "load, active, half_open, outstanding, latency_ms, error_rate, weight";
+
+fn key_of(key: &str) -> Result<fn(&BackendView) -> f64, Box<EvalAltResult>> {
+    Ok(match key {
+        "load" => |v| f64::from(v.load()),
+        "active" => |v| f64::from(v.active),
+        "half_open" => |v| f64::from(v.half_open),
+        "outstanding" => |v| f64::from(v.outstanding),
+        "latency_ms" => |v| f64::from(v.latency_ns) / 1e6,
+        "error_rate" => |v| f64::from(v.error_rate),
+        "weight" => |v| f64::from(v.weight),
+        other => return Err(format!("no backend field \"{other}\"; use one of: {KEYS}").into()),
+    })
+}
+
+impl Backends {
+    fn get(&self, i: INT) -> Result<Backend, Box<EvalAltResult>> {
+        usize::try_from(i)
+            .ok()
+            .and_then(|k| self.views.get(k))
+            .map(|&view| Backend { view, index: i })
+            .ok_or_else(|| {
+                EvalAltResult::ErrorArrayBounds(self.views.len(), i, Position::NONE).into()
+            })
+    }
+
+    fn eligible(&self) -> impl Iterator<Item = (usize, &BackendView)> {
+        self.views.iter().enumerate().filter(|(_, v)| v.eligible())
+    }
+
+    /// The eligible backend scoring lowest (`sign` 1) or highest (`sign`
+    /// -1), ties at random; -1 if none is eligible.
+    fn best(
+        &mut self,
+        sign: f64,
+        mut score: impl FnMut(usize, &BackendView) -> Result<f64, Box<EvalAltResult>>,
+    ) -> Result<INT, Box<EvalAltResult>> {
+        let mut best: Option<(usize, f64)> = None;
+        let mut ties = 0;
+        let views = self.views.clone();
+        for (i, v) in views.iter().enumerate().filter(|(_, v)| v.eligible()) {
+            let s = sign * score(i, v)?;
+            match best {
+                Some((_, b)) if s > b => {}
+                Some((_, b)) if s == b => {
+                    // Reservoir sampling: each of k ties wins with 1/k.
+                    ties += 1;
+                    if self.ties.below_usize(ties) == 0 {
+                        best = Some((i, s));
+                    }
+                }
+                _ => {
+                    best = Some((i, s));
+                    ties = 1;
+                }
+            }
+        }
+        Ok(best.map_or(-1, |(i, _)| i as INT))
+    }
+
+    /// A uniformly random eligible backend; -1 if none.
+    fn random(&mut self) -> INT {
+        let n = self.eligible().count();
+        if n == 0 {
+            return -1;
+        }
+        let k = self.ties.below_usize(n);
+        self.eligible().nth(k).map_or(-1, |(i, _)| i as INT)
+    }
+
+    /// An eligible backend drawn with probability in proportion to its
+    /// weight (uniformly if every eligible weight is 0); -1 if none.
+    fn weighted(&mut self) -> INT {
+        let total: u64 = self.eligible().map(|(_, v)| u64::from(v.weight)).sum();
+        if total == 0 {
+            return self.random();
+        }
+        let mut ticket = self.ties.below_u64(total);
+        for (i, v) in self.eligible() {
+            let w = u64::from(v.weight);
+            if ticket < w {
+                return i as INT;
+            }
+            ticket -= w;
+        }
+        -1
+    }
+}
+
+impl IntoIterator for Backends {
+    type Item = Backend;
+    type IntoIter = BackendIter;
+
+    fn into_iter(self) -> BackendIter {
+        BackendIter {
+            views: self.views,
+            next: 0,
+        }
+    }
+}
+
+/// `for b in backends`.
+struct BackendIter {
+    views: Arc<Vec<BackendView>>,
+    next: usize,
+}
+
+impl Iterator for BackendIter {
+    type Item = Backend;
+
+    fn next(&mut self) -> Option<Backend> {
+        let view = *self.views.get(self.next)?;
+        let index = self.next as INT;
+        self.next += 1;
+        Some(Backend { view, index })
+    }
+}
+
+/// What a script may know of the flow it places.
+#[derive(Clone, Copy, Debug)]
+struct Flow {
+    hash: u64,
+    src: Endpoint,
+    seq: u64,
+}
+
+/// The script's random source: xorshift64*, seeded from the pick's
+/// entropy word.
+#[derive(Clone, Copy, Debug)]
+struct Rng(u64);
+
+impl Rng {
+    fn seeded(entropy: u64) -> Rng {
+        // The mixed word is never 0 for long; xorshift needs a non-zero
+        // state.
+        Rng(flow_hash::mix(entropy) | 1)
+    }
+
+    fn word(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: INT) -> Result<INT, Box<EvalAltResult>> {
+        if n <= 0 {
+            return Err(format!("rng.below(n) needs n of 1 or more, found {n}").into());
+        }
+        Ok(self.below_u64(n as u64) as INT)
+    }
+
+    fn below_u64(&mut self, n: u64) -> u64 {
+        ((u128::from(self.word()) * u128::from(n)) >> 64) as u64
+    }
+
+    fn below_usize(&mut self, n: usize) -> usize {
+        self.below_u64(n as u64) as usize
+    }
+}
+
+/// Keeps the helpers' tie-breaking stream apart from the script's `rng`.
+const TIES_SALT: u64 = 0x7469_6573_5f73_616c; // "ties_sal"
+
+thread_local! {
+    /// Operations the pick running on this thread may still reach.
+    static BUDGET: Cell<u64> = const { Cell::new(OPS_BASE) };
+}
+
+/// The engine every script runs in: the language of `spec::script`, the
+/// packages a pick needs (arithmetic, logic, maths, strings, arrays, maps,
+/// ranges, function pointers; no `sleep`, no `exit`, no clock) and the
+/// run-time limits.
+fn engine() -> &'static Engine {
+    static ENGINE: OnceLock<Engine> = OnceLock::new();
+    ENGINE.get_or_init(build_engine)
+}
+
+fn build_engine() -> Engine {
+    use rhai::packages::{
+        ArithmeticPackage, BasicArrayPackage, BasicFnPackage, BasicIteratorPackage,
+        BasicMapPackage, BasicMathPackage, BasicStringPackage, BitFieldPackage, LogicPackage,
+        MoreStringPackage, Package,
+    };
+    let mut e = crate::spec::script::language();
+    for module in [
+        ArithmeticPackage::new().as_shared_module(),
+        LogicPackage::new().as_shared_module(),
+        BasicMathPackage::new().as_shared_module(),
+        BitFieldPackage::new().as_shared_module(),
+        BasicStringPackage::new().as_shared_module(),
+        MoreStringPackage::new().as_shared_module(),
+        BasicArrayPackage::new().as_shared_module(),
+        BasicMapPackage::new().as_shared_module(),
+        BasicIteratorPackage::new().as_shared_module(),
+        BasicFnPackage::new().as_shared_module(),
+    ] {
+        e.register_global_module(module);
+    }
+    e.set_max_array_size(MAX_ARRAY_ITEMS)
+        .set_max_map_size(MAX_MAP_ENTRIES)
+        .set_max_call_levels(MAX_CALL_LEVELS)
+        .set_max_variables(MAX_VARIABLES)
+        // A backstop; the budget of each pick is the callback's.
+        .set_max_operations(
+            OPS_BASE + OPS_PER_BACKEND * u64::from(crate::spec::limits::MAX_SERVERS),
+        )
+        .on_progress(|ops| {
+            (ops > BUDGET.with(Cell::get)).then(|| Dynamic::from(ops.saturating_sub(1)))
+        });
+
+    e.register_type_with_name::<Backends>("Backends")
+        .register_get("len", |b: &mut Backends| b.views.len() as INT)
+        .register_fn("len", |b: &mut Backends| b.views.len() as INT)
+        .register_indexer_get(|b: &mut Backends, i: INT| b.get(i))
+        .register_iterator::<Backends>()
+        .register_fn("random", Backends::random)
+        .register_fn("weighted", Backends::weighted)
+        .register_fn("least", |b: &mut Backends, key: &str| {
+            let key = key_of(key)?;
+            b.best(1.0, |_, v| Ok(key(v)))
+        })
+        .register_fn("most", |b: &mut Backends, key: &str| {
+            let key = key_of(key)?;
+            b.best(-1.0, |_, v| Ok(key(v)))
+        })
+        .register_fn(
+            "least_by",
+            |ctx: NativeCallContext, b: &mut Backends, f: FnPtr| {
+                b.best(1.0, |i, &view| {
+                    let backend = Backend {
+                        view,
+                        index: i as INT,
+                    };
+                    let score: Dynamic = f.call_within_context(&ctx, (Dynamic::from(backend),))?;
+                    number(&score, "least_by")
+                })
+            },
+        )
+        .register_fn(
+            "most_by",
+            |ctx: NativeCallContext, b: &mut Backends, f: FnPtr| {
+                b.best(-1.0, |i, &view| {
+                    let backend = Backend {
+                        view,
+                        index: i as INT,
+                    };
+                    let score: Dynamic = f.call_within_context(&ctx, (Dynamic::from(backend),))?;
+                    number(&score, "most_by")
+                })
+            },
+        );
+
+    e.register_type_with_name::<Backend>("Backend")
+        .register_get("index", |b: &mut Backend| b.index)
+        .register_get("weight", |b: &mut Backend| INT::from(b.view.weight))
+        .register_get("healthy", |b: &mut Backend| b.view.healthy)
+        .register_get("draining", |b: &mut Backend| b.view.draining)
+        .register_get("eligible", |b: &mut Backend| b.view.eligible())
+        .register_get("active", |b: &mut Backend| INT::from(b.view.active))
+        .register_get("half_open", |b: &mut Backend| INT::from(b.view.half_open))
+        .register_get("load", |b: &mut Backend| INT::from(b.view.load()))
+        .register_get("outstanding", |b: &mut Backend| {
+            INT::from(b.view.outstanding)
+        })
+        .register_get("latency_ms", |b: &mut Backend| {
+            FLOAT::from(b.view.latency_ns) / 1e6
+        })
+        .register_get("error_rate", |b: &mut Backend| {
+            FLOAT::from(b.view.error_rate)
+        });
+
+    e.register_type_with_name::<Flow>("Flow")
+        .register_get("hash", |f: &mut Flow| (f.hash >> 1) as INT)
+        .register_get("src_ip", |f: &mut Flow| f.src.ip.to_string())
+        .register_get("src_port", |f: &mut Flow| INT::from(f.src.port))
+        .register_get("seq", |f: &mut Flow| f.seq as INT);
+
+    e.register_type_with_name::<Rng>("Rng")
+        .register_fn("next", |r: &mut Rng| (r.word() >> 1) as INT)
+        .register_fn("below", |r: &mut Rng, n: INT| r.below(n))
+        .register_fn("float", |r: &mut Rng| {
+            (r.word() >> 11) as FLOAT / (1u64 << 53) as FLOAT
+        });
+    e
+}
+
+/// A score a `least_by` or `most_by` function returned, as a number.
+fn number(score: &Dynamic, helper: &str) -> Result<f64, Box<EvalAltResult>> {
+    match (score.as_float(), score.as_int()) {
+        (Ok(f), _) if !f.is_nan() => Ok(f),
+        (_, Ok(i)) => Ok(i as f64),
+        _ => Err(format!(
+            "the function given to {helper} must return a number, found {} ({})",
+            shown(score),
+            score.type_name()
+        )
+        .into()),
+    }
+}
+
+/// A script's state in a selector: the compiled script, the picks it made
+/// and the faults it had.
+#[derive(Clone)]
+pub struct Script {
+    script: ScriptRef,
+    ast: Arc<rhai::AST>,
+    /// The views handed to the script, reused from pick to pick.
+    views: Arc<Vec<BackendView>>,
+    /// Picks asked of the script so far (`flow.seq`).
+    seq: u64,
+    /// Ran past a limit: round robin picks from now on.
+    retired: bool,
+    faults: u64,
+    /// A line for the owner's log, until taken.
+    report: Option<String>,
+}
+
+impl fmt::Debug for Script {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Script")
+            .field("script", &self.script)
+            .field("seq", &self.seq)
+            .field("retired", &self.retired)
+            .field("faults", &self.faults)
+            .finish()
+    }
+}
+
+/// Why a script's pick was not taken.
+struct Fault {
+    text: String,
+    /// Past a limit: the script is retired.
+    limit: bool,
+}
+
+impl Script {
+    /// The state of `script`, before its first pick.
+    pub fn new(script: ScriptRef) -> Script {
+        Script {
+            script,
+            ast: script.ast(),
+            views: Arc::new(Vec::new()),
+            seq: 0,
+            retired: false,
+            faults: 0,
+            report: None,
+        }
+    }
+
+    /// The script's pick for `flow`, or round robin's (through `fallback`)
+    /// after a fault; `None` when no backend is eligible (the script is not
+    /// asked then).
+    pub fn pick(
+        &mut self,
+        backends: &[BackendView],
+        flow: &FourTuple,
+        entropy: u64,
+        fallback: &mut RoundRobin,
+    ) -> Option<usize> {
+        if !backends.iter().any(BackendView::eligible) {
+            return None;
+        }
+        if self.retired {
+            return fallback.pick(backends);
+        }
+        match self.run(backends, flow, entropy) {
+            Ok(i) => Some(i),
+            Err(fault) => {
+                self.record(fault);
+                fallback.pick(backends)
+            }
+        }
+    }
+
+    /// Faults so far.
+    pub fn faults(&self) -> u64 {
+        self.faults
+    }
+
+    /// The script ran past a limit and round robin picks instead.
+    pub fn retired(&self) -> bool {
+        self.retired
+    }
+
+    /// A line for the owner's log, once: after the first fault, the
+    /// retirement, and each time the count of faults reaches a power of
+    /// ten.
+    pub fn take_fault(&mut self) -> Option<String> {
+        self.report.take()
+    }
+
+    fn run(
+        &mut self,
+        backends: &[BackendView],
+        flow: &FourTuple,
+        entropy: u64,
+    ) -> Result<usize, Fault> {
+        let views = Arc::make_mut(&mut self.views);
+        views.clear();
+        views.extend_from_slice(backends);
+        let n = backends.len();
+        let budget = OPS_BASE.saturating_add(OPS_PER_BACKEND.saturating_mul(n as u64));
+        BUDGET.with(|b| b.set(budget));
+        let seq = self.seq;
+        self.seq += 1;
+        let args = (
+            Dynamic::from(Backends {
+                views: self.views.clone(),
+                ties: Rng::seeded(entropy ^ TIES_SALT),
+            }),
+            Dynamic::from(Flow {
+                hash: flow_hash::of(flow),
+                src: flow.src,
+                seq,
+            }),
+            Dynamic::from(Rng::seeded(entropy)),
+        );
+        let options = CallFnOptions::new().eval_ast(false).rewind_scope(false);
+        let result = engine().call_fn_with_options::<Dynamic>(
+            options,
+            &mut Scope::new(),
+            &self.ast,
+            ENTRY,
+            args,
+        );
+        let value = result.map_err(|e| fault_of(&e, budget))?;
+        let Ok(i) = value.as_int() else {
+            return Err(Fault {
+                text: format!(
+                    "pick returned {} ({}), not the index of a backend",
+                    shown(&value),
+                    value.type_name()
+                ),
+                limit: false,
+            });
+        };
+        let Some(view) = usize::try_from(i).ok().and_then(|k| backends.get(k)) else {
+            return Err(Fault {
+                text: format!(
+                    "pick returned {i}, but the backends are numbered 0 to {}",
+                    n - 1
+                ),
+                limit: false,
+            });
+        };
+        if !view.eligible() {
+            let why = if view.healthy { "draining" } else { "down" };
+            return Err(Fault {
+                text: format!("pick returned {i}, a backend that is {why}"),
+                limit: false,
+            });
+        }
+        Ok(i as usize)
+    }
+
+    fn record(&mut self, fault: Fault) {
+        self.faults += 1;
+        let n = self.faults;
+        if fault.limit {
+            self.retired = true;
+            self.report = Some(format!(
+                "script {} retired after {n} fault{}: {}; round robin picks from now on",
+                self.script,
+                plural(n),
+                fault.text
+            ));
+        } else if n == 1 {
+            self.report = Some(format!(
+                "script {} fault: {}; round robin took this pick",
+                self.script, fault.text
+            ));
+        } else if is_power_of_ten(n) {
+            self.report = Some(format!(
+                "script {}: {n} faults so far, the latest: {}; round robin took those picks",
+                self.script, fault.text
+            ));
+        }
+    }
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+fn is_power_of_ten(mut n: u64) -> bool {
+    while n >= 10 && n.is_multiple_of(10) {
+        n /= 10;
+    }
+    n == 1
+}
+
+/// A returned value for a message, cut short.
+fn shown(value: &Dynamic) -> String {
+    let text = value.to_string();
+    match text.char_indices().nth(40) {
+        Some((i, _)) => format!("{}...", &text[..i]),
+        None => text,
+    }
+}
+
+/// What went wrong, in words, with the script's line and column.
+fn fault_of(e: &EvalAltResult, budget: u64) -> Fault {
+    let (text, limit) = match e {
+        EvalAltResult::ErrorTooManyOperations(..) | EvalAltResult::ErrorTerminated(..) => (
+            format!("ran past its limit of {budget} operations for this pick"),
+            true,
+        ),
+        EvalAltResult::ErrorDataTooLarge(what, ..) => {
+            let limit = if what.starts_with("Length of string") {
+                format!("a string grew past the limit of {MAX_STRING_BYTES} bytes")
+            } else if what.starts_with("Size of object map") {
+                format!("a map grew past the limit of {MAX_MAP_ENTRIES} entries")
+            } else {
+                format!("an array grew past the limit of {MAX_ARRAY_ITEMS} items")
+            };
+            (limit, true)
+        }
+        EvalAltResult::ErrorStackOverflow(..) => (
+            format!("calls nested past the limit of {MAX_CALL_LEVELS} levels"),
+            true,
+        ),
+        EvalAltResult::ErrorTooManyVariables(..) => (
+            format!("declared more than the limit of {MAX_VARIABLES} variables"),
+            true,
+        ),
+        other => {
+            let text = other.to_string();
+            let pos = other.position();
+            let text = text
+                .strip_suffix(&format!(" ({pos})"))
+                .map(str::to_string)
+                .unwrap_or(text);
+            (text, false)
+        }
+    };
+    let pos = e.position();
+    let text = match (pos.line(), pos.position()) {
+        (Some(l), Some(c)) => format!("line {l}, col {c}: {text}"),
+        (Some(l), None) => format!("line {l}: {text}"),
+        _ => text,
+    };
+    Fault { text, limit }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::*;
+    use super::*;
+    use crate::model::Ip;
+    use std::time::{Duration, Instant};
+
+    fn script(source: &str) -> Script {
+        Script::new(ScriptRef::new(source).unwrap_or_else(|e| panic!("{source}: {e}")))
+    }
+
+    /// Picks `n` times with entropy words from `seed`.
+    fn picks(s: &mut Script, backends: &[BackendView], seed: u64, n: usize) -> Vec<usize> {
+        let mut rr = RoundRobin::default();
+        words(seed)
+            .take(n)
+            .map(|w| s.pick(backends, &flow(), w, &mut rr).expect("a pick"))
+            .collect()
+    }
+
+    const LEAST_LOADED: &str = "
+        fn pick(backends, flow, rng) {
+            let best = -1;
+            let ties = 0;
+            for b in backends {
+                if !b.eligible { continue; }
+                if best < 0 || b.load < backends[best].load {
+                    best = b.index;
+                    ties = 1;
+                } else if b.load == backends[best].load {
+                    // Reservoir sampling: each of k tied backends wins with 1/k.
+                    ties += 1;
+                    if rng.below(ties) == 0 { best = b.index; }
+                }
+            }
+            best
+        }";
+
+    #[test]
+    fn a_least_connections_script_picks_as_least_connections_does() {
+        let seed = 0x5eed_0001;
+        println!("seed {seed:#x}");
+        let mut backends = pool(8);
+        let mut s = script(LEAST_LOADED);
+        let mut state = seed;
+        for round in 0..300 {
+            // A new pool state each round: loads 0..6, some down or draining.
+            for b in backends.iter_mut() {
+                state = flow_hash::mix(state);
+                b.active = (state % 5) as u32;
+                b.half_open = ((state >> 8) % 2) as u32;
+                b.healthy = (state >> 16) % 7 != 0;
+                b.draining = (state >> 24) % 11 == 0;
+            }
+            if !backends.iter().any(BackendView::eligible) {
+                continue;
+            }
+            let least = backends
+                .iter()
+                .filter(|b| b.eligible())
+                .map(BackendView::load)
+                .min()
+                .unwrap();
+            let w = flow_hash::mix(state ^ 0xabc);
+            let got = s
+                .pick(&backends, &flow(), w, &mut RoundRobin::default())
+                .unwrap();
+            let want = crate::policy::Selector::new(crate::spec::Algorithm::LeastConnections)
+                .pick(&backends, &flow(), w)
+                .unwrap();
+            assert!(backends[got].eligible(), "round {round}: {got}");
+            assert_eq!(backends[got].load(), least, "round {round}: {backends:?}");
+            assert_eq!(backends[want].load(), backends[got].load(), "round {round}");
+        }
+        assert_eq!(s.faults(), 0);
+    }
+
+    #[test]
+    fn a_least_connections_script_spreads_ties_like_least_connections() {
+        let backends = pool(4);
+        let mut s = script(LEAST_LOADED);
+        let mut counts = [0usize; 4];
+        for i in picks(&mut s, &backends, 17, 4000) {
+            counts[i] += 1;
+        }
+        // Uniform over 4: 1000 each, within 5 standard deviations (~27).
+        assert!(counts.iter().all(|&c| c.abs_diff(1000) < 140), "{counts:?}");
+    }
+
+    const RANDOM: &str = "fn pick(backends, flow, rng) { rng.below(backends.len) }";
+
+    #[test]
+    fn a_random_script_is_a_function_of_the_entropy() {
+        let backends = pool(16);
+        let a = picks(&mut script(RANDOM), &backends, 99, 200);
+        let b = picks(&mut script(RANDOM), &backends, 99, 200);
+        let c = picks(&mut script(RANDOM), &backends, 100, 200);
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        let distinct: std::collections::HashSet<_> = a.iter().collect();
+        assert_eq!(distinct.len(), 16, "{a:?}");
+    }
+
+    #[test]
+    fn the_flow_and_the_pick_number_reach_the_script() {
+        let backends = pool(5);
+        let mut s = script("fn pick(backends, flow, rng) { flow.seq % backends.len }");
+        assert_eq!(picks(&mut s, &backends, 1, 7), [0, 1, 2, 3, 4, 0, 1]);
+        let mut s = script("fn pick(backends, flow, rng) { flow.hash % backends.len }");
+        let mut rr = RoundRobin::default();
+        let f = flow();
+        let want = ((flow_hash::of(&f) >> 1) % 5) as usize;
+        assert_eq!(s.pick(&backends, &f, 3, &mut rr), Some(want));
+        let mut s = script(
+            "fn pick(backends, flow, rng) {
+                if flow.src_ip == \"10.0.0.1\" && flow.src_port == 40000 { 3 } else { 0 }
+            }",
+        );
+        assert_eq!(s.pick(&backends, &f, 3, &mut rr), Some(3));
+        let other = FourTuple::tcp(Endpoint::new(Ip::new(10, 0, 0, 2), 1), f.dst);
+        assert_eq!(s.pick(&backends, &other, 3, &mut rr), Some(0));
+    }
+
+    #[test]
+    fn every_field_of_a_backend_reaches_the_script() {
+        let mut backends = pool(3);
+        backends[1] = BackendView {
+            weight: 7,
+            healthy: true,
+            draining: false,
+            active: 4,
+            half_open: 2,
+            outstanding: 9,
+            latency_ns: 2_500_000.0,
+            error_rate: 0.25,
+        };
+        let mut s = script(
+            "fn pick(backends, flow, rng) {
+                let b = backends[1];
+                if b.weight == 7 && b.active == 4 && b.half_open == 2 && b.load == 6
+                    && b.outstanding == 9 && b.latency_ms == 2.5 && b.error_rate == 0.25
+                    && b.healthy && !b.draining && b.eligible && b.index == 1
+                    && backends.len() == 3 { 1 } else { throw \"a field is wrong\" }
+            }",
+        );
+        assert_eq!(picks(&mut s, &backends, 1, 1), [1]);
+        assert_eq!(s.faults(), 0);
+    }
+
+    /// One pick of `source` over `backends`: the pick, the fault line and
+    /// whether the script was retired.
+    fn faulty(source: &str, backends: &[BackendView]) -> (Option<usize>, String, bool) {
+        let mut s = script(source);
+        let mut rr = RoundRobin::default();
+        let got = s.pick(backends, &flow(), 5, &mut rr);
+        assert_eq!(s.faults(), 1, "{source}");
+        let line = s.take_fault().expect("a fault line");
+        assert_eq!(s.take_fault(), None, "taken once");
+        (got, line, s.retired())
+    }
+
+    #[test]
+    fn bad_returns_fall_back_to_round_robin_and_are_recorded() {
+        let mut backends = pool(3);
+        backends[0].healthy = false;
+        backends[2].draining = true;
+        for (source, says) in [
+            (
+                "fn pick(backends, flow, rng) { 0 }",
+                "pick returned 0, a backend that is down",
+            ),
+            (
+                "fn pick(backends, flow, rng) { 2 }",
+                "pick returned 2, a backend that is draining",
+            ),
+            (
+                "fn pick(backends, flow, rng) { 3 }",
+                "pick returned 3, but the backends are numbered 0 to 2",
+            ),
+            (
+                "fn pick(backends, flow, rng) { -1 }",
+                "pick returned -1, but",
+            ),
+            (
+                "fn pick(backends, flow, rng) { \"srv-2\" }",
+                "pick returned srv-2 (string), not the index",
+            ),
+            (
+                "fn pick(backends, flow, rng) { 1.0 }",
+                "(f64), not the index",
+            ),
+            (
+                "fn pick(backends, flow, rng) { }",
+                "pick returned  (()), not",
+            ),
+            (
+                "fn pick(backends, flow, rng) {\n  throw \"no idea\";\n}",
+                "line 2, col 3: Runtime error: no idea",
+            ),
+            (
+                "fn pick(backends, flow, rng) {\n  backends[7].load\n}",
+                "line 2, col 11: Array index 7 out of bounds",
+            ),
+            (
+                "fn pick(backends, flow, rng) { rng.below(0) }",
+                "rng.below(n) needs n of 1 or more, found 0",
+            ),
+            (
+                "fn pick(backends, flow, rng) { backends.name }",
+                "line 1, col 41: ",
+            ),
+        ] {
+            let (got, line, retired) = faulty(source, &backends);
+            // Round robin's first pick: the only eligible backend.
+            assert_eq!(got, Some(1), "{source}");
+            assert!(line.contains(says), "{source}: {line}");
+            assert!(line.ends_with("round robin took this pick"), "{line}");
+            assert!(!retired, "{source}");
+        }
+    }
+
+    #[test]
+    fn a_script_keeps_running_after_an_input_dependent_fault() {
+        // Picks backend 0 whatever its state: faults while it is down.
+        let mut backends = pool(3);
+        let mut s = script("fn pick(backends, flow, rng) { 0 }");
+        let mut rr = RoundRobin::default();
+        backends[0].healthy = false;
+        let while_down: Vec<_> = (0..4)
+            .map(|w| s.pick(&backends, &flow(), w, &mut rr).unwrap())
+            .collect();
+        assert_eq!(while_down, [1, 2, 1, 2], "round robin over the others");
+        assert_eq!(s.faults(), 4);
+        assert!(!s.retired());
+        backends[0].healthy = true;
+        assert_eq!(s.pick(&backends, &flow(), 9, &mut rr), Some(0));
+        assert_eq!(s.faults(), 4);
+    }
+
+    #[test]
+    fn fault_lines_come_first_then_at_powers_of_ten() {
+        let mut backends = pool(2);
+        backends[0].healthy = false;
+        let mut s = script("fn pick(backends, flow, rng) { 0 }");
+        let mut rr = RoundRobin::default();
+        let mut lines = Vec::new();
+        for w in 0..1000 {
+            s.pick(&backends, &flow(), w, &mut rr);
+            if let Some(l) = s.take_fault() {
+                lines.push((s.faults(), l));
+            }
+        }
+        let at: Vec<u64> = lines.iter().map(|(n, _)| *n).collect();
+        assert_eq!(at, [1, 10, 100, 1000]);
+        assert!(lines[3].1.contains("1000 faults so far"), "{:?}", lines[3]);
+    }
+
+    /// Runs one pick of a runaway script over `n` backends, checks it is
+    /// stopped with a fault naming `limit` within a bounded time, and that
+    /// the script is not run again.
+    fn runaway(n: usize, source: &str, limit: &str) {
+        let backends = pool(n);
+        let mut s = script(source);
+        let mut rr = RoundRobin::default();
+        let start = Instant::now();
+        assert_eq!(s.pick(&backends, &flow(), 1, &mut rr), Some(0));
+        let took = start.elapsed();
+        assert!(took < Duration::from_secs(2), "{source}: {took:?}");
+        let line = s.take_fault().expect("a fault line");
+        assert!(line.contains(limit), "{source}: {line}");
+        assert!(line.contains("retired"), "{line}");
+        assert!(s.retired());
+        // Retired: round robin picks, instantly, and no fault is added.
+        let start = Instant::now();
+        let next: Vec<_> = (0..1000)
+            .map(|w| s.pick(&backends, &flow(), w, &mut rr).unwrap())
+            .collect();
+        assert!(start.elapsed() < Duration::from_millis(500));
+        assert_eq!(next[..3], [1, 2, 3]);
+        assert_eq!(s.faults(), 1);
+    }
+
+    #[test]
+    fn an_endless_loop_is_stopped_at_the_operation_limit() {
+        runaway(
+            10,
+            "fn pick(backends, flow, rng) { loop {} }",
+            "limit of 11000 operations",
+        );
+        runaway(
+            10,
+            "fn pick(backends, flow, rng) { let i = 0; while true { i += 1; } i }",
+            "limit of 11000 operations",
+        );
+    }
+
+    #[test]
+    fn unbounded_allocation_is_stopped_at_the_size_limits() {
+        // Pushing one at a time takes an operation each: in a pool of 10
+        // the operation limit comes first, in a pool of 3000 the size.
+        runaway(
+            10,
+            "fn pick(backends, flow, rng) { let a = []; loop { a.push(a.len()); } }",
+            "limit of 11000 operations",
+        );
+        runaway(
+            3000,
+            "fn pick(backends, flow, rng) { let a = []; loop { a.push(a.len()); } }",
+            "an array grew past the limit of 4096 items",
+        );
+        runaway(
+            10,
+            "fn pick(backends, flow, rng) { let a = [0]; loop { a += a; } }",
+            "an array grew past the limit of 4096 items",
+        );
+        runaway(
+            10,
+            "fn pick(backends, flow, rng) { let s = \"x\"; loop { s += s; } }",
+            "a string grew past the limit of 16384 bytes",
+        );
+        // Rhai checks a map's size when maps are joined (and when a
+        // function returns), not at each `m[k] = v`: a map filled one key
+        // at a time is stopped by the operations it takes.
+        runaway(
+            3000,
+            "fn pick(backends, flow, rng) {
+                let m = #{}; let i = 0;
+                loop { let one = #{}; one[i.to_string()] = i; m += one; i += 1; }
+            }",
+            "a map grew past the limit of 1024 entries",
+        );
+        runaway(
+            10,
+            "fn pick(backends, flow, rng) { let m = #{}; let i = 0; loop { m[i.to_string()] = i; i += 1; } }",
+            "limit of 11000 operations",
+        );
+        runaway(
+            10,
+            "fn pick(backends, flow, rng) { [0].pad(100000000, 0); 0 }",
+            "an array grew past the limit of 4096 items",
+        );
+    }
+
+    #[test]
+    fn runaway_recursion_is_stopped_at_the_call_limit() {
+        runaway(
+            10,
+            "fn deeper(n) { deeper(n + 1) } fn pick(backends, flow, rng) { deeper(0) }",
+            "limit of 16 levels",
+        );
+    }
+
+    #[test]
+    fn the_budget_grows_with_the_pool() {
+        // 1000 backends visited, a few operations each: past the base
+        // budget, within the per-backend one.
+        let backends = pool(1000);
+        let mut s = script(LEAST_LOADED);
+        picks(&mut s, &backends, 3, 3);
+        assert_eq!(s.faults(), 0, "{:?}", s.take_fault());
+    }
+
+    /// A pool with loads, latencies and weights that differ, some
+    /// backends down or draining.
+    fn varied() -> Vec<BackendView> {
+        let mut backends = pool(8);
+        for (i, b) in backends.iter_mut().enumerate() {
+            b.active = [3, 1, 4, 1, 5, 9, 2, 6][i];
+            b.half_open = [0, 1, 0, 0, 0, 0, 0, 0][i];
+            b.latency_ns = [5e6, 1e6, 7e6, 2e6, 0.5e6, 3e6, 4e6, 6e6][i];
+            b.outstanding = [1, 2, 3, 4, 5, 6, 7, 8][i];
+            b.weight = [1, 2, 3, 0, 5, 1, 1, 4][i];
+        }
+        backends[4].healthy = false;
+        backends[7].draining = true;
+        backends
+    }
+
+    fn counts(s: &mut Script, backends: &[BackendView], seed: u64, n: usize) -> Vec<usize> {
+        let mut c = vec![0; backends.len()];
+        for i in picks(s, backends, seed, n) {
+            c[i] += 1;
+        }
+        c
+    }
+
+    #[test]
+    fn least_and_most_compare_a_field_among_the_eligible() {
+        let backends = varied();
+        let one = |source: &str| picks(&mut script(source), &backends, 7, 50);
+        // Loads 3 2 4 1 (5 down) 9 2 (6 draining): 3 is least; 5 is most.
+        assert!(
+            one("fn pick(b, f, rng) { b.least(\"load\") }")
+                .iter()
+                .all(|&i| i == 3)
+        );
+        assert!(
+            one("fn pick(b, f, rng) { b.most(\"load\") }")
+                .iter()
+                .all(|&i| i == 5)
+        );
+        // Latency 0.5 ms is backend 4, which is down: 1 ms is next.
+        assert!(
+            one("fn pick(b, f, rng) { b.least(\"latency_ms\") }")
+                .iter()
+                .all(|&i| i == 1)
+        );
+        assert!(
+            one("fn pick(b, f, rng) { b.most(\"weight\") }")
+                .iter()
+                .all(|&i| i == 2)
+        );
+        // Active 1 is shared by backends 1 and 3: both are chosen.
+        let ties = one("fn pick(b, f, rng) { b.least(\"active\") }");
+        assert!(ties.iter().all(|&i| i == 1 || i == 3), "{ties:?}");
+        assert!(ties.contains(&1) && ties.contains(&3), "{ties:?}");
+    }
+
+    #[test]
+    fn least_by_takes_a_function_of_a_backend() {
+        let backends = varied();
+        // latency_ms * (outstanding + 1): 10, 3, 28, 10, (down), 21, 32,
+        // (draining): backend 1.
+        let mut s =
+            script("fn pick(b, f, rng) { b.least_by(|x| x.latency_ms * (x.outstanding + 1)) }");
+        assert!(picks(&mut s, &backends, 7, 20).iter().all(|&i| i == 1));
+        let mut s = script("fn pick(b, f, rng) { b.most_by(|x| x.index) }");
+        assert!(picks(&mut s, &backends, 7, 20).iter().all(|&i| i == 6));
+        let (_, line, _) = faulty("fn pick(b, f, rng) { b.least_by(|x| \"slow\") }", &backends);
+        assert!(
+            line.contains("must return a number, found slow (string)"),
+            "{line}"
+        );
+        let (_, line, _) = faulty("fn pick(b, f, rng) { b.least(\"speed\") }", &backends);
+        assert!(
+            line.contains("no backend field \"speed\"; use one of: load,"),
+            "{line}"
+        );
+    }
+
+    #[test]
+    fn random_and_weighted_draw_among_the_eligible_in_proportion() {
+        let seed = 0x5eed_0002;
+        println!("seed {seed:#x}");
+        let backends = varied();
+        let n = 20_000;
+        let uniform = counts(
+            &mut script("fn pick(b, f, rng) { b.random() }"),
+            &backends,
+            seed,
+            n,
+        );
+        let weighted = counts(
+            &mut script("fn pick(b, f, rng) { b.weighted() }"),
+            &backends,
+            seed,
+            n,
+        );
+        // Eligible: 0 1 2 3 5 6. Uniform: n/6 each; weighted by 1 2 3 0 1 1
+        // (of 8): backend 3 has weight 0 and takes nothing.
+        let weights = [1, 2, 3, 0, 0, 1, 1, 0];
+        for i in 0..8 {
+            let eligible = backends[i].eligible();
+            let want_u = if eligible { n as f64 / 6.0 } else { 0.0 };
+            let want_w = n as f64 * weights[i] as f64 / 8.0;
+            // Within 5 standard deviations (about 0.5 % to 0.75 % of n).
+            assert!(
+                (uniform[i] as f64 - want_u).abs() <= 5.0 * want_u.sqrt() + 0.5,
+                "{uniform:?}"
+            );
+            assert!(
+                (weighted[i] as f64 - want_w).abs() <= 5.0 * want_w.sqrt() + 0.5,
+                "{weighted:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn helpers_draw_from_their_own_stream_not_from_rng() {
+        let backends = pool(9);
+        let plain = picks(
+            &mut script("fn pick(b, f, rng) { rng.below(b.len) }"),
+            &backends,
+            5,
+            100,
+        );
+        let with_helpers = picks(
+            &mut script(
+                "fn pick(b, f, rng) { b.random(); b.weighted(); b.least(\"load\"); rng.below(b.len) }",
+            ),
+            &backends,
+            5,
+            100,
+        );
+        assert_eq!(plain, with_helpers);
+    }
+
+    #[test]
+    fn a_selector_runs_the_script_and_hands_over_its_faults() {
+        use crate::policy::{NoBackend, Selector};
+        use crate::spec::Algorithm;
+        let algorithm = Algorithm::Script(ScriptRef::new("fn pick(b, f, rng) { 2 }").unwrap());
+        let mut sel = Selector::new(algorithm);
+        assert!(sel.needs_entropy());
+        let mut backends = pool(3);
+        assert_eq!(sel.pick(&backends, &flow(), 1), Ok(2));
+        assert_eq!(sel.take_script_fault(), None);
+        backends[2].healthy = false;
+        // Round robin from its fresh cursor: backend 0.
+        assert_eq!(sel.pick(&backends, &flow(), 1), Ok(0));
+        let line = sel.take_script_fault().expect("a fault line");
+        assert!(
+            line.contains("pick returned 2, a backend that is down"),
+            "{line}"
+        );
+        assert_eq!(sel.pick(&[], &flow(), 1), Err(NoBackend::Empty));
+        backends[0].draining = true;
+        backends[1].healthy = false;
+        assert_eq!(
+            sel.pick(&backends, &flow(), 1),
+            Err(NoBackend::NoneEligible {
+                total: 3,
+                down: 2,
+                draining: 1
+            })
+        );
+        // Setting the algorithm again starts afresh; other algorithms have
+        // no script faults.
+        sel.set_algorithm(algorithm);
+        assert_eq!(sel.pick(&pool(3), &flow(), 1), Ok(2));
+        assert_eq!(sel.take_script_fault(), None);
+        assert_eq!(
+            Selector::new(Algorithm::RoundRobin).take_script_fault(),
+            None
+        );
+    }
+
+    #[test]
+    fn a_pool_with_nothing_eligible_is_not_asked_of_the_script() {
+        let mut backends = pool(2);
+        backends[0].healthy = false;
+        backends[1].draining = true;
+        let mut s = script("fn pick(backends, flow, rng) { throw \"asked\" }");
+        let mut rr = RoundRobin::default();
+        assert_eq!(s.pick(&backends, &flow(), 1, &mut rr), None);
+        assert_eq!(s.pick(&[], &flow(), 1, &mut rr), None);
+        assert_eq!(s.faults(), 0);
+    }
+
+    #[test]
+    fn clones_pick_alike_and_keep_their_own_faults() {
+        let backends = pool(6);
+        let mut a = script(RANDOM);
+        picks(&mut a, &backends, 4, 10);
+        let mut b = a.clone();
+        assert_eq!(
+            picks(&mut a, &backends, 8, 50),
+            picks(&mut b, &backends, 8, 50)
+        );
+        let mut down = pool(1);
+        down.push(BackendView {
+            healthy: false,
+            ..BackendView::idle()
+        });
+        let mut c = script("fn pick(backends, flow, rng) { 1 }");
+        let d = c.clone();
+        c.pick(&down, &flow(), 1, &mut RoundRobin::default());
+        assert_eq!((c.faults(), d.faults()), (1, 0));
+    }
+
+    #[test]
+    fn scripts_run_on_many_threads_at_once() {
+        let backends = pool(8);
+        let handles: Vec<_> = (0..4)
+            .map(|t| {
+                let backends = backends.clone();
+                std::thread::spawn(move || {
+                    let mut s = script(RANDOM);
+                    picks(&mut s, &backends, t, 500)
+                })
+            })
+            .collect();
+        let all: Vec<Vec<usize>> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+        assert_eq!(all[1], picks(&mut script(RANDOM), &backends, 1, 500));
+    }
+}
