@@ -1,6 +1,7 @@
-//! Nanoseconds per pick for every balancing algorithm, with 10 and 1 000
-//! healthy backends carrying uneven load; what building a Maglev table and
-//! a hash ring costs; and a ring pick at 1 000 equal backends.
+//! Nanoseconds per pick for every balancing algorithm (and two scripted
+//! ones), with 10 and 1 000 healthy backends carrying uneven load; what
+//! building a Maglev table and a hash ring costs; and a ring pick at 1 000
+//! equal backends.
 //!
 //! Each iteration picks for a different client (4 096 precomputed flows
 //! taken in turn), so the hashing algorithms read a different slot or ring
@@ -14,7 +15,7 @@
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use lblab::model::{Endpoint, FourTuple, Ip};
 use lblab::policy::{BackendView, Selector, flow_hash, maglev, ring_hash};
-use lblab::spec::Algorithm;
+use lblab::spec::{Algorithm, ScriptRef};
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -61,13 +62,14 @@ fn picks(c: &mut Criterion) {
         .sample_size(30);
     for n in [10, 1000] {
         let pool = backends(n);
-        for algorithm in Algorithm::ALL {
+        let named = Algorithm::ALL.iter().map(|a| (a.name(), *a));
+        for (name, algorithm) in named.chain(scripts()) {
             let mut selector = Selector::new(algorithm);
             // A cheap xorshift supplies fresh entropy words, as the World's
             // generator would.
             let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
             let mut k = 0usize;
-            group.bench_with_input(BenchmarkId::new(algorithm.name(), n), &pool, |b, pool| {
+            group.bench_with_input(BenchmarkId::new(name, n), &pool, |b, pool| {
                 b.iter(|| {
                     x ^= x << 13;
                     x ^= x >> 7;
@@ -80,6 +82,23 @@ fn picks(c: &mut Criterion) {
         }
     }
     group.finish();
+}
+
+/// Scripted algorithms (`cargo bench --bench picks -- script`): one
+/// helper written in Rust, and the example script's loop over every
+/// backend written in Rhai. benches/script.rs measures more of them.
+fn scripts() -> [(&'static str, Algorithm); 2] {
+    let script = |source: &str| Algorithm::Script(ScriptRef::new(source).expect("compiles"));
+    [
+        (
+            "script-least",
+            script("fn pick(backends, flow, rng) { backends.least(\"load\") }"),
+        ),
+        (
+            "script-least-loaded",
+            script(include_str!("../presets/scripts/least-loaded.rhai")),
+        ),
+    ]
 }
 
 fn builds(c: &mut Criterion) {
