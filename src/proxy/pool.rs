@@ -235,8 +235,16 @@ impl Pool {
             picker.rotation = rotation;
             picker.selector.membership_changed();
         }
-        let i = picker.selector.pick(views, &flow, entropy)?;
+        let picked = picker.selector.pick(views, &flow, entropy);
+        // A scripted algorithm's faults (picks that went to round robin, a
+        // script retired), as the selector hands them over: the first, the
+        // retirement, and at 10, 100, 1000... faults, not at every pick.
+        let fault = picker.selector.take_script_fault();
         drop(picker);
+        if let Some(fault) = fault {
+            tracing::warn!(%fault, "algorithm script");
+        }
+        let i = picked?;
         if !tried.contains(&i) {
             return Ok(i);
         }
