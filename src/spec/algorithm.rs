@@ -437,6 +437,17 @@ mod tests {
     }
 
     #[test]
+    fn every_algorithm_and_a_script_read_back_from_json() {
+        let script = Algorithm::Script(ScriptRef::new(SCRIPT).unwrap());
+        for a in Algorithm::ALL.into_iter().chain([script]) {
+            let text = serde_json::to_string(&a).expect("serialise");
+            let back: Algorithm =
+                serde_json::from_str(&text).unwrap_or_else(|e| panic!("{text}: {e}"));
+            assert_eq!(back, a, "{text}");
+        }
+    }
+
+    #[test]
     fn a_script_that_does_not_compile_is_refused_with_its_line() {
         let err = ron::from_str::<Algorithm>("Script(\"fn pick(a, b, c) {\\n  a +\\n}\")")
             .unwrap_err()

@@ -45,7 +45,9 @@ pub const MAX_FUNCTIONS: usize = 64;
 pub const ENTRY: &str = "pick";
 
 /// A compiled script, by handle: `Copy`, equal for equal sources.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+// No ordering: indices follow the order sources first appeared in this
+// process, which differs between processes.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ScriptRef(u32);
 
 /// One entry of the table: the source and what it compiled to.
