@@ -53,6 +53,11 @@ pub const OPS_BASE: u64 = 10_000;
 /// backend (10 to 20 operations each) fits in any pool.
 pub const OPS_PER_BACKEND: u64 = 100;
 
+/// The most operations any pick may run: the budget of a pool of the
+/// largest lab's size (a proxy may have more backends).
+pub const MAX_OPERATIONS: u64 =
+    OPS_BASE + OPS_PER_BACKEND * crate::spec::limits::MAX_SERVERS as u64;
+
 /// The most items an array may hold, counting those of nested arrays:
 /// room for one per backend in the largest lab.
 pub const MAX_ARRAY_ITEMS: usize = 4_096;
@@ -286,9 +291,7 @@ fn build_engine() -> Engine {
         .set_max_call_levels(MAX_CALL_LEVELS)
         .set_max_variables(MAX_VARIABLES)
         // A backstop; the budget of each pick is the callback's.
-        .set_max_operations(
-            OPS_BASE + OPS_PER_BACKEND * u64::from(crate::spec::limits::MAX_SERVERS),
-        )
+        .set_max_operations(MAX_OPERATIONS)
         .on_progress(|ops| {
             (ops > BUDGET.with(Cell::get)).then(|| Dynamic::from(ops.saturating_sub(1)))
         });
@@ -484,7 +487,9 @@ impl Script {
         views.clear();
         views.extend_from_slice(backends);
         let n = backends.len();
-        let budget = OPS_BASE.saturating_add(OPS_PER_BACKEND.saturating_mul(n as u64));
+        let budget = OPS_BASE
+            .saturating_add(OPS_PER_BACKEND.saturating_mul(n as u64))
+            .min(MAX_OPERATIONS);
         BUDGET.with(|b| b.set(budget));
         let seq = self.seq;
         self.seq += 1;
