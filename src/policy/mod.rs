@@ -21,6 +21,7 @@ mod power_of_choices;
 mod power_of_two;
 mod random;
 mod rate_limit;
+pub mod resilience;
 pub mod ring_hash;
 pub mod round_robin;
 pub mod score;

@@ -2,6 +2,7 @@
 //! defences a SYN must pass before it takes a half-open slot.
 
 use super::algorithm::Algorithm;
+use super::resilience::ResilienceSpec;
 use super::values::{Dur, Positive};
 use crate::model::Cidr;
 use serde::{Deserialize, Serialize};
@@ -38,6 +39,9 @@ pub struct BalancerSpec {
     /// What the balancer checks before a new connection may take a
     /// half-open slot.
     pub defences: DefencesSpec,
+    /// Slow start, outlier ejection, a queue, the panic threshold,
+    /// redispatch and sticky sessions.
+    pub resilience: ResilienceSpec,
 }
 
 /// Checks a SYN must pass before it takes a half-open slot.
@@ -107,6 +111,7 @@ impl Default for BalancerSpec {
             on_backend_down: OnBackendDown::Timeout,
             health: HealthSpec::default(),
             defences: DefencesSpec::default(),
+            resilience: ResilienceSpec::default(),
         }
     }
 }

@@ -6,8 +6,9 @@ use super::algorithm::Algorithm;
 use super::balancer::{CookieMode, FilterSpec, HealthSpec, OnBackendDown, RateLimitSpec};
 use super::clients::{AttackKind, FloodSpec, RetransmitMode};
 use super::network::LinkSpec;
+use super::resilience::{OutlierSpec, Percent, QueueSpec};
 use super::servers::ServerSpec;
-use super::values::{Dur, Rate};
+use super::values::{Dur, Positive, Rate};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -108,6 +109,18 @@ pub enum Command {
     SetEarlyDrop(bool),
     /// Choose when SYNs are answered with cookies.
     SetSynCookies(CookieMode),
+    /// Set (or, with `None`, turn off) slow start's ramp.
+    SetSlowStart(Option<Dur>),
+    /// Set (or turn off) passive outlier ejection.
+    SetOutlierEjection(Option<OutlierSpec>),
+    /// Set (or turn off) the per-backend connection cap and its queue.
+    SetQueue(Option<QueueSpec>),
+    /// Set (or turn off) the panic threshold.
+    SetPanicThreshold(Option<Percent>),
+    /// Set (or turn off) redispatch after this many unanswered SYNs.
+    SetRedispatch(Option<Positive>),
+    /// Set (or turn off) sticky sessions by source address.
+    SetSticky(Option<Dur>),
 }
 
 impl Command {
@@ -176,6 +189,35 @@ impl fmt::Display for Command {
             Command::SetPacketValidation(on) => {
                 write!(f, "packet validation {}", if *on { "on" } else { "off" })
             }
+            Command::SetSlowStart(None) => f.write_str("slow start off"),
+            Command::SetSlowStart(Some(d)) => write!(f, "slow start over {d}"),
+            Command::SetOutlierEjection(None) => f.write_str("outlier ejection off"),
+            Command::SetOutlierEjection(Some(o)) => write!(
+                f,
+                "outlier ejection after {} failures in a row, for {} x times ejected (at most {}, {} of the pool)",
+                o.consecutive_failures.get(),
+                o.base_ejection,
+                o.max_ejection,
+                o.max_ejected_percent
+            ),
+            Command::SetQueue(None) => f.write_str("connection cap and queue off"),
+            Command::SetQueue(Some(q)) => write!(
+                f,
+                "at most {} connections per backend, {} SYNs waiting up to {}",
+                q.max_connections.get(),
+                q.size.get(),
+                q.timeout
+            ),
+            Command::SetPanicThreshold(None) => f.write_str("panic threshold off"),
+            Command::SetPanicThreshold(Some(p)) => {
+                write!(f, "panic below {p} of backends eligible")
+            }
+            Command::SetRedispatch(None) => f.write_str("redispatch off"),
+            Command::SetRedispatch(Some(n)) => {
+                write!(f, "redispatch after {} unanswered SYNs", n.get())
+            }
+            Command::SetSticky(None) => f.write_str("sticky sessions off"),
+            Command::SetSticky(Some(d)) => write!(f, "sticky sessions for {d}"),
         }
     }
 }

@@ -151,6 +151,55 @@ pub fn check_health(health: &HealthSpec) -> Result<(), Refusal> {
     check_timeout(Timeout::HealthTimeout, health.timeout).map_err(|m| Refusal::at("timeout", m))
 }
 
+/// A resilience time against the 1 ms floor: shorter would make the
+/// setting a no-op or a storm of events.
+fn check_floor(what: &str, d: super::Dur) -> Result<(), String> {
+    if d.get() < MIN_TIMEOUT {
+        return Err(format!(
+            "{what} must be at least {}, found {}",
+            show(MIN_TIMEOUT),
+            show(d.get())
+        ));
+    }
+    Ok(())
+}
+
+/// Outlier ejection's times: each at least the floor, and the longest
+/// ejection no shorter than the first.
+pub fn check_outlier(o: &super::OutlierSpec) -> Result<(), Refusal> {
+    check_floor("an ejection", o.base_ejection).map_err(|m| Refusal::at("base_ejection", m))?;
+    if o.max_ejection.get() < o.base_ejection.get() {
+        return Err(Refusal::at(
+            "max_ejection",
+            format!(
+                "the longest ejection ({}) must be at least the first ({})",
+                show(o.max_ejection.get()),
+                show(o.base_ejection.get())
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Every resilience setting of a lab: the name of the setting at fault and
+/// what is wrong within it.
+pub fn check_resilience(r: &super::ResilienceSpec) -> Result<(), (&'static str, Refusal)> {
+    if let Some(d) = r.slow_start {
+        check_floor("slow start", d).map_err(|m| ("slow_start", Refusal::whole(m)))?;
+    }
+    if let Some(d) = r.sticky {
+        check_floor("a sticky session", d).map_err(|m| ("sticky", Refusal::whole(m)))?;
+    }
+    if let Some(q) = r.queue {
+        check_floor("the queue timeout", q.timeout)
+            .map_err(|m| ("queue", Refusal::at("timeout", m)))?;
+    }
+    if let Some(o) = &r.outlier_ejection {
+        check_outlier(o).map_err(|e| ("outlier_ejection", e))?;
+    }
+    Ok(())
+}
+
 /// A flood's rate and sources.
 pub fn check_flood(flood: &FloodSpec) -> Result<(), Refusal> {
     let rate = flood.rate.get();
@@ -218,6 +267,12 @@ pub fn check_command(cmd: &Command) -> Result<(), Refusal> {
         Command::StartFlood(flood) => check_flood(flood),
         Command::SetArrivalRate(rate) => check_arrival_rate(rate.get()).map_err(Refusal::whole),
         Command::SetPopulation(n) => check_population(*n).map_err(Refusal::whole),
+        Command::SetSlowStart(Some(d)) => check_floor("slow start", *d).map_err(Refusal::whole),
+        Command::SetSticky(Some(d)) => check_floor("a sticky session", *d).map_err(Refusal::whole),
+        Command::SetQueue(Some(q)) => {
+            check_floor("the queue timeout", q.timeout).map_err(|m| Refusal::at("timeout", m))
+        }
+        Command::SetOutlierEjection(Some(o)) => check_outlier(o),
         Command::AddServer(spec) => {
             check_server_name(&spec.name).map_err(|m| Refusal::at("name", m))
         }

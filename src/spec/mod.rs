@@ -19,6 +19,7 @@ pub mod limits;
 mod network;
 mod objective;
 mod reasons;
+mod resilience;
 pub mod script;
 mod servers;
 mod values;
@@ -38,6 +39,7 @@ pub use lab::{Lab, Lesson};
 pub use network::{LinkSpec, NetworkSpec};
 pub use objective::{Comparison, Metric, Objective, Window};
 pub use reasons::{DropReason, FailReason};
+pub use resilience::{OutlierSpec, Percent, QueueSpec, ResilienceSpec};
 pub use script::{ScriptError, ScriptRef};
 pub use servers::{ServerSpec, ServersSpec};
 pub use values::{

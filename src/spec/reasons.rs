@@ -50,11 +50,17 @@ pub enum DropReason {
     Unexpected,
     /// A health probe's answer that came after the probe had timed out.
     StaleProbe,
+    /// A SYN found its backend at its connection cap and the balancer's
+    /// queue full.
+    QueueFull,
+    /// A retransmitted SYN of a connection whose first SYN waits in the
+    /// balancer's queue.
+    AlreadyQueued,
 }
 
 impl DropReason {
     /// Every reason, in a stable order (the index of each counter).
-    pub const ALL: [DropReason; 17] = [
+    pub const ALL: [DropReason; 19] = [
         DropReason::LinkLoss,
         DropReason::NoHealthyBackend,
         DropReason::NoWeightedBackend,
@@ -72,6 +78,8 @@ impl DropReason {
         DropReason::Duplicate,
         DropReason::Unexpected,
         DropReason::StaleProbe,
+        DropReason::QueueFull,
+        DropReason::AlreadyQueued,
     ];
 
     /// Number of reasons.
@@ -103,6 +111,8 @@ impl DropReason {
             DropReason::Duplicate => "duplicate",
             DropReason::Unexpected => "unexpected",
             DropReason::StaleProbe => "stale-probe",
+            DropReason::QueueFull => "queue-full",
+            DropReason::AlreadyQueued => "already-queued",
         }
     }
 }
