@@ -7,6 +7,7 @@
 //! The balancer only decides; the World sends what it returns.
 
 mod backend;
+mod resilience;
 mod syn_proxy;
 pub(crate) mod table;
 #[cfg(test)]
@@ -15,6 +16,7 @@ mod tests;
 mod tests_requests;
 
 pub use backend::Backend;
+pub use resilience::{Note, Resilience};
 pub use table::{ConnTable, EntryState, IdleCheck, IdleTimeouts};
 
 use crate::model::{Endpoint, Flags, FourTuple, Packet, SimDuration, SimTime};
@@ -85,6 +87,9 @@ pub enum Forward {
     },
     /// Answer the client from the VIP (a SYN cookie's SYN|ACK).
     Reply(Packet),
+    /// Every backend is at its connection cap: the SYN waits in the
+    /// balancer's queue (the World gets it back from `release_queued`).
+    Queued,
     /// Drop it.
     Drop(DropReason),
 }
@@ -135,6 +140,9 @@ pub struct Balancer {
     /// What the last change of the backends in rotation did to a hashing
     /// algorithm's mapping, until the World takes it for the log.
     disruption: Option<Disruption>,
+    /// Slow start, outlier ejection, the queue, panic, redispatch and
+    /// sticky sessions.
+    pub resilience: Resilience,
 }
 
 /// What a change of the backends in rotation did to the mapping of a
@@ -179,6 +187,7 @@ impl Balancer {
             jar: CookieJar::new(0),
             table: ConnTable::default(),
             disruption: None,
+            resilience: Resilience::new(spec.resilience),
         };
         lb.set_early_drop(spec.defences.early_drop);
         lb
@@ -199,6 +208,7 @@ impl Balancer {
         });
         self.backends.push(Backend::new(endpoint, max_half_open));
         self.table.add_backend();
+        self.resilience.add_backend();
         self.selector.membership_changed();
         (self.backends.len() - 1) as u32
     }
@@ -223,7 +233,15 @@ impl Balancer {
     /// Takes backend `b` out of the pool for good.
     pub fn remove_backend(&mut self, b: usize) {
         self.backends[b].removed = true;
-        self.change_view(b, |v| v.healthy = false);
+        self.refresh_health(b);
+    }
+
+    /// Backend `b` is healthy in the algorithm's eyes when its health
+    /// checks say up, it is in the pool, and it is not ejected.
+    fn refresh_health(&mut self, b: usize) {
+        let be = &self.backends[b];
+        let healthy = be.health.is_up() && !be.removed && !self.resilience.is_ejected(b);
+        self.change_view(b, |v| v.healthy = healthy);
     }
 
     /// Switches algorithm, starting its state afresh.
@@ -321,8 +339,14 @@ impl Balancer {
             if bare_syn && !self.table.entry(slot).state.is_half_open() {
                 self.table.remove(slot, &mut self.views);
             } else {
+                if bare_syn && let Some(f) = self.syn_retransmitted(slot, p, now, entropy) {
+                    return f;
+                }
                 return self.forward_known(slot, p, now);
             }
+        }
+        if bare_syn && self.is_queued(&p.key) {
+            return Forward::Drop(DropReason::AlreadyQueued);
         }
         // An ACK for no entry may answer one of our cookies.
         if !bare_syn && self.cookies != CookieMode::Off && p.flags.contains(Flags::ACK) {
@@ -350,10 +374,17 @@ impl Balancer {
         if self.cookies == CookieMode::Always {
             return self.reply_with_cookie(p, now);
         }
-        let b = match self.pick(&p.key, entropy) {
-            Ok(b) => b,
+        let b = match self.choose(&p.key, now, entropy) {
+            Ok(Some(b)) => b,
+            Ok(None) => return self.enqueue(p, now),
             Err(why) => return Forward::Drop(why),
         };
+        self.admit_to(p, b, now)
+    }
+
+    /// A SYN the balancer has chosen backend `b` for: the half-open limit
+    /// (with early drop and cookies on overflow), then a conn-table entry.
+    fn admit_to(&mut self, p: &Packet, b: usize, now: SimTime) -> Forward {
         if self.views[b].half_open >= self.backends[b].max_half_open
             && !self.table.early_drop(b, &mut self.views)
         {
@@ -363,6 +394,7 @@ impl Balancer {
             return Forward::Drop(DropReason::HalfOpenLimit);
         }
         let (slot, timer_at) = self.new_entry(p.key, b, EntryState::SynRecv, now);
+        self.stick(&p.key, b, now);
         Forward::ToBackend {
             backend: b as u32,
             packet: self.to_backend(p, b),
@@ -496,11 +528,13 @@ impl Balancer {
         let check = self
             .table
             .on_idle_timer(slot, generation, now, self.idle, &mut self.views);
-        // A handshake the backend never answered is a failed connect. One
+        // A handshake the backend never answered is a failed connect,
+        // counted here unless a retransmitted SYN counted it already. One
         // it answered but the client never completed (a spoofed SYN) says
         // nothing against the backend, nor does an established flow that
         // went quiet.
-        if check == IdleCheck::Expired && e.state.is_half_open() && !e.answered {
+        if check == IdleCheck::Expired && e.state.is_half_open() && !e.answered && e.syn_tries <= 1
+        {
             self.observe_outcome(e.backend as usize, None, now);
         }
         check
@@ -510,6 +544,7 @@ impl Balancer {
     /// `rtt`, or failed (`None`). Feeds the peak-EWMA latency and the
     /// recent error rate that latency-aware algorithms read.
     fn observe_outcome(&mut self, b: usize, rtt: Option<SimDuration>, now: SimTime) {
+        self.outlier_outcome(b, rtt.is_none(), now);
         let v = &mut self.views[b];
         v.error_rate = score::observe_outcome(v.error_rate, rtt.is_none());
         let Some(rtt) = rtt else { return };
@@ -570,11 +605,11 @@ impl Balancer {
         b: u32,
         ok: bool,
         rtt: Option<SimDuration>,
+        now: SimTime,
     ) -> Option<HealthTransition> {
         let (rise, fall) = (self.health.rise.get(), self.health.fall.get());
         let be = &mut self.backends[b as usize];
         let flip = be.record_probe(ok, rtt, rise, fall);
-        let healthy = be.health.is_up() && !be.removed;
         if flip == Some(HealthTransition::WentUp) {
             // Back from the dead with a clean record: an algorithm that
             // shunned it for its errors or latency must try it again.
@@ -582,8 +617,9 @@ impl Balancer {
             let v = &mut self.views[b as usize];
             v.latency_ns = 0.0;
             v.error_rate = 0.0;
+            self.backend_came_up(b as usize, now);
         }
-        self.change_view(b as usize, |v| v.healthy = healthy);
+        self.refresh_health(b as usize);
         flip
     }
 }

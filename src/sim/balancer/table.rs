@@ -90,6 +90,13 @@ pub struct Entry {
     /// When the outstanding request first went to the backend (a
     /// retransmission does not restart the clock: the client waited).
     pub request_at: SimTime,
+    /// The connection's first request is still to come: a new connection
+    /// counts as outstanding from its SYN, or every pick in the round trip
+    /// before its first segment would see the backend idle and pile on.
+    pub opening: bool,
+    /// SYNs of this connection the backend has been sent unanswered, for
+    /// redispatch.
+    pub syn_tries: u8,
     live: bool,
 }
 
@@ -223,6 +230,14 @@ impl ConnTable {
     /// request in flight would.
     pub fn request_sent(&mut self, slot: u32, end: u32, now: SimTime, views: &mut [BackendView]) {
         let e = &mut self.entries[slot as usize];
+        if e.opening {
+            // The request the connection was counted for from its SYN: the
+            // clock of its answer starts now.
+            e.opening = false;
+            e.request_end = end;
+            e.request_at = now;
+            return;
+        }
         if e.awaiting {
             if seq_after(end, e.request_end) {
                 e.request_end = end;
@@ -233,6 +248,12 @@ impl ConnTable {
         e.request_end = end;
         e.request_at = now;
         views[e.backend as usize].outstanding += 1;
+    }
+
+    /// One more SYN of the entry in `slot` went to its backend unanswered.
+    pub fn count_syn(&mut self, slot: u32) {
+        let e = &mut self.entries[slot as usize];
+        e.syn_tries = e.syn_tries.saturating_add(1);
     }
 
     /// The backend acknowledged the client's bytes up to `ack` at `now`:
@@ -246,7 +267,7 @@ impl ConnTable {
         views: &mut [BackendView],
     ) -> Option<SimDuration> {
         let e = &mut self.entries[slot as usize];
-        if !e.awaiting || seq_after(e.request_end, ack) {
+        if !e.awaiting || e.opening || seq_after(e.request_end, ack) {
             return None;
         }
         e.awaiting = false;
@@ -299,9 +320,11 @@ impl ConnTable {
             proxied: state == EntryState::Proxying,
             answered: false,
             rcv_nxt: 0,
-            awaiting: false,
+            awaiting: true,
             request_end: 0,
             request_at: now,
+            opening: true,
+            syn_tries: 1,
             live: true,
         };
         let slot = match self.free.pop() {
@@ -340,6 +363,7 @@ impl ConnTable {
             queue.push_back((slot, generation));
         }
         views[b].half_open += 1;
+        views[b].outstanding += 1;
         self.stats.created += 1;
         tracing::trace!(slot, backend = b, state = %state, "conn-table entry created");
         (slot, timer_at)

@@ -372,7 +372,7 @@ fn early_drop_forgets_the_oldest_half_open_entry_to_admit_a_new_syn() {
 fn probe_p95_uses_recent_samples() {
     let mut lb = lb(1);
     for ms in 1..=100u64 {
-        lb.record_probe(0, true, Some(SimDuration::from_millis(ms)));
+        lb.record_probe(0, true, Some(SimDuration::from_millis(ms)), SimTime(0));
     }
     // The window holds the last 64 samples: 37..=100 ms.
     assert_eq!(

@@ -215,11 +215,11 @@ fn a_backend_back_up_starts_with_a_clean_record() {
     lb.views[0].latency_ns = 5e6;
     let (rise, fall) = (lb.health.rise.get(), lb.health.fall.get());
     for _ in 0..fall {
-        lb.record_probe(0, false, None);
+        lb.record_probe(0, false, None, SimTime(0));
     }
     assert!(!lb.views[0].healthy);
     for _ in 0..rise {
-        lb.record_probe(0, true, None);
+        lb.record_probe(0, true, None, SimTime(0));
     }
     assert!(lb.views[0].healthy);
     assert_eq!(lb.views[0].error_rate, 0.0);

@@ -137,6 +137,30 @@ impl World {
             | Command::SetPacketValidation(_)
             | Command::SetEarlyDrop(_)
             | Command::SetSynCookies(_) => self.apply_to_attacks_and_defences(cmd),
+            Command::SetSlowStart(window) => {
+                self.lb.set_slow_start(*window);
+                Ok(None)
+            }
+            Command::SetOutlierEjection(spec) => {
+                self.lb.set_outlier_ejection(*spec);
+                Ok(None)
+            }
+            Command::SetQueue(spec) => {
+                self.lb.set_queue(*spec);
+                Ok(None)
+            }
+            Command::SetPanicThreshold(threshold) => {
+                self.lb.set_panic_threshold(*threshold);
+                Ok(None)
+            }
+            Command::SetRedispatch(tries) => {
+                self.lb.set_redispatch(*tries);
+                Ok(None)
+            }
+            Command::SetSticky(timeout) => {
+                self.lb.set_sticky(*timeout);
+                Ok(None)
+            }
         }
     }
 

@@ -62,7 +62,7 @@ impl World {
     }
 
     pub(super) fn probe_result(&mut self, s: u32, ok: bool, rtt: Option<SimDuration>) {
-        let Some(flip) = self.lb.record_probe(s, ok, rtt) else {
+        let Some(flip) = self.lb.record_probe(s, ok, rtt, self.now) else {
             return;
         };
         let name = self.servers[s as usize].name.clone();

@@ -11,6 +11,7 @@ mod floods;
 mod health;
 mod packets;
 mod prefetch;
+mod resilience;
 mod seconds;
 mod snapshot;
 mod stall;
@@ -538,6 +539,9 @@ impl World {
             }
             Event::ObjectiveOpen { index } => self.open_objective(index),
             Event::ObjectiveClose { index } => self.close_objective(index),
+        }
+        if self.lb.has_pending() {
+            self.balancer_pending();
         }
         true
     }

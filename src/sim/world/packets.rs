@@ -70,7 +70,35 @@ impl World {
                 self.metrics.consumed += 1;
                 self.send(Dest::Client, answer);
             }
+            // Held at the balancer: released later as a send of its own.
+            Forward::Queued => self.metrics.consumed += 1,
             Forward::Drop(reason) => self.drop_packet(reason),
+        }
+    }
+
+    /// Sends what the balancer released from its queue: each SYN to its
+    /// backend, with its conn-table entry's idle timer.
+    pub(super) fn send_released(&mut self, released: Vec<Forward>) {
+        for f in released {
+            if let Forward::ToBackend {
+                backend,
+                packet,
+                new_entry,
+            } = f
+            {
+                if let Some((slot, due)) = new_entry {
+                    self.queue.push(
+                        due,
+                        Event::ConnIdle {
+                            slot,
+                            generation: self.lb.table.generation(slot),
+                        },
+                    );
+                }
+                self.send(Dest::Server(backend), packet);
+            } else if let Forward::Reply(answer) = f {
+                self.send(Dest::Client, answer);
+            }
         }
     }
 
