@@ -120,6 +120,13 @@ impl ProxyEngine {
                 config.filter = f;
                 "source filter changed".to_string()
             }
+            Command::SetSticky(timeout) => {
+                config.sticky = timeout.map(|d| to_std(d.get()));
+                match timeout {
+                    Some(d) => format!("sticky sessions for {d}"),
+                    None => "sticky sessions off".to_string(),
+                }
+            }
             Command::RemoveServer(name) => {
                 let before = config.backends.len();
                 config.backends.retain(|b| b.name != name);
