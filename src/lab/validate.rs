@@ -67,6 +67,7 @@ pub(crate) fn check(lab: &Lab) -> Result<(), Problem> {
             why.to_string(),
         )?;
     }
+    check_resilience(lab)?;
     check_servers(&lab.servers)?;
     check_algorithm(lab)?;
     check_clients(&lab.clients)?;
@@ -217,6 +218,20 @@ fn check_links(lab: &Lab) -> Result<(), Problem> {
             at.extend(r.field.map(Seg::Field));
             problem(&at, r.message)?;
         }
+    }
+    Ok(())
+}
+
+/// The resilience settings' times against their floors.
+fn check_resilience(lab: &Lab) -> Result<(), Problem> {
+    if let Err((setting, r)) = limits::check_resilience(&lab.balancer.resilience) {
+        let mut at = vec![
+            Seg::Field("balancer"),
+            Seg::Field("resilience"),
+            Seg::Field(setting),
+        ];
+        at.extend(r.field.map(Seg::Field));
+        problem(&at, r.message)?;
     }
     Ok(())
 }
