@@ -168,9 +168,9 @@ impl Balancer {
         !self.resilience.notes.is_empty() || !self.resilience.queue.is_empty()
     }
 
-    /// Backend `b` came up (health checks, or a revival): slow start
-    /// begins its ramp.
-    pub(super) fn backend_came_up(&mut self, b: usize, now: SimTime) {
+    /// Backend `b` came up (health checks marked it up, or it joined the
+    /// pool): slow start begins its ramp.
+    pub fn backend_came_up(&mut self, b: usize, now: SimTime) {
         if self.resilience.spec.slow_start.is_some() {
             self.resilience.ramping.retain(|(r, _)| *r as usize != b);
             self.resilience.ramping.push((b as u32, now));

@@ -215,6 +215,7 @@ impl World {
                 let before = self.lb.rotation_before_change();
                 self.add_server(spec, SimDuration::ZERO);
                 self.lb.rotation_changed(before);
+                self.lb.backend_came_up(self.servers.len() - 1, self.now);
             }
             Command::RemoveServer(name) => {
                 let s = self.named(name)?;
