@@ -93,7 +93,9 @@ pub fn load_file(path: &Path) -> Result<ProxyConfig, LabError> {
         )
     })?;
     let text = read_text_as(path, &origin, Kind::Config)?;
-    let mut config = load_str(&text, &origin, format)?;
+    // A `ScriptFile` algorithm is read beside the configuration, as a
+    // lab's is beside the lab.
+    let mut config = crate::lab::load::beside(path, || load_str(&text, &origin, format))?;
     if let (Some(tls), Some(dir)) = (config.tls.as_mut(), path.parent()) {
         tls.cert = dir.join(&tls.cert);
         tls.key = dir.join(&tls.key);

@@ -48,7 +48,13 @@ impl World {
     }
 
     pub(super) fn balancer_from_client(&mut self, p: Packet) {
-        match self.lb.from_client(&p, self.now, &mut Draw(&mut self.rng)) {
+        let forward = self.lb.from_client(&p, self.now, &mut Draw(&mut self.rng));
+        // A scripted algorithm's fault, as the selector hands it over (the
+        // first, a retirement, and at 10, 100, 1000... faults).
+        if let Some(fault) = self.lb.selector.take_script_fault() {
+            self.log.push(self.now, LogKind::Error, fault);
+        }
+        match forward {
             Forward::ToBackend {
                 backend,
                 packet,
