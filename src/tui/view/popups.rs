@@ -146,7 +146,9 @@ pub fn labs(f: &mut Frame, screen: Rect, highlight: usize, app: &App, theme: &Th
             Line::from(vec![
                 Span::styled(cursor(i == highlight), theme.key),
                 Span::styled(format!("{mark} "), theme.dim),
-                Span::styled(format!("{name:<18}"), style),
+                // The longest built-in name and a space: a summary never
+                // runs into its name.
+                Span::styled(format!("{name:<width$} ", width = name_width()), style),
                 Span::styled(summary.as_str(), theme.dim),
             ])
         })
@@ -158,4 +160,9 @@ pub fn labs(f: &mut Frame, screen: Rect, highlight: usize, app: &App, theme: &Th
         " ● running   ↑↓ choose, Enter start it (with its own seed), Esc cancel",
         theme,
     );
+}
+
+/// The width of the longest built-in lab's name.
+fn name_width() -> usize {
+    lab::BUILTIN.iter().map(|(n, _)| n.len()).max().unwrap_or(0)
 }
