@@ -170,14 +170,20 @@ impl Table {
     }
 }
 
+/// The slot of a table of `size` slots that `hash` names: multiply-shift
+/// onto the slots, no division, and the hash's high bits are as well mixed
+/// as its low ones.
+#[inline]
+pub fn slot_of(hash: u64, size: usize) -> usize {
+    ((u128::from(hash) * size as u128) >> 64) as usize
+}
+
 #[inline]
 fn lookup<T: Slot>(slots: &[T], backends: &[BackendView], hash: u64) -> Option<usize> {
     if slots.is_empty() {
         return None;
     }
-    // Multiply-shift onto the slots: no division, and the hash's high
-    // bits are as well mixed as its low ones.
-    let at = ((u128::from(hash) * slots.len() as u128) >> 64) as usize;
+    let at = slot_of(hash, slots.len());
     let b = slots[at].index();
     if backends.get(b).is_some_and(|v| v.eligible()) {
         return Some(b);

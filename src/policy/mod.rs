@@ -10,6 +10,7 @@
 //! function of its inputs and the World's seed decides every run.
 
 pub mod disruption;
+pub mod explain;
 pub mod flow_hash;
 mod health;
 mod ip_filter;

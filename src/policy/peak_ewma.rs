@@ -31,7 +31,7 @@
 //! requests), as in Finagle: it gets one probe, not every pick, until it
 //! answers; backends in that state rank by outstanding requests.
 
-use super::{BackendView, random_eligible};
+use super::BackendView;
 
 /// The cost of a backend with requests outstanding and no response yet:
 /// Finagle's `Long.MaxValue >> 16` nanoseconds.
@@ -42,8 +42,7 @@ const PENALTY_NS: f64 = (i64::MAX >> 16) as f64;
 /// a tie.
 #[inline]
 pub fn pick(backends: &[BackendView], entropy: u64) -> Option<usize> {
-    let a = random_eligible(backends, entropy as u32, 0x9e37_79b9)?;
-    let b = random_eligible(backends, (entropy >> 32) as u32, 0x7f4a_7c15)?;
+    let (a, b) = super::power_of_two::draws(backends, entropy)?;
     Some(if cost(&backends[b]) < cost(&backends[a]) {
         b
     } else {
@@ -55,7 +54,7 @@ pub fn pick(backends: &[BackendView], entropy: u64) -> Option<usize> {
 /// with requests outstanding and no latency sample yet, the penalty plus
 /// its outstanding requests.
 #[inline]
-fn cost(b: &BackendView) -> f64 {
+pub(super) fn cost(b: &BackendView) -> f64 {
     let outstanding = f64::from(b.outstanding);
     if b.latency_ns == 0.0 && b.outstanding > 0 {
         PENALTY_NS + outstanding
@@ -88,6 +87,7 @@ pub fn observe(estimate_ns: f32, sample_ns: f32, elapsed_ns: u64, decay_ns: u64)
 
 #[cfg(test)]
 mod tests {
+    use super::super::random_eligible;
     use super::super::test_support::{pool, words};
     use super::*;
 

@@ -36,7 +36,7 @@ pub fn pick(backends: &[BackendView], d: usize, entropy: u64) -> Option<usize> {
 /// word of the SplitMix64 sequence seeded by `entropy`, so the draws are
 /// independent of one another.
 #[inline]
-fn draw(backends: &[BackendView], entropy: u64, k: usize) -> Option<usize> {
+pub(super) fn draw(backends: &[BackendView], entropy: u64, k: usize) -> Option<usize> {
     let z = mix64(entropy.wrapping_add((k as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)));
     random_eligible(backends, z as u32, (z >> 32) as u32)
 }

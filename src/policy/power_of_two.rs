@@ -7,13 +7,21 @@ use super::{BackendView, random_eligible};
 /// first draw wins a tie.
 #[inline]
 pub fn pick(backends: &[BackendView], entropy: u64) -> Option<usize> {
-    let a = random_eligible(backends, entropy as u32, 0x9e37_79b9)?;
-    let b = random_eligible(backends, (entropy >> 32) as u32, 0x7f4a_7c15)?;
+    let (a, b) = draws(backends, entropy)?;
     Some(if backends[b].load() < backends[a].load() {
         b
     } else {
         a
     })
+}
+
+/// The two random eligible backends a pick draws from `entropy` (its two
+/// halves), first draw first; peak EWMA draws the same way.
+#[inline]
+pub(super) fn draws(backends: &[BackendView], entropy: u64) -> Option<(usize, usize)> {
+    let a = random_eligible(backends, entropy as u32, 0x9e37_79b9)?;
+    let b = random_eligible(backends, (entropy >> 32) as u32, 0x7f4a_7c15)?;
+    Some((a, b))
 }
 
 #[cfg(test)]
