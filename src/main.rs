@@ -57,6 +57,9 @@ enum Cmd {
         /// [At("10s", KillServer("srv-1"))].
         #[arg(long, value_name = "FILE")]
         commands: Option<PathBuf>,
+        /// Print the first N picks and why each backend was chosen.
+        #[arg(long, value_name = "N")]
+        explain: Option<usize>,
     },
     /// List the built-in labs.
     Labs,
@@ -89,6 +92,7 @@ fn run(
     run_for: Option<SimDuration>,
     format: Format,
     commands: Option<&PathBuf>,
+    explain: Option<usize>,
 ) -> Result<(), String> {
     let lab = lab::resolve(lab_name).map_err(|e| e.to_string())?;
     let script = match commands {
@@ -96,8 +100,16 @@ fn run(
         None => Vec::new(),
     };
     let seed = seed.unwrap_or(lab.seed);
+    let maker: lblab::engine::MakeEngine = match explain {
+        Some(n) => std::sync::Arc::new(move |lab: &lblab::spec::Lab, seed: u64| {
+            let mut world = World::new(lab, seed);
+            world.explain_first(n);
+            Box::new(world) as Box<dyn lblab::engine::Engine>
+        }),
+        None => World::maker(),
+    };
     let (report, _) =
-        headless::run(World::maker(), &lab, seed, run_for, &script).map_err(|e| e.to_string())?;
+        headless::run(maker, &lab, seed, run_for, &script).map_err(|e| e.to_string())?;
     print!("{}", report.render(format));
     Ok(())
 }
@@ -169,7 +181,8 @@ fn main() -> ExitCode {
             run_for,
             format,
             commands,
-        }) => run(&lab, seed, run_for, format, commands.as_ref()),
+            explain,
+        }) => run(&lab, seed, run_for, format, commands.as_ref(), explain),
         Some(Cmd::Labs) => labs(),
         Some(Cmd::Check { files }) => check(&files),
         None => dashboard(&cli),

@@ -93,6 +93,13 @@ pub trait Engine: Send {
     /// judged as they stand.
     fn objective_statuses(&self, run_over: bool) -> Vec<ObjectiveStatus>;
 
+    /// The first picks of the run and why each backend was chosen, as
+    /// many as were asked for before it ran; empty where an engine keeps
+    /// none.
+    fn explained_picks(&self) -> Vec<String> {
+        Vec::new()
+    }
+
     /// The engine runs in real time on real sockets: it cannot be paused,
     /// stepped, sped up, restarted or swapped for another lab, and the
     /// simulation's packet-level chaos (spoofed floods) is not its to do.

@@ -91,6 +91,10 @@ pub struct ServerRow {
     /// the handshake).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connect_p95: Option<SimDuration>,
+    /// Its newest picks and why each went to it ("why this backend?"),
+    /// oldest first; empty where an engine does not keep them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recent_picks: Vec<String>,
 }
 
 /// How many clients are in each state.

@@ -180,6 +180,9 @@ pub struct Report {
     /// algorithm's mapping (none for other algorithms).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub disruptions: Vec<DisruptionRecord>,
+    /// The first picks and why each backend was chosen (`--explain N`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub picks: Vec<String>,
 }
 
 /// Output formats of `lblab run`.
@@ -260,6 +263,7 @@ impl Report {
             wall,
             addresses_ran_out_s: snap.addresses_ran_out.map(|t| t.as_secs_f64()),
             disruptions: snap.disruptions.clone(),
+            picks: engine.explained_picks(),
         }
     }
 

@@ -16,6 +16,7 @@ impl Report {
         self.table_latencies(&mut o);
         self.table_disruptions(&mut o);
         self.table_objectives_and_log(&mut o);
+        self.table_picks(&mut o);
         let _ = writeln!(o);
         let _ = writeln!(o, "events processed {}", self.events);
         if let Some(w) = &self.wall {
@@ -28,6 +29,22 @@ impl Report {
             );
         }
         o
+    }
+
+    /// The first picks and why (`--explain N`).
+    fn table_picks(&self, o: &mut String) {
+        if self.picks.is_empty() {
+            return;
+        }
+        let _ = writeln!(o);
+        let _ = writeln!(
+            o,
+            "why these backends (the first {} picks)",
+            self.picks.len()
+        );
+        for p in &self.picks {
+            let _ = writeln!(o, "  {}", escape(p));
+        }
     }
 
     /// One line per change of the backends in rotation under a hashing

@@ -177,5 +177,6 @@ pub(super) fn row(b: &Backend, h: Option<&BackendHistory>, demo: &[DemoBackend])
         active_series: h.map_or_else(Vec::new, |h| h.active.values()),
         bytes_per_sec: Some(h.map_or(0, |h| h.bytes_per_sec)),
         connect_p95: b.connect_times.quantile(0.95).map(std_to_sim),
+        recent_picks: Vec::new(),
     }
 }

@@ -14,6 +14,7 @@ pub(crate) mod table;
 mod tests;
 #[cfg(test)]
 mod tests_requests;
+pub mod why;
 
 pub use backend::Backend;
 pub use resilience::{Note, Resilience};
@@ -24,7 +25,7 @@ use crate::policy::{
     BackendView, CookieJar, HealthTransition, IpFilter, NoBackend, RateLimit, RateLimiter,
     Selector,
     disruption::{self, Moved},
-    peak_ewma, score,
+    explain, peak_ewma, score,
 };
 use crate::spec::{
     Algorithm, BalancerSpec, CookieMode, DEFAULT_DECAY, DropReason, HealthSpec, OnBackendDown,
@@ -143,6 +144,8 @@ pub struct Balancer {
     /// Slow start, outlier ejection, the queue, panic, redispatch and
     /// sticky sessions.
     pub resilience: Resilience,
+    /// Each new flow's pick and why, the newest per backend.
+    pub picks: why::PickLog,
 }
 
 /// What a change of the backends in rotation did to the mapping of a
@@ -188,6 +191,7 @@ impl Balancer {
             table: ConnTable::default(),
             disruption: None,
             resilience: Resilience::new(spec.resilience),
+            picks: why::PickLog::default(),
         };
         lb.set_early_drop(spec.defences.early_drop);
         lb
@@ -410,12 +414,21 @@ impl Balancer {
         } else {
             0
         };
-        self.selector
+        let b = self
+            .selector
             .pick(&self.views, key, word)
             .map_err(|why| match why {
                 NoBackend::ZeroWeights { .. } => DropReason::NoWeightedBackend,
                 NoBackend::Empty | NoBackend::NoneEligible { .. } => DropReason::NoHealthyBackend,
-            })
+            })?;
+        self.picks.saw = Some(explain::explain(
+            self.selector.algorithm(),
+            &self.views,
+            key,
+            word,
+            b,
+        ));
+        Ok(b)
     }
 
     /// Records a new entry for `key` on backend `b`.
@@ -427,6 +440,7 @@ impl Balancer {
         now: SimTime,
     ) -> (u32, SimTime) {
         self.backends[b].picks += 1;
+        self.record_pick(key, b, now);
         self.table
             .insert(key, b, state, now, self.idle, &mut self.views)
     }

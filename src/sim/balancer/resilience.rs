@@ -3,8 +3,10 @@
 //! SYNs, and a per-backend connection cap with a queue. The arithmetic is
 //! in `policy::resilience`; this file keeps the state and says when.
 
+use super::why::Via;
 use super::{Balancer, Entropy, Forward};
 use crate::model::{FourTuple, Packet, SimTime};
+use crate::policy::explain::explain;
 use crate::policy::resilience::{outlier, panic, slow_start};
 use crate::policy::{BackendView, Selector};
 use crate::sim::addressing::client_index;
@@ -61,6 +63,8 @@ pub struct Resilience {
     outliers: Vec<outlier::OutlierState>,
     /// Backends ejected now.
     ejected: Vec<bool>,
+    /// How many of them are.
+    ejected_now: usize,
     /// The earliest end of an ejection in force.
     next_return: Option<SimTime>,
     /// Each client address's sticky backend (plus one; 0: none) and when
@@ -100,6 +104,11 @@ impl Resilience {
     /// Backend `b` is ejected now.
     pub fn is_ejected(&self, b: usize) -> bool {
         self.ejected.get(b).copied().unwrap_or(false)
+    }
+
+    /// How many backends are ejected now.
+    pub fn ejected_count(&self) -> usize {
+        self.ejected_now
     }
 
     /// SYNs waiting in the queue.
@@ -189,9 +198,12 @@ impl Balancer {
         entropy: &mut impl Entropy,
     ) -> Result<Option<usize>, DropReason> {
         self.return_ejected(now);
+        self.picks.via = Via::Algorithm;
+        self.picks.saw = None;
         if let Some(b) = self.sticky_backend(key, now)
             && !self.is_full(b)
         {
+            self.picks.via = Via::Sticky;
             return Ok(Some(b));
         }
         let mut b = self.pick_in_or_out_of_panic(key, entropy)?;
@@ -212,10 +224,12 @@ impl Balancer {
                 && let Some(other) = self.pick_excluding(key, entropy, &[b])
             {
                 b = other;
+                self.picks.via = Via::SlowStart;
             }
         }
         if self.is_full(b) {
             let full = self.full_backends();
+            self.picks.via = Via::Cap;
             return Ok(self.pick_excluding(key, entropy, &full));
         }
         Ok(Some(b))
@@ -266,9 +280,12 @@ impl Balancer {
         } else {
             0
         };
-        selector
+        let b = selector
             .pick(&all, key, word)
-            .map_err(|_| DropReason::NoHealthyBackend)
+            .map_err(|_| DropReason::NoHealthyBackend)?;
+        self.picks.saw = Some(explain(algorithm, &all, key, word, b));
+        self.picks.via = Via::Panic;
+        Ok(b)
     }
 
     /// The algorithm's pick among the eligible backends not in `skip`, or
@@ -364,6 +381,7 @@ impl Balancer {
             };
             self.resilience.queue.pop_front();
             self.resilience.queued.remove(&p.key);
+            self.picks.via = Via::Queue;
             out.push(self.admit_to(&p, b, now));
         }
         // A queue turned off lets everything go; what cannot go is dropped
@@ -405,12 +423,13 @@ impl Balancer {
             return;
         };
         let total = self.backends.iter().filter(|be| !be.removed).count();
-        let ejected = self.resilience.ejected.iter().filter(|e| **e).count();
+        let ejected = self.resilience.ejected_now;
         let eligible = self.views.iter().filter(|v| v.eligible()).count();
         let may = outlier::may_eject(ejected, eligible, total, &spec);
         let verdict = self.resilience.outliers[b].record(failed, now, &spec, may);
         if let outlier::Verdict::Eject(until) = verdict {
             self.resilience.ejected[b] = true;
+            self.resilience.ejected_now += 1;
             self.resilience.next_return =
                 Some(self.resilience.next_return.map_or(until, |t| t.min(until)));
             self.resilience.notes.push(Note::Ejected {
@@ -448,6 +467,9 @@ impl Balancer {
     }
 
     fn end_ejection(&mut self, b: usize) {
+        if self.resilience.ejected[b] {
+            self.resilience.ejected_now -= 1;
+        }
         self.resilience.ejected[b] = false;
         self.resilience.outliers[b].ejected_until = None;
         self.refresh_health(b);
@@ -484,6 +506,7 @@ impl Balancer {
             return None;
         };
         self.table.remove(slot, &mut self.views);
+        self.picks.via = Via::Redispatch;
         Some(self.admit_to(p, other, now))
     }
 }

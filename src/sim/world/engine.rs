@@ -22,6 +22,10 @@ impl Engine for World {
         self.now
     }
 
+    fn explained_picks(&self) -> Vec<String> {
+        self.first_picks()
+    }
+
     fn seed(&self) -> u64 {
         self.seed
     }

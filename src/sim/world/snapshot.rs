@@ -92,7 +92,36 @@ impl World {
             active_series: h.active.values(),
             bytes_per_sec: None,
             connect_p95: None,
+            recent_picks: self
+                .lb
+                .picks
+                .recent(i)
+                .map(|r| r.describe(|b| self.server_name(b)))
+                .collect(),
         }
+    }
+
+    /// The name of server `b`, for explanations.
+    fn server_name(&self, b: u32) -> String {
+        self.servers
+            .get(b as usize)
+            .map_or_else(|| format!("backend {b}"), |s| s.name.clone())
+    }
+
+    /// Keep the first `n` picks of the run for [`World::first_picks`].
+    pub fn explain_first(&mut self, n: usize) {
+        self.lb.picks.keep_first(n);
+    }
+
+    /// The first picks of the run and why each backend was chosen, as
+    /// many as [`World::explain_first`] asked for.
+    pub fn first_picks(&self) -> Vec<String> {
+        self.lb
+            .picks
+            .first()
+            .iter()
+            .map(|r| r.describe(|b| self.server_name(b)))
+            .collect()
     }
 
     /// Clients by state, from the books kept as they move.
