@@ -497,3 +497,26 @@ fn the_flood_popup_chooses_the_attack_kind() {
     };
     assert_eq!(spec.kind, lblab::spec::AttackKind::SlowSenders);
 }
+
+#[test]
+fn w_shows_why_the_selected_server_got_its_last_picks() {
+    let mut a = app(&world(6.0, &[]));
+    assert!(press(&mut a, "jw").is_empty(), "w only opens a view");
+    let screen = render(&a, 160, 48);
+    assert!(screen.contains("why srv-2? its last picks"), "{screen}");
+    // Classic's round robin: each of srv-2's picks was its turn.
+    assert!(
+        screen.contains("-> srv-2 by round-robin: its turn"),
+        "{screen}"
+    );
+    assert!(
+        !screen.contains("-> srv-1 by"),
+        "only the selected server's picks"
+    );
+    // Any key closes it and does nothing else.
+    assert!(
+        press(&mut a, "x").is_empty(),
+        "x closed the view, killed nothing"
+    );
+    assert!(!render(&a, 160, 48).contains("its last picks"));
+}

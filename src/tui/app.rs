@@ -20,6 +20,8 @@ pub enum Action {
     Close,
     /// Show the help overlay.
     Help,
+    /// Show why the selected server got its last picks.
+    Why,
     /// Select the server above.
     SelectUp,
     /// Select the server below.
@@ -127,6 +129,8 @@ pub enum Overlay {
     None,
     /// The key table.
     Help,
+    /// The selected server's last picks and what the algorithm saw.
+    Why,
     /// The SYN-flood popup.
     Flood(FloodForm),
     /// The algorithm picker, with the highlighted row.
@@ -219,6 +223,7 @@ impl App {
             Action::Quit
             | Action::Close
             | Action::Help
+            | Action::Why
             | Action::Flood
             | Action::Algorithms
             | Action::Timeouts
@@ -260,6 +265,7 @@ impl App {
                 Overlay::None
             }
             Action::Help => Overlay::Help,
+            Action::Why => Overlay::Why,
             // A running flood stops; otherwise the flood popup opens.
             Action::Flood if snap.floods_active > 0 => {
                 return vec![Control::Apply(Command::StopFlood)];
@@ -391,7 +397,7 @@ impl App {
                     (Vec::new(), false)
                 }
             },
-            Overlay::None | Overlay::Help => (Vec::new(), false),
+            Overlay::None | Overlay::Help | Overlay::Why => (Vec::new(), false),
         };
         // A flood that starts closes its popup and any notice with it.
         let started = controls

@@ -212,6 +212,12 @@ pub const KEYS: &[Binding] = &[
         "choose the balancing algorithm",
         "algorithm",
     ),
+    bind(
+        Scope::Main,
+        &[Key::Char('w')],
+        Action::Why,
+        "why: the selected server's last picks and what the algorithm saw",
+    ),
     hinted(
         Scope::Main,
         &[Key::Char('t')],
@@ -346,8 +352,9 @@ pub const KEYS: &[Binding] = &[
 /// The Action a key means with `overlay` open, if any.
 pub fn action_for(overlay: &Overlay, key: Key) -> Option<Action> {
     let in_popup = overlay.is_popup();
-    // The help overlay closes on any key; the key then does nothing else.
-    if matches!(overlay, Overlay::Help) && key != Key::Ctrl('c') {
+    // The help and why overlays close on any key; the key then does
+    // nothing else.
+    if matches!(overlay, Overlay::Help | Overlay::Why) && key != Key::Ctrl('c') {
         return Some(Action::Close);
     }
     let scope_fits = |s: Scope| match s {

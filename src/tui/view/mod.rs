@@ -84,6 +84,7 @@ pub fn draw(f: &mut Frame, app: &App) {
     match &app.overlay {
         Overlay::None => {}
         Overlay::Help => help::render(f, area, &theme),
+        Overlay::Why => popups::why(f, area, app, &theme),
         Overlay::Flood(form) => popups::flood(f, area, form, &theme),
         Overlay::Algorithms(i) => popups::algorithms(f, area, *i, app, &theme),
         Overlay::Timeouts(form) => popups::timeouts(f, area, form, &theme),

@@ -4,6 +4,7 @@
 use super::centered;
 use crate::lab;
 use crate::spec::Algorithm;
+use crate::text::escape;
 use crate::tui::app::App;
 use crate::tui::forms::{Field, FloodForm, TimeoutsForm};
 use crate::tui::theme::Theme;
@@ -165,4 +166,30 @@ pub fn labs(f: &mut Frame, screen: Rect, highlight: usize, app: &App, theme: &Th
 /// The width of the longest built-in lab's name.
 fn name_width() -> usize {
     lab::BUILTIN.iter().map(|(n, _)| n.len()).max().unwrap_or(0)
+}
+
+/// Why the selected server got its last picks: what the algorithm saw for
+/// each, newest last, live.
+pub fn why(f: &mut Frame, screen: Rect, app: &App, theme: &Theme) {
+    let rows = &app.frame.snapshot.servers;
+    let row = rows.get(app.selected.min(rows.len().saturating_sub(1)));
+    let title = row.map_or_else(
+        || "why this backend?".to_string(),
+        |r| format!("why {}? its last picks", escape(&r.name)),
+    );
+    let picks = row.map(|r| r.recent_picks.as_slice()).unwrap_or_default();
+    let area = centered(screen, 120, picks.len().max(1) as u16 + 5);
+    let inner = frame_popup(f, area, &title, theme);
+    let lines: Vec<Line> = if picks.is_empty() {
+        vec![Line::styled(
+            " no new connection has gone to it yet (or this engine does not say why)",
+            theme.dim,
+        )]
+    } else {
+        picks
+            .iter()
+            .map(|p| Line::styled(format!(" {}", escape(p)), theme.dim))
+            .collect()
+    };
+    finish(f, inner, lines, " any key closes", theme);
 }

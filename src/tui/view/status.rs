@@ -19,6 +19,8 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     }
     let hints: Vec<(String, &str)> = if app.overlay == Overlay::Help {
         vec![("any key".to_string(), "close help")]
+    } else if app.overlay == Overlay::Why {
+        vec![("any key".to_string(), "close")]
     } else {
         keys::hints(app.overlay.is_popup(), app.frame.real_time).collect()
     };
