@@ -289,7 +289,9 @@ impl Algorithm {
             Algorithm::PeakEwma { .. } => "two random backends, the faster (peak EWMA) wins",
             Algorithm::SourceHash => "a hash of the client address; moves most flows on a change",
             Algorithm::RingHash { .. } => "a consistent-hash ring; moves about 1/N on a change",
-            Algorithm::Maglev { .. } => "Maglev's lookup table: even shares, about 1/N moved",
+            Algorithm::Maglev { .. } => {
+                "Maglev's lookup table: even shares, a little over 1/N moved"
+            }
             Algorithm::Score { .. } => "the lowest score of latency, connections and errors",
             Algorithm::Script(_) => "the lab's own Rhai function pick(backends, flow, rng)",
         }
