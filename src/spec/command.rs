@@ -213,6 +213,9 @@ impl fmt::Display for Command {
                 write!(f, "panic below {p} of backends eligible")
             }
             Command::SetRedispatch(None) => f.write_str("redispatch off"),
+            Command::SetRedispatch(Some(n)) if n.get() == 1 => {
+                f.write_str("redispatch after 1 unanswered SYN")
+            }
             Command::SetRedispatch(Some(n)) => {
                 write!(f, "redispatch after {} unanswered SYNs", n.get())
             }

@@ -1,9 +1,13 @@
 //! Slow start: a backend that has just come up takes a share of the new
 //! connections that grows linearly over a window, so a cold server (empty
 //! caches, a JIT still warming) is not handed the herd at once. HAProxy's
-//! `slowstart` ramps the weight the same way; here the ramp applies to
-//! every algorithm: a pick of a ramping backend stands with probability
-//! `share`, and otherwise the flow is balanced over the others.
+//! `slowstart` ramps the weight (and the connection limit) the same way;
+//! here the ramp applies to every algorithm: a pick of a ramping backend
+//! stands with probability `share`, and only while the backend holds fewer
+//! than `share` of the others' mean connections; otherwise the flow is
+//! balanced over the others. The second rule matters for least
+//! connections, which offers an empty backend every pick: the first alone
+//! would hand it a herd late in the window.
 
 use crate::model::SimDuration;
 
@@ -23,6 +27,20 @@ pub fn keeps_pick(since: SimDuration, window: SimDuration, word: u32) -> bool {
     // `word / 2^32` is uniform in [0, 1): compare in integers so a share of
     // 1 always keeps and 0 never does.
     (f64::from(word)) < share * 4_294_967_296.0
+}
+
+/// Whether a ramping backend holding `load` connections may take one
+/// more, when the others hold `mean_load` on average: below `share` of it
+/// (one connection is always allowed, or a ramp from an empty pool would
+/// never start).
+pub fn within_ramped_load(
+    since: SimDuration,
+    window: SimDuration,
+    load: u32,
+    mean_load: f64,
+) -> bool {
+    let cap = (share(since, window) * mean_load).ceil().max(1.0);
+    f64::from(load) < cap
 }
 
 #[cfg(test)]
@@ -61,5 +79,19 @@ mod tests {
         }
         assert!(keeps_pick(ms(1_000), w, u32::MAX));
         assert!(!keeps_pick(ms(0), w, 0));
+    }
+
+    #[test]
+    fn a_ramping_backend_holds_at_most_its_share_of_the_mean_load() {
+        let w = ms(10_000);
+        // A quarter in: a quarter of the others' mean of 40 is 10.
+        assert!(within_ramped_load(ms(2_500), w, 9, 40.0));
+        assert!(!within_ramped_load(ms(2_500), w, 10, 40.0));
+        // At the start one connection is allowed, not none.
+        assert!(within_ramped_load(ms(0), w, 0, 40.0));
+        assert!(!within_ramped_load(ms(0), w, 1, 40.0));
+        // After the ramp, the mean itself (rounded up).
+        assert!(within_ramped_load(ms(20_000), w, 40, 40.5));
+        assert!(!within_ramped_load(ms(20_000), w, 41, 40.5));
     }
 }

@@ -216,11 +216,7 @@ impl Balancer {
                 .ramping
                 .iter()
                 .find(|(r, _)| *r as usize == b)
-                && !slow_start::keeps_pick(
-                    now.saturating_since(since),
-                    window.get(),
-                    entropy.word() as u32,
-                )
+                && !self.ramp_keeps(b, now.saturating_since(since), window.get(), entropy)
                 && let Some(other) = self.pick_excluding(key, entropy, &[b])
             {
                 b = other;
@@ -233,6 +229,35 @@ impl Balancer {
             return Ok(self.pick_excluding(key, entropy, &full));
         }
         Ok(Some(b))
+    }
+
+    /// Slow start lets a pick of ramping backend `b`, `since` into a ramp of
+    /// `window`, stand: by chance in proportion to the ramp, and while it
+    /// holds less than the ramp's share of the others' mean connections.
+    fn ramp_keeps(
+        &self,
+        b: usize,
+        since: crate::model::SimDuration,
+        window: crate::model::SimDuration,
+        entropy: &mut impl Entropy,
+    ) -> bool {
+        if !slow_start::keeps_pick(since, window, entropy.word() as u32) {
+            return false;
+        }
+        let (sum, count) = self
+            .views
+            .iter()
+            .enumerate()
+            .filter(|(i, v)| *i != b && v.eligible())
+            .fold((0u64, 0u64), |(s, c), (_, v)| {
+                (s + u64::from(v.load()), c + 1)
+            });
+        let mean = if count == 0 {
+            0.0
+        } else {
+            sum as f64 / count as f64
+        };
+        slow_start::within_ramped_load(since, window, self.views[b].load(), mean)
     }
 
     /// The algorithm's pick, or in panic the pick over every backend in
@@ -493,7 +518,11 @@ impl Balancer {
             return None;
         }
         let old = e.backend as usize;
-        self.observe_outcome(old, None, now);
+        // One failed connect per connection, however often its client
+        // resends: outlier ejection counts connections in a row.
+        if e.syn_tries == 1 {
+            self.observe_outcome(old, None, now);
+        }
         let tries = self.resilience.spec.redispatch;
         if tries.is_none_or(|t| u32::from(e.syn_tries) < t.get()) {
             self.table.count_syn(slot);
