@@ -30,6 +30,9 @@ pub enum ServerState {
     Draining,
     /// Killed; the balancer may not know yet.
     Killed,
+    /// Running and passing health checks, but taken out of rotation by
+    /// outlier ejection for failing real connections.
+    Ejected,
 }
 
 impl ServerState {
@@ -40,6 +43,7 @@ impl ServerState {
             ServerState::Down => "down",
             ServerState::Draining => "draining",
             ServerState::Killed => "killed",
+            ServerState::Ejected => "ejected",
         }
     }
 }

@@ -309,8 +309,11 @@ impl App {
                     .then(|| Command::ReviveServer(r.name.clone()))
             }),
             Action::DrainSelected => self.on_selected(|r| {
-                (r.state == ServerState::Up || r.state == ServerState::Down)
-                    .then(|| Command::DrainServer(r.name.clone()))
+                matches!(
+                    r.state,
+                    ServerState::Up | ServerState::Down | ServerState::Ejected
+                )
+                .then(|| Command::DrainServer(r.name.clone()))
             }),
             Action::WeightUp => self.on_selected(|r| {
                 (r.weight < MAX_WEIGHT).then(|| Command::SetWeight(r.name.clone(), r.weight + 1))

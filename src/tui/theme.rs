@@ -86,6 +86,7 @@ impl Theme {
             ServerState::Down => ("▼", self.warn),
             ServerState::Draining => ("◐", self.info),
             ServerState::Killed => ("✖", self.bad),
+            ServerState::Ejected => ("⊘", self.warn),
         }
     }
 

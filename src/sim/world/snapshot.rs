@@ -64,6 +64,8 @@ impl World {
         let h = &self.history[i];
         let state = if !s.alive {
             ServerState::Killed
+        } else if self.lb.resilience.is_ejected(i) {
+            ServerState::Ejected
         } else if !v.healthy {
             ServerState::Down
         } else if v.draining {
