@@ -33,6 +33,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     preset!("maglev-vs-ring"),
     preset!("bounded-load"),
     preset!("score"),
+    preset!("your-own-algorithm"),
     preset!("server-dies"),
     preset!("outlier-ejection"),
     preset!("redispatch"),
