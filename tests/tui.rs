@@ -520,3 +520,41 @@ fn w_shows_why_the_selected_server_got_its_last_picks() {
     );
     assert!(!render(&a, 160, 48).contains("its last picks"));
 }
+
+#[test]
+fn resilience_keys_turn_each_setting_on_with_the_values_they_document() {
+    use lblab::spec::{Dur, OutlierSpec, Percent, Positive};
+    let mut a = app(&world(6.0, &[]));
+    assert_eq!(
+        press(&mut a, "UEPDY"),
+        vec![
+            apply(Command::SetSlowStart(Some(Dur::from_secs(10)))),
+            apply(Command::SetOutlierEjection(Some(OutlierSpec::default()))),
+            apply(Command::SetPanicThreshold(Some(Percent::new_const(50)))),
+            apply(Command::SetRedispatch(Some(Positive::new_const(1)))),
+            apply(Command::SetSticky(Some(Dur::from_secs(30)))),
+        ]
+    );
+    // With them on, the same keys turn them off.
+    let on = world(
+        6.0,
+        &[
+            Command::SetSlowStart(Some(Dur::from_secs(10))),
+            Command::SetOutlierEjection(Some(OutlierSpec::default())),
+            Command::SetPanicThreshold(Some(Percent::new_const(50))),
+            Command::SetRedispatch(Some(Positive::new_const(1))),
+            Command::SetSticky(Some(Dur::from_secs(30))),
+        ],
+    );
+    let mut a = app(&on);
+    assert_eq!(
+        press(&mut a, "UEPDY"),
+        vec![
+            apply(Command::SetSlowStart(None)),
+            apply(Command::SetOutlierEjection(None)),
+            apply(Command::SetPanicThreshold(None)),
+            apply(Command::SetRedispatch(None)),
+            apply(Command::SetSticky(None)),
+        ]
+    );
+}

@@ -3,8 +3,8 @@
 
 use crate::model::SimDuration;
 use crate::spec::{
-    Algorithm, CookieMode, FilterSpec, HealthSpec, OnBackendDown, RateLimitSpec, RetransmitMode,
-    Timeout,
+    Algorithm, CookieMode, FilterSpec, HealthSpec, OnBackendDown, RateLimitSpec, ResilienceSpec,
+    RetransmitMode, Timeout,
 };
 use serde::{Deserialize, Serialize};
 
@@ -33,6 +33,10 @@ pub struct Settings {
     pub on_backend_down: OnBackendDown,
     /// What a SYN must pass before it takes a half-open slot.
     pub defences: Defences,
+    /// Slow start, outlier ejection, the queue, panic, redispatch and
+    /// sticky sessions.
+    #[serde(default)]
+    pub resilience: ResilienceSpec,
 }
 
 impl Settings {

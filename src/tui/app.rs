@@ -7,7 +7,9 @@ use crate::engine::{ServerRow, ServerState};
 use crate::lab;
 use crate::live::{Control, LiveFrame};
 use crate::model::{Cidr, Ip};
-use crate::spec::{Algorithm, Command, Dur, FilterSpec, Positive, RateLimitSpec};
+use crate::spec::{
+    Algorithm, Command, Dur, FilterSpec, OutlierSpec, Percent, Positive, RateLimitSpec,
+};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -62,6 +64,16 @@ pub enum Action {
     ToggleRateLimit,
     /// Turn the allow list of the clients' range on or off.
     ToggleAllowList,
+    /// Slow start on (a 10 s ramp) or off.
+    ToggleSlowStart,
+    /// Outlier ejection on (5 failures in a row, 10 s) or off.
+    ToggleEjection,
+    /// The panic threshold on (50%) or off.
+    TogglePanic,
+    /// Redispatch after one unanswered SYN on or off.
+    ToggleRedispatch,
+    /// Sticky sessions (30 s) on or off.
+    ToggleSticky,
     /// Move SYN cookies to their next mode.
     CycleCookies,
     /// Scroll the lesson down.
@@ -98,6 +110,12 @@ pub(crate) fn simulation_only(action: Action) -> Option<&'static str> {
             Some("a real proxy runs in real time: no pause, step or speed")
         }
         Action::Restart | Action::Labs => Some("a real proxy runs its configuration, not a lab"),
+        Action::ToggleSlowStart
+        | Action::ToggleEjection
+        | Action::TogglePanic
+        | Action::ToggleRedispatch => {
+            Some("slow start, ejection, panic and redispatch are the simulation's for now")
+        }
         _ => None,
     }
 }
@@ -240,6 +258,11 @@ impl App {
             | Action::ToggleRateLimit
             | Action::CycleCookies
             | Action::ToggleAllowList => self.on_chaos_and_defences(action),
+            Action::ToggleSlowStart
+            | Action::ToggleEjection
+            | Action::TogglePanic
+            | Action::ToggleRedispatch
+            | Action::ToggleSticky => self.on_resilience(action),
             Action::TogglePause
             | Action::Step
             | Action::Slower
@@ -344,6 +367,33 @@ impl App {
                 })
             }
             Action::ToggleAllowList => Command::SetFilter(FilterSpec::default()),
+            _ => return Vec::new(),
+        };
+        vec![Control::Apply(command)]
+    }
+
+    /// The resilience keys: each setting on with the values its key
+    /// documents, or off.
+    fn on_resilience(&mut self, action: Action) -> Vec<Control> {
+        let r = &self.frame.snapshot.settings.resilience;
+        let command = match action {
+            Action::ToggleSlowStart => {
+                Command::SetSlowStart(r.slow_start.is_none().then_some(Dur::from_secs(10)))
+            }
+            Action::ToggleEjection => {
+                Command::SetOutlierEjection(r.outlier_ejection.is_none().then(OutlierSpec::default))
+            }
+            Action::TogglePanic => Command::SetPanicThreshold(
+                r.panic_threshold
+                    .is_none()
+                    .then_some(Percent::new_const(50)),
+            ),
+            Action::ToggleRedispatch => {
+                Command::SetRedispatch(r.redispatch.is_none().then_some(Positive::new_const(1)))
+            }
+            Action::ToggleSticky => {
+                Command::SetSticky(r.sticky.is_none().then_some(Dur::from_secs(30)))
+            }
             _ => return Vec::new(),
         };
         vec![Control::Apply(command)]

@@ -276,6 +276,36 @@ pub const KEYS: &[Binding] = &[
         Action::ToggleAllowList,
         "allow list on/off: only the clients' range 10.0.0.0/8 may connect",
     ),
+    bind(
+        Scope::Main,
+        &[Key::Char('U')],
+        Action::ToggleSlowStart,
+        "slow start on/off: a server that comes up ramps up over 10 s",
+    ),
+    bind(
+        Scope::Main,
+        &[Key::Char('E')],
+        Action::ToggleEjection,
+        "outlier ejection on/off: 5 failed connections in a row eject for 10 s",
+    ),
+    bind(
+        Scope::Main,
+        &[Key::Char('P')],
+        Action::TogglePanic,
+        "panic threshold on/off: below 50% eligible, balance over every server",
+    ),
+    bind(
+        Scope::Main,
+        &[Key::Char('D')],
+        Action::ToggleRedispatch,
+        "redispatch on/off: a SYN a server left unanswered goes elsewhere next",
+    ),
+    bind(
+        Scope::Main,
+        &[Key::Char('Y')],
+        Action::ToggleSticky,
+        "sticky sessions on/off: a client stays on its server for 30 s",
+    ),
     hinted(
         Scope::Main,
         &[Key::Char('l')],

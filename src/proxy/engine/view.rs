@@ -133,6 +133,10 @@ fn settings(config: &ProxyConfig, e: &ProxyEngine) -> Settings {
             early_drop: false,
             syn_cookies: CookieMode::Off,
         },
+        resilience: crate::spec::ResilienceSpec {
+            sticky: config.sticky.map(|d| Dur(std_to_sim(d))),
+            ..crate::spec::ResilienceSpec::default()
+        },
     }
 }
 

@@ -184,6 +184,7 @@ impl World {
                 early_drop: lb.early_drop_enabled(),
                 syn_cookies: lb.cookies,
             },
+            resilience: lb.resilience.spec,
         }
     }
 }
