@@ -154,7 +154,7 @@ pub enum Overlay {
     /// The algorithm picker, with the highlighted row.
     Algorithms(usize),
     /// The timeouts editor.
-    Timeouts(TimeoutsForm),
+    Timeouts(Box<TimeoutsForm>),
     /// The lab picker, with the highlighted row.
     Labs(usize),
 }
@@ -300,7 +300,9 @@ impl App {
                     .position(|a| a.name() == snap.settings.algorithm.name())
                     .unwrap_or(0),
             ),
-            Action::Timeouts => Overlay::Timeouts(TimeoutsForm::from_settings(&snap.settings)),
+            Action::Timeouts => {
+                Overlay::Timeouts(Box::new(TimeoutsForm::from_settings(&snap.settings)))
+            }
             Action::Labs => Overlay::Labs(
                 lab::BUILTIN
                     .iter()
