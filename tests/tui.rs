@@ -42,7 +42,7 @@ fn render(app: &App, width: u16, height: u16) -> String {
     t.backend().to_string()
 }
 
-/// Presses keys (a character per key; `\n` is Enter, `\x1b` Esc) and
+/// Presses keys (a character per key; `\n` is Enter, `\x1b` Esc, `\t` Tab) and
 /// returns every Control they sent.
 fn press(app: &mut App, keys_typed: &str) -> Vec<Control> {
     let mut out = Vec::new();
@@ -55,6 +55,7 @@ fn press(app: &mut App, keys_typed: &str) -> Vec<Control> {
             '←' => KeyCode::Left,
             '→' => KeyCode::Right,
             '\x08' => KeyCode::Backspace,
+            '\t' => KeyCode::Tab,
             c => KeyCode::Char(c),
         };
         let event = KeyEvent::new(code, KeyModifiers::NONE);
@@ -215,7 +216,13 @@ fn reviving_needs_a_dead_or_draining_server() {
         press(&mut a, "jr").is_empty(),
         "srv-2 is up: nothing to revive"
     );
+    // A key that cannot act says why.
+    assert_eq!(
+        a.notice.as_deref(),
+        Some("srv-2 is running: r revives a killed server or stops a drain")
+    );
     assert!(press(&mut a, "kx").is_empty(), "srv-1 is already killed");
+    assert_eq!(a.notice.as_deref(), Some("srv-1 is already killed"));
 }
 
 #[test]
@@ -556,5 +563,27 @@ fn resilience_keys_turn_each_setting_on_with_the_values_they_document() {
             apply(Command::SetRedispatch(None)),
             apply(Command::SetSticky(None)),
         ]
+    );
+}
+
+#[test]
+fn tab_moves_to_the_next_field_and_typing_past_a_limit_says_so() {
+    let mut a = app(&world(6.0, &[]));
+    press(&mut a, "f\t");
+    let Overlay::Flood(form) = &a.overlay else {
+        panic!("the flood popup is open")
+    };
+    assert_eq!(form.cursor, 1, "Tab goes down, as in every form");
+    // The sources field holds at most the spoofable range.
+    assert!(press(&mut a, "99999999").is_empty());
+    let notice = a.notice.clone().unwrap_or_default();
+    assert!(notice.starts_with("spoofed sources is at most"), "{notice}");
+    let Overlay::Flood(form) = &a.overlay else {
+        panic!("the popup stays open")
+    };
+    assert!(
+        form.sources < 99_999_999,
+        "refused, not capped: {}",
+        form.sources
     );
 }

@@ -216,9 +216,19 @@ impl App {
         self.frame.snapshot.servers.get(self.selected)
     }
 
-    fn on_selected(&mut self, f: impl FnOnce(&ServerRow) -> Option<Command>) -> Vec<Control> {
-        match self.selected_server() {
-            Some(row) => f(row).map(Control::Apply).into_iter().collect(),
+    /// Applies what `f` makes of the selected server, or shows why it
+    /// cannot.
+    fn on_selected(
+        &mut self,
+        f: impl FnOnce(&ServerRow) -> Result<Command, String>,
+    ) -> Vec<Control> {
+        match self.selected_server().map(f) {
+            Some(Ok(command)) => vec![Control::Apply(command)],
+            // A key that cannot act says why, instead of doing nothing.
+            Some(Err(why)) => {
+                self.notice = Some(why);
+                Vec::new()
+            }
             None => {
                 self.notice = Some("no server to act on".into());
                 Vec::new()
@@ -326,25 +336,48 @@ impl App {
                 self.selected = (self.selected + 1).min(last);
                 Vec::new()
             }
-            Action::KillSelected => self.on_selected(|r| {
-                (r.state != ServerState::Killed).then(|| Command::KillServer(r.name.clone()))
+            Action::KillSelected => self.on_selected(|r| match r.state {
+                ServerState::Killed => Err(format!("{} is already killed", r.name)),
+                _ => Ok(Command::KillServer(r.name.clone())),
             }),
-            Action::ReviveSelected => self.on_selected(|r| {
-                (r.state == ServerState::Killed || r.state == ServerState::Draining)
-                    .then(|| Command::ReviveServer(r.name.clone()))
+            Action::ReviveSelected => self.on_selected(|r| match r.state {
+                ServerState::Killed | ServerState::Draining => {
+                    Ok(Command::ReviveServer(r.name.clone()))
+                }
+                _ => Err(format!(
+                    "{} is running: r revives a killed server or stops a drain",
+                    r.name
+                )),
             }),
-            Action::DrainSelected => self.on_selected(|r| {
-                matches!(
-                    r.state,
-                    ServerState::Up | ServerState::Down | ServerState::Ejected
-                )
-                .then(|| Command::DrainServer(r.name.clone()))
+            Action::DrainSelected => self.on_selected(|r| match r.state {
+                ServerState::Up | ServerState::Down | ServerState::Ejected => {
+                    Ok(Command::DrainServer(r.name.clone()))
+                }
+                other => Err(format!(
+                    "{} is {}: only a running server drains",
+                    r.name,
+                    other.name()
+                )),
             }),
             Action::WeightUp => self.on_selected(|r| {
-                (r.weight < MAX_WEIGHT).then(|| Command::SetWeight(r.name.clone(), r.weight + 1))
+                if r.weight < MAX_WEIGHT {
+                    Ok(Command::SetWeight(r.name.clone(), r.weight + 1))
+                } else {
+                    Err(format!(
+                        "{} has weight {MAX_WEIGHT}, the most + sets",
+                        r.name
+                    ))
+                }
             }),
             Action::WeightDown => self.on_selected(|r| {
-                (r.weight > 0).then(|| Command::SetWeight(r.name.clone(), r.weight - 1))
+                if r.weight > 0 {
+                    Ok(Command::SetWeight(r.name.clone(), r.weight - 1))
+                } else {
+                    Err(format!(
+                        "{} has weight 0 already: it takes nothing new",
+                        r.name
+                    ))
+                }
             }),
             _ => Vec::new(),
         }
@@ -478,7 +511,7 @@ fn flood_key(form: &mut FloodForm, action: Action) -> Result<Vec<Control>, Strin
         Action::PopupDown => form.move_cursor(true),
         Action::PopupLess => form.adjust(false),
         Action::PopupMore => form.adjust(true),
-        Action::PopupDigit(d) => form.digit(d),
+        Action::PopupDigit(d) => form.digit(d)?,
         Action::PopupBackspace => form.backspace(),
         Action::PopupConfirm => vec![Control::Apply(Command::StartFlood(form.spec()?))],
         _ => Vec::new(),

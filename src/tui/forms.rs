@@ -22,6 +22,9 @@ pub struct FloodForm {
     pub seconds: u64,
     /// What the attack does (the fourth field).
     pub kind: AttackKind,
+    /// Digits typed into the field under the cursor since it was reached:
+    /// the first digit replaces the value shown, later ones append.
+    typed: bool,
 }
 
 /// Seconds the flood's duration moves per arrow key.
@@ -40,6 +43,7 @@ impl Default for FloodForm {
             sources: 1000,
             seconds: 30,
             kind: AttackKind::SpoofedSyn,
+            typed: false,
         }
     }
 }
@@ -78,6 +82,7 @@ impl FloodForm {
     /// Moves to the next (`down`) or previous field.
     pub fn move_cursor<T>(&mut self, down: bool) -> Vec<T> {
         let n = FloodForm::FIELDS.len();
+        self.typed = false;
         self.cursor = if down {
             (self.cursor + 1) % n
         } else {
@@ -95,6 +100,7 @@ impl FloodForm {
             self.kind = kinds[next % kinds.len()];
             return Vec::new();
         }
+        self.typed = false;
         let is_duration = self.cursor == 2;
         let limit = self.limit();
         let v = self.value();
@@ -107,22 +113,38 @@ impl FloodForm {
         Vec::new()
     }
 
-    /// Appends a typed digit.
-    pub fn digit<T>(&mut self, d: u8) -> Vec<T> {
+    /// A typed digit: the first on a field replaces the value shown, as in
+    /// any form; later ones append. A digit that would pass the field's
+    /// limit is refused with what the limit is, never capped silently.
+    pub fn digit<T>(&mut self, d: u8) -> Result<Vec<T>, String> {
         if self.cursor == 3 {
-            return Vec::new();
+            return Ok(Vec::new());
         }
         let limit = self.limit();
+        let fresh = !self.typed;
         let v = self.value();
-        *v = (*v * 10 + u64::from(d)).min(limit);
-        Vec::new()
+        let next = if fresh {
+            u64::from(d)
+        } else {
+            v.saturating_mul(10).saturating_add(u64::from(d))
+        };
+        if next > limit {
+            return Err(format!(
+                "{} is at most {limit}",
+                FloodForm::FIELDS[self.cursor]
+            ));
+        }
+        *v = next;
+        self.typed = true;
+        Ok(Vec::new())
     }
 
-    /// Removes the last digit.
+    /// Removes the last digit (and goes on typing into what is left).
     pub fn backspace<T>(&mut self) -> Vec<T> {
         if self.cursor == 3 {
             return Vec::new();
         }
+        self.typed = true;
         let v = self.value();
         *v /= 10;
         Vec::new()
@@ -420,13 +442,13 @@ mod tests {
         let mut f = FloodForm::default();
         f.backspace::<()>();
         f.backspace::<()>();
-        f.digit::<()>(7);
+        let _ = f.digit::<()>(7);
         assert_eq!(f.rate, 507);
         f.adjust::<()>(true);
         assert_eq!(f.rate, 1014);
         f.move_cursor::<()>(false);
         assert_eq!(f.cursor, 3, "up from the first field wraps to the kind");
-        f.digit::<()>(5);
+        let _ = f.digit::<()>(5);
         assert_eq!(
             f.kind,
             AttackKind::SpoofedSyn,
@@ -441,5 +463,33 @@ mod tests {
         assert_eq!(spec.duration, Some(Dur::from_secs(25)));
         f.rate = 0;
         assert!(f.spec().is_err());
+    }
+
+    #[test]
+    fn the_first_digit_on_a_field_replaces_its_value_and_later_ones_append() {
+        let mut f = FloodForm::default();
+        for d in [2, 0, 0, 0] {
+            f.digit::<()>(d).expect("within the limit");
+        }
+        assert_eq!(f.rate, 2000, "typing 2000 over 5000 gives 2000");
+        // Moving to another field and back starts afresh.
+        f.move_cursor::<()>(true);
+        f.digit::<()>(4).expect("within the limit");
+        assert_eq!(f.sources, 4);
+        f.move_cursor::<()>(false);
+        f.digit::<()>(9).expect("within the limit");
+        assert_eq!(f.rate, 9);
+    }
+
+    #[test]
+    fn a_digit_past_the_limit_is_refused_not_capped() {
+        let mut f = FloodForm::default();
+        for d in [1, 0, 0, 0, 0, 0, 0, 0] {
+            f.digit::<()>(d).expect("10 000 000 is the limit itself");
+        }
+        assert_eq!(f.rate, 10_000_000);
+        let err = f.digit::<()>(0).expect_err("100 000 000 is past it");
+        assert_eq!(err, "rate (SYN/s) is at most 10000000");
+        assert_eq!(f.rate, 10_000_000, "the value stays as it was");
     }
 }

@@ -340,13 +340,13 @@ pub const KEYS: &[Binding] = &[
     ),
     bind(
         Scope::Popup,
-        &[Key::Up, Key::Char('k'), Key::Tab],
+        &[Key::Up, Key::Char('k')],
         Action::PopupUp,
         "previous field / choice",
     ),
     hinted(
         Scope::Popup,
-        &[Key::Down, Key::Char('j')],
+        &[Key::Down, Key::Char('j'), Key::Tab],
         Action::PopupDown,
         "next field / choice",
         "next",
