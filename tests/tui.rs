@@ -587,3 +587,21 @@ fn tab_moves_to_the_next_field_and_typing_past_a_limit_says_so() {
         form.sources
     );
 }
+
+#[test]
+fn a_long_list_scrolls_to_keep_the_highlighted_row_in_view() {
+    let mut a = app(&world(6.0, &[]));
+    press(&mut a, "l");
+    let last = lblab::lab::BUILTIN.len() - 1;
+    for _ in 0..last {
+        press(&mut a, "↓");
+    }
+    let (name, _) = lblab::lab::BUILTIN[last];
+    let screen = render(&a, 80, 24);
+    let row = screen
+        .lines()
+        .find(|l| l.contains('▶'))
+        .unwrap_or_else(|| panic!("no highlighted row at 80x24:\n{screen}"));
+    assert!(row.contains(name), "{row}");
+    assert!(screen.contains("Enter start it"), "the hint stays:\n{screen}");
+}

@@ -37,6 +37,18 @@ fn finish(f: &mut Frame, inner: Rect, mut lines: Vec<Line<'_>>, hint: &str, them
     f.render_widget(Paragraph::new(lines), inner);
 }
 
+/// The rows of a list that fit in `inner` above the hint, scrolled so the
+/// highlighted row stays in view.
+fn in_view<'a>(lines: Vec<Line<'a>>, highlight: usize, inner: Rect) -> Vec<Line<'a>> {
+    // A blank line and the hint sit below the list.
+    let rows = usize::from(inner.height.saturating_sub(2)).max(1);
+    if lines.len() <= rows {
+        return lines;
+    }
+    let start = highlight.saturating_sub(rows - 1).min(lines.len() - rows);
+    lines.into_iter().skip(start).take(rows).collect()
+}
+
 fn cursor(selected: bool) -> &'static str {
     if selected { "▶ " } else { "  " }
 }
@@ -102,7 +114,7 @@ pub fn algorithms(f: &mut Frame, screen: Rect, highlight: usize, app: &App, them
     finish(
         f,
         inner,
-        lines,
+        in_view(lines, highlight, inner),
         " ● in use   ↑↓ or 1-9 choose, Enter switch, Esc cancel",
         theme,
     );
@@ -157,7 +169,7 @@ pub fn labs(f: &mut Frame, screen: Rect, highlight: usize, app: &App, theme: &Th
     finish(
         f,
         inner,
-        lines,
+        in_view(lines, highlight, inner),
         " ● running   ↑↓ choose, Enter start it (with its own seed), Esc cancel",
         theme,
     );
