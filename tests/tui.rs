@@ -603,5 +603,8 @@ fn a_long_list_scrolls_to_keep_the_highlighted_row_in_view() {
         .find(|l| l.contains('▶'))
         .unwrap_or_else(|| panic!("no highlighted row at 80x24:\n{screen}"));
     assert!(row.contains(name), "{row}");
-    assert!(screen.contains("Enter start it"), "the hint stays:\n{screen}");
+    assert!(
+        screen.contains("Enter start it"),
+        "the hint stays:\n{screen}"
+    );
 }
