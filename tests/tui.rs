@@ -186,9 +186,10 @@ fn server_keys_send_commands_for_the_selected_server() {
         press(&mut a, "+"),
         vec![apply(Command::SetWeight("srv-4".into(), 2))]
     );
+    // Down from the 2 just sent, not from the snapshot's 1.
     assert_eq!(
         press(&mut a, "-"),
-        vec![apply(Command::SetWeight("srv-4".into(), 0))]
+        vec![apply(Command::SetWeight("srv-4".into(), 1))]
     );
     assert_eq!(
         press(&mut a, "XC"),
@@ -607,4 +608,20 @@ fn a_long_list_scrolls_to_keep_the_highlighted_row_in_view() {
         screen.contains("Enter start it"),
         "the hint stays:\n{screen}"
     );
+}
+
+#[test]
+fn fast_weight_presses_build_on_each_other_not_on_a_stale_snapshot() {
+    let mut a = app(&world(6.0, &[]));
+    // No new frame arrives between the presses, as when keys come faster
+    // than the dashboard draws.
+    let sent = press(&mut a, "++++-");
+    let weights: Vec<u32> = sent
+        .iter()
+        .map(|c| match c {
+            Control::Apply(Command::SetWeight(name, w)) if name == "srv-1" => *w,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(weights, [2, 3, 4, 5, 4]);
 }

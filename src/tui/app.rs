@@ -185,6 +185,9 @@ pub struct App {
     pub monochrome: bool,
     /// Lines the lesson panel is scrolled down by.
     pub lesson_scroll: u16,
+    /// Weights the keys have sent that no snapshot shows yet: a second
+    /// press builds on the first, not on a snapshot that predates it.
+    weights_sent: Vec<(String, u32)>,
 }
 
 impl App {
@@ -198,6 +201,7 @@ impl App {
             quit: false,
             monochrome,
             lesson_scroll: 0,
+            weights_sent: Vec::new(),
         }
     }
 
@@ -207,7 +211,18 @@ impl App {
             self.selected = 0;
             self.lesson_scroll = 0;
         }
+        if frame.generation != self.frame.generation {
+            self.weights_sent.clear();
+        }
         self.frame = frame;
+        // A weight the snapshot shows has been applied; keep the rest.
+        let rows_now = &self.frame.snapshot.servers;
+        self.weights_sent.retain(|(name, w)| {
+            rows_now
+                .iter()
+                .find(|r| &r.name == name)
+                .is_some_and(|r| r.weight != *w)
+        });
         let rows = self.frame.snapshot.servers.len();
         self.selected = self.selected.min(rows.saturating_sub(1));
     }
@@ -359,26 +374,37 @@ impl App {
                     other.name()
                 )),
             }),
-            Action::WeightUp => self.on_selected(|r| {
-                if r.weight < MAX_WEIGHT {
-                    Ok(Command::SetWeight(r.name.clone(), r.weight + 1))
-                } else {
-                    Err(format!(
-                        "{} has weight {MAX_WEIGHT}, the most + sets",
-                        r.name
-                    ))
+            Action::WeightUp | Action::WeightDown => {
+                let up = action == Action::WeightUp;
+                let sent = self.weights_sent.clone();
+                let controls = self.on_selected(|r| {
+                    // Build on a weight already sent, not on a snapshot
+                    // that predates it.
+                    let weight = sent
+                        .iter()
+                        .find(|(n, _)| *n == r.name)
+                        .map_or(r.weight, |(_, w)| *w);
+                    match (up, weight) {
+                        (true, MAX_WEIGHT..) => Err(format!(
+                            "{} has weight {MAX_WEIGHT}, the most + sets",
+                            r.name
+                        )),
+                        (false, 0) => Err(format!(
+                            "{} has weight 0 already: it takes nothing new",
+                            r.name
+                        )),
+                        (true, w) => Ok(Command::SetWeight(r.name.clone(), w + 1)),
+                        (false, w) => Ok(Command::SetWeight(r.name.clone(), w - 1)),
+                    }
+                });
+                for c in &controls {
+                    if let Control::Apply(Command::SetWeight(name, w)) = c {
+                        self.weights_sent.retain(|(n, _)| n != name);
+                        self.weights_sent.push((name.clone(), *w));
+                    }
                 }
-            }),
-            Action::WeightDown => self.on_selected(|r| {
-                if r.weight > 0 {
-                    Ok(Command::SetWeight(r.name.clone(), r.weight - 1))
-                } else {
-                    Err(format!(
-                        "{} has weight 0 already: it takes nothing new",
-                        r.name
-                    ))
-                }
-            }),
+                controls
+            }
             _ => Vec::new(),
         }
     }
