@@ -104,19 +104,14 @@ pub fn moved_share(
 mod tests {
     use super::super::test_support::pool;
     use super::*;
-    use crate::spec::{TableSize, VirtualNodes};
 
+    /// Source hash, ring and Maglev with their defaults, in picker order.
     fn hashing() -> [Algorithm; 3] {
-        [
-            Algorithm::SourceHash,
-            Algorithm::RingHash {
-                vnodes: VirtualNodes::DEFAULT,
-                bound: None,
-            },
-            Algorithm::Maglev {
-                table_size: TableSize::DEFAULT,
-            },
-        ]
+        let all: Vec<Algorithm> = Algorithm::ALL
+            .into_iter()
+            .filter(|a| a.hashes_flows())
+            .collect();
+        all.try_into().expect("three hashing algorithms")
     }
 
     #[test]

@@ -271,6 +271,15 @@ impl Selector {
     }
 }
 
+/// 1, 10, 100, …: the counts at which a stream of repeated faults or
+/// timeouts earns another log line, so it shows without flooding the log.
+pub(crate) fn is_power_of_ten(mut n: u64) -> bool {
+    while n >= 10 && n.is_multiple_of(10) {
+        n /= 10;
+    }
+    n == 1
+}
+
 /// Maps a 32-bit random word onto `0..n` without division (Lemire).
 #[inline]
 pub(crate) fn reduce(word: u32, n: usize) -> usize {

@@ -5,6 +5,7 @@ pub mod app;
 pub mod forms;
 mod input;
 pub mod keys;
+mod popup_keys;
 pub mod run;
 pub mod theme;
 pub mod view;

@@ -394,7 +394,7 @@ impl Balancer {
                 // The first, and then each power of ten: a steady stream
                 // of timeouts must not flood the log.
                 let n = self.resilience.queue_timeouts;
-                if n == 1 || (n.is_multiple_of(10) && (n as f64).log10().fract() == 0.0) {
+                if crate::policy::is_power_of_ten(n) {
                     self.resilience.notes.push(Note::QueueTimedOut { total: n });
                 }
                 continue;
