@@ -95,6 +95,46 @@ pub enum Action {
     PopupBackspace,
     /// Apply the popup.
     PopupConfirm,
+    /// Open the selected server's detail view.
+    Detail,
+    /// Show or hide the latency histogram panel.
+    ToggleHistogram,
+    /// Move the focus to the next panel.
+    FocusNext,
+    /// Maximise the focused panel, or restore the layout.
+    ToggleMaximise,
+}
+
+/// A panel of the main screen, for focus, maximising and the mouse.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Panel {
+    /// The servers table.
+    Servers,
+    /// The traffic sparklines.
+    Traffic,
+    /// The clients' counts by state and failure reason.
+    Clients,
+    /// The balancer's conn table and half-open gauge.
+    Balancer,
+    /// The latency histogram (when shown).
+    Histogram,
+    /// The event log.
+    Log,
+    /// The lesson.
+    Lesson,
+}
+
+impl Panel {
+    /// Every panel, in focus order.
+    pub const ALL: [Panel; 7] = [
+        Panel::Servers,
+        Panel::Traffic,
+        Panel::Clients,
+        Panel::Balancer,
+        Panel::Histogram,
+        Panel::Log,
+        Panel::Lesson,
+    ];
 }
 
 /// Why `action` does nothing on a real proxy, if it does nothing there.
@@ -158,6 +198,8 @@ pub enum Overlay {
     Timeouts(Box<TimeoutsForm>),
     /// The lab picker, with the highlighted row.
     Labs(usize),
+    /// One server's drill-down, by row index.
+    Detail(usize),
 }
 
 impl Overlay {
@@ -189,6 +231,12 @@ pub struct App {
     /// Weights the keys have sent that no snapshot shows yet: a second
     /// press builds on the first, not on a snapshot that predates it.
     weights_sent: Vec<(String, u32)>,
+    /// The latency histogram panel is shown.
+    pub show_histogram: bool,
+    /// The panel keys and the wheel act on.
+    pub focus: Panel,
+    /// The focused panel fills the body.
+    pub maximised: bool,
 }
 
 impl App {
@@ -203,6 +251,9 @@ impl App {
             monochrome,
             lesson_scroll: 0,
             weights_sent: Vec::new(),
+            show_histogram: false,
+            focus: Panel::Servers,
+            maximised: false,
         }
     }
 
@@ -296,6 +347,10 @@ impl App {
             | Action::Restart
             | Action::LessonDown
             | Action::LessonUp => self.on_run_and_lesson(action),
+            Action::Detail
+            | Action::ToggleHistogram
+            | Action::FocusNext
+            | Action::ToggleMaximise => self.on_view(action),
             // Popup actions with no popup open do nothing.
             _ => Vec::new(),
         }
@@ -491,6 +546,35 @@ impl App {
         }
     }
 
+    /// The keys that change what the screen shows, not the world.
+    fn on_view(&mut self, action: Action) -> Vec<Control> {
+        match action {
+            Action::Detail if self.selected_server().is_some() => {
+                self.overlay = Overlay::Detail(self.selected);
+            }
+            Action::Detail => self.notice = Some("no server to show".into()),
+            Action::ToggleHistogram => {
+                self.show_histogram = !self.show_histogram;
+                if !self.show_histogram && self.focus == Panel::Histogram {
+                    self.focus = Panel::Traffic;
+                }
+            }
+            Action::FocusNext => self.focus = self.next_panel(self.focus),
+            Action::ToggleMaximise => self.maximised = !self.maximised,
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    /// The panel after `panel` in focus order, skipping hidden ones.
+    fn next_panel(&self, panel: Panel) -> Panel {
+        let at = Panel::ALL.iter().position(|p| *p == panel).unwrap_or(0);
+        (1..=Panel::ALL.len())
+            .map(|i| Panel::ALL[(at + i) % Panel::ALL.len()])
+            .find(|p| *p != Panel::Histogram || self.show_histogram)
+            .unwrap_or(Panel::Servers)
+    }
+
     /// A key while a popup is open goes to the popup.
     fn update_popup(&mut self, action: Action) -> Vec<Control> {
         let (controls, close) = match &mut self.overlay {
@@ -512,7 +596,9 @@ impl App {
                     (Vec::new(), false)
                 }
             },
-            Overlay::None | Overlay::Help | Overlay::Why => (Vec::new(), false),
+            Overlay::None | Overlay::Help | Overlay::Why | Overlay::Detail(_) => {
+                (Vec::new(), false)
+            }
         };
         // A flood that starts closes its popup and any notice with it.
         let started = controls

@@ -306,6 +306,30 @@ pub const KEYS: &[Binding] = &[
         Action::ToggleSticky,
         "sticky sessions on/off: a client stays on its server for 30 s",
     ),
+    bind(
+        Scope::Main,
+        &[Key::Enter],
+        Action::Detail,
+        "the selected server in detail: history, probes, connections, picks",
+    ),
+    bind(
+        Scope::Main,
+        &[Key::Char('h')],
+        Action::ToggleHistogram,
+        "latency histogram panel on/off",
+    ),
+    bind(
+        Scope::Main,
+        &[Key::Tab],
+        Action::FocusNext,
+        "focus the next panel (the wheel and PgUp/PgDn act on it)",
+    ),
+    bind(
+        Scope::Main,
+        &[Key::Char('e')],
+        Action::ToggleMaximise,
+        "maximise the focused panel, or restore the layout",
+    ),
     hinted(
         Scope::Main,
         &[Key::Char('l')],
@@ -384,7 +408,8 @@ pub fn action_for(overlay: &Overlay, key: Key) -> Option<Action> {
     let in_popup = overlay.is_popup();
     // The help and why overlays close on any key; the key then does
     // nothing else.
-    if matches!(overlay, Overlay::Help | Overlay::Why) && key != Key::Ctrl('c') {
+    if matches!(overlay, Overlay::Help | Overlay::Why | Overlay::Detail(_)) && key != Key::Ctrl('c')
+    {
         return Some(Action::Close);
     }
     let scope_fits = |s: Scope| match s {

@@ -14,8 +14,10 @@
 
 mod charts;
 mod clients;
+mod detail;
 mod header;
 mod help;
+pub mod layout;
 mod lesson;
 mod log;
 mod popups;
@@ -26,7 +28,7 @@ mod status;
 use super::app::{App, Overlay};
 use super::theme::Theme;
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
 
 /// Smallest terminal the dashboard draws in.
 pub const MIN_WIDTH: u16 = 80;
@@ -41,50 +43,31 @@ pub fn draw(f: &mut Frame, app: &App) {
         small::render(f, area, &theme);
         return;
     }
-    let [header_area, body, status_area] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Min(0),
-        Constraint::Length(1),
-    ])
-    .areas(area);
-    header::render(f, header_area, app, &theme);
-    status::render(f, status_area, app, &theme);
-
-    let rows = app.frame.snapshot.servers.len() as u16;
-    let servers_height = rows
-        .saturating_add(3)
-        .min(fraction(body.height, 2, 5))
-        .max(5);
-    // The charts take half of what the servers leave; the log the rest.
-    let middle_height = (body.height.saturating_sub(servers_height) / 2).max(8);
-    let [servers_area, middle, log_area] = Layout::vertical([
-        Constraint::Length(servers_height),
-        Constraint::Length(middle_height),
-        Constraint::Min(3),
-    ])
-    .areas(body);
-    servers::render(f, servers_area, app, &theme);
-    let [charts_area, clients_area] = Layout::horizontal([
-        Constraint::Min(40),
-        Constraint::Length(if area.width >= 120 { 40 } else { 32 }),
-    ])
-    .areas(middle);
-    charts::render(f, charts_area, app, &theme);
-    clients::render(f, clients_area, app, &theme);
-    let lesson_width = if area.width >= 120 {
-        fraction(area.width, 2, 5)
-    } else {
-        area.width / 2
-    };
-    let [log_area, lesson_area] =
-        Layout::horizontal([Constraint::Min(20), Constraint::Length(lesson_width)]).areas(log_area);
-    log::render(f, log_area, app, &theme);
-    lesson::render(f, lesson_area, app, &theme);
+    let areas = layout::layout(area, app);
+    header::render(f, areas.header, app, &theme);
+    status::render(f, areas.status, app, &theme);
+    let drawn = |r: Rect| r.width > 0 && r.height > 0;
+    if drawn(areas.servers) {
+        servers::render(f, areas.servers, app, &theme);
+    }
+    if drawn(areas.traffic) {
+        charts::render(f, areas.traffic, app, &theme);
+    }
+    if drawn(areas.clients) {
+        clients::render(f, areas.clients, app, &theme);
+    }
+    if drawn(areas.log) {
+        log::render(f, areas.log, app, &theme);
+    }
+    if drawn(areas.lesson) {
+        lesson::render(f, areas.lesson, app, &theme);
+    }
 
     match &app.overlay {
         Overlay::None => {}
         Overlay::Help => help::render(f, area, &theme),
         Overlay::Why => popups::why(f, area, app, &theme),
+        Overlay::Detail(i) => detail::render(f, area, app, &theme, *i),
         Overlay::Flood(form) => popups::flood(f, area, form, &theme),
         Overlay::Algorithms(i) => popups::algorithms(f, area, *i, app, &theme),
         Overlay::Timeouts(form) => popups::timeouts(f, area, form, &theme),

@@ -19,7 +19,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     }
     let hints: Vec<(String, &str)> = if app.overlay == Overlay::Help {
         vec![("any key".to_string(), "close help")]
-    } else if app.overlay == Overlay::Why {
+    } else if matches!(app.overlay, Overlay::Why | Overlay::Detail(_)) {
         vec![("any key".to_string(), "close")]
     } else {
         keys::hints(app.overlay.is_popup(), app.frame.real_time).collect()
