@@ -44,6 +44,10 @@ pub enum Control {
     Step,
     /// Change speed.
     SetSpeed(Speed),
+    /// Hold the world still while the dashboard shows a popup (true), or
+    /// let it go on (false). Separate from pause: closing the popup must
+    /// not resume a run the user paused.
+    Hold(bool),
     /// Start the lab again with the same seed.
     Restart,
     /// Replace the lab and start it (with the given seed).
@@ -61,6 +65,8 @@ pub struct Pace {
     pub achieved: f64,
     /// Paused.
     pub paused: bool,
+    /// Held still while a popup is open.
+    pub held: bool,
     /// The CPU cannot keep up with the speed asked for.
     pub behind: bool,
     /// Simulated events per wall second recently.
@@ -99,6 +105,7 @@ impl LiveFrame {
                     Speed::Max => 0.0,
                 },
                 paused: false,
+                held: false,
                 behind: false,
                 events_per_sec: 0.0,
             },
@@ -146,7 +153,7 @@ fn not_in_real_time(c: &Control) -> Option<&'static str> {
         Control::Restart | Control::Load(..) => {
             Some("a real proxy cannot restart or load a lab from the dashboard")
         }
-        Control::Apply(_) | Control::Quit => None,
+        Control::Apply(_) | Control::Hold(_) | Control::Quit => None,
     }
 }
 
@@ -174,6 +181,10 @@ struct Driver {
     engine: Box<dyn Engine>,
     speed: Speed,
     paused: bool,
+    held: bool,
+    /// The pause at the end of a finite workload has happened (it happens
+    /// once; space runs on).
+    finish_noted: bool,
     generation: u64,
     applied: u64,
     // Pacing: simulated time `anchor_sim` corresponds to wall time
@@ -206,6 +217,8 @@ impl Driver {
             engine,
             speed,
             paused,
+            held: false,
+            finish_noted: false,
             generation: 0,
             applied: 0,
             anchor_wall: now,
@@ -224,10 +237,11 @@ impl Driver {
             snapshot: self.engine.snapshot(),
             pace: Pace {
                 speed: self.speed,
-                achieved: if self.paused { 0.0 } else { self.achieved },
+                achieved: if self.still() { 0.0 } else { self.achieved },
                 paused: self.paused,
-                behind: self.behind && !self.paused,
-                events_per_sec: if self.paused {
+                held: self.held,
+                behind: self.behind && !self.still(),
+                events_per_sec: if self.still() {
                     0.0
                 } else {
                     self.events_per_sec
@@ -238,6 +252,11 @@ impl Driver {
             applied: self.applied,
             real_time: self.engine.real_time(),
         }
+    }
+
+    /// Simulated time stands still: paused, or held for a popup.
+    fn still(&self) -> bool {
+        self.paused || self.held
     }
 
     fn reanchor(&mut self) {
@@ -278,12 +297,19 @@ impl Driver {
                 self.speed = s;
                 self.reanchor();
             }
+            Control::Hold(h) => {
+                // Real time cannot be held; a real proxy ignores it.
+                self.held = h && !self.engine.real_time();
+                self.reanchor();
+            }
             Control::Restart => {
+                self.finish_noted = false;
                 self.engine = (self.make)(&self.lab, self.seed);
                 self.generation += 1;
                 self.reanchor();
             }
             Control::Load(lab, seed) => {
+                self.finish_noted = false;
                 self.engine = (self.make)(&lab, seed);
                 self.lab = Arc::new(*lab);
                 self.seed = seed;
@@ -319,7 +345,7 @@ impl Driver {
                     return;
                 }
             }
-            if self.paused {
+            if self.still() {
                 // Nothing moves until the next control.
                 match rx.blocking_recv() {
                     Some(c) => {
@@ -388,6 +414,19 @@ impl Driver {
             self.reanchor();
             return;
         }
+        // A workload that ends (a lab with no duration) pauses once too,
+        // so the end-of-lab summary is not scrolled away by idle time.
+        if !self.finish_noted
+            && self.engine.workload_is_finite()
+            && self.engine.workload_finished()
+        {
+            self.finish_noted = true;
+            self.paused = true;
+            self.engine
+                .note("every client has finished: paused (space runs on)".to_string());
+            self.reanchor();
+            return;
+        }
         self.measure();
         match self.speed {
             Speed::Max => self.behind = false,
@@ -433,115 +472,4 @@ fn lab_duration_words(end: SimTime) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::sim::World;
-
-    #[test]
-    fn speed_ladder_steps_both_ways_and_stops_at_the_ends() {
-        assert_eq!(Speed::Factor(1.0).stepped(true), Speed::Factor(2.0));
-        assert_eq!(Speed::Factor(1.0).stepped(false), Speed::Factor(0.5));
-        assert_eq!(Speed::Factor(0.1).stepped(false), Speed::Factor(0.1));
-        assert_eq!(Speed::Factor(1000.0).stepped(true), Speed::Max);
-        assert_eq!(Speed::Max.stepped(true), Speed::Max);
-        assert_eq!(Speed::Max.stepped(false), Speed::Factor(1000.0));
-        // Off the ladder: the nearest rung in that direction.
-        assert_eq!(Speed::Factor(3.0).stepped(true), Speed::Factor(5.0));
-        assert_eq!(Speed::Factor(3.0).stepped(false), Speed::Factor(2.0));
-    }
-
-    #[test]
-    fn speeds_parse_and_refuse_nonsense() {
-        assert_eq!(Speed::parse("max"), Ok(Speed::Max));
-        assert_eq!(Speed::parse("x10"), Ok(Speed::Factor(10.0)));
-        assert_eq!(Speed::parse("0.5"), Ok(Speed::Factor(0.5)));
-        assert!(Speed::parse("0").unwrap_err().contains("0.1 to 1000"));
-        assert!(Speed::parse("fast").is_err());
-        assert_eq!(Speed::Factor(10.0).to_string(), "×10");
-        assert_eq!(Speed::Factor(0.25).to_string(), "×0.25");
-    }
-
-    fn wait_for(handle: &mut LiveHandle, what: impl Fn(&LiveFrame) -> bool) -> Arc<LiveFrame> {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let f = handle.frames.borrow_and_update().clone();
-            if what(&f) {
-                return f;
-            }
-            assert!(Instant::now() < deadline, "timed out waiting for a frame");
-            std::thread::sleep(Duration::from_millis(5));
-        }
-    }
-
-    #[test]
-    fn runs_paces_pauses_steps_and_applies_commands() {
-        let mut h = spawn(World::maker(), Lab::named("classic"), 1, Speed::Max, false);
-        let f = wait_for(&mut h, |f| f.snapshot.now > SimTime(2_000_000_000));
-        assert!(!f.pace.paused);
-        h.controls.send(Control::TogglePause).unwrap();
-        let paused = wait_for(&mut h, |f| f.pace.paused);
-        std::thread::sleep(Duration::from_millis(50));
-        assert_eq!(
-            h.frames.borrow().snapshot.now,
-            paused.snapshot.now,
-            "paused time stands still"
-        );
-        h.controls.send(Control::Step).unwrap();
-        let stepped = wait_for(&mut h, |f| f.applied > paused.applied);
-        assert_eq!(stepped.snapshot.now, paused.snapshot.now + STEP);
-        h.controls
-            .send(Control::Apply(Command::KillServer("srv-1".into())))
-            .unwrap();
-        let killed = wait_for(&mut h, |f| f.applied > stepped.applied);
-        assert_eq!(
-            killed.snapshot.servers[0].state,
-            crate::engine::ServerState::Killed
-        );
-        h.controls.send(Control::Restart).unwrap();
-        let restarted = wait_for(&mut h, |f| f.generation == 1);
-        assert_eq!(restarted.snapshot.now, SimTime::ZERO);
-        h.shutdown();
-    }
-
-    #[test]
-    fn a_lab_with_a_duration_pauses_there_and_runs_on_with_space() {
-        let lab = Lab {
-            duration: Some(crate::spec::Dur::from_secs(3)),
-            ..Lab::named("short")
-        };
-        let mut h = spawn(World::maker(), lab, 1, Speed::Max, false);
-        let end = wait_for(&mut h, |f| f.pace.paused);
-        assert_eq!(end.snapshot.now, SimTime(3_000_000_000));
-        assert!(
-            end.snapshot
-                .log
-                .iter()
-                .any(|e| e.text.contains("paused (space runs on)"))
-        );
-        h.controls.send(Control::TogglePause).unwrap();
-        wait_for(&mut h, |f| f.snapshot.now > SimTime(3_500_000_000));
-        h.shutdown();
-    }
-
-    #[test]
-    fn a_real_time_run_keeps_to_the_wall_clock() {
-        let mut h = spawn(
-            World::maker(),
-            Lab::named("classic"),
-            1,
-            Speed::Factor(10.0),
-            false,
-        );
-        let start = Instant::now();
-        std::thread::sleep(Duration::from_millis(600));
-        let f = wait_for(&mut h, |_| true);
-        let wall = start.elapsed().as_secs_f64();
-        let sim = f.snapshot.now.as_secs_f64();
-        // Ten times real time, give or take scheduling on a busy machine.
-        assert!(
-            sim > 1.0 && sim <= wall * 10.0 + 0.1,
-            "sim {sim} s after {wall} s at x10"
-        );
-        h.shutdown();
-    }
-}
+mod tests;
