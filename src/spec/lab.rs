@@ -11,6 +11,7 @@
 use super::balancer::BalancerSpec;
 use super::clients::ClientsSpec;
 use super::command::TimedCommand;
+use super::lesson::Lesson;
 use super::network::NetworkSpec;
 use super::objective::Objective;
 use super::servers::ServersSpec;
@@ -78,21 +79,4 @@ impl Lab {
 
 fn default_seed() -> u64 {
     1
-}
-
-/// The lesson shown beside the dashboard.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Lesson {
-    /// Short paragraphs: the idea, and what to watch.
-    pub text: Vec<String>,
-    /// Numbered steps: what to press and what should happen.
-    pub steps: Vec<String>,
-}
-
-impl Lesson {
-    /// Nothing to read.
-    pub fn is_empty(&self) -> bool {
-        self.text.is_empty() && self.steps.is_empty()
-    }
 }

@@ -15,6 +15,7 @@ mod clients;
 mod command;
 mod dist;
 mod lab;
+mod lesson;
 pub mod limits;
 mod network;
 mod objective;
@@ -35,7 +36,8 @@ pub use clients::{
 };
 pub use command::{Command, LinkTarget, Origin, TimedCommand, Timeout};
 pub use dist::Dist;
-pub use lab::{Lab, Lesson};
+pub use lab::Lab;
+pub use lesson::{Lesson, Step};
 pub use network::{LinkSpec, NetworkSpec};
 pub use objective::{Comparison, Metric, Objective, Window};
 pub use reasons::{DropReason, FailReason};

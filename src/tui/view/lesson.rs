@@ -57,7 +57,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     for (i, step) in lab.lesson.steps.iter().enumerate() {
         lines.push(Line::from(vec![
             Span::styled(format!("{}. ", i + 1), theme.key),
-            Span::styled(escape(step).into_owned(), theme.text),
+            Span::styled(escape(&step.text).into_owned(), theme.text),
         ]));
     }
     let title = Line::from(vec![
