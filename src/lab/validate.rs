@@ -72,8 +72,47 @@ pub(crate) fn check(lab: &Lab) -> Result<(), Problem> {
     check_algorithm(lab)?;
     check_clients(&lab.clients)?;
     super::commands::check_timeline(lab)?;
+    check_lesson(lab)?;
     check_objectives(lab)?;
     check_budget(lab)
+}
+
+/// A lesson's steps can be followed in order within the lab, and their
+/// actions pass what timeline commands pass, against the pool as the
+/// timeline and earlier steps leave it at that moment.
+fn check_lesson(lab: &Lab) -> Result<(), Problem> {
+    let at = |i, tail: &[Seg<'static>]| {
+        [
+            &[Seg::Field("lesson"), Seg::Field("steps"), Seg::Item(i)],
+            tail,
+        ]
+        .concat()
+    };
+    if let Err(p) = lab.lesson.check(lab.duration) {
+        problem(&at(p.step, &[Seg::Field(p.field)]), p.message)?;
+    }
+    let timeline = lab.timeline.iter().map(|e| (e.at(), None, e.command()));
+    let steps = lab.lesson.steps.iter().enumerate().flat_map(|(i, s)| {
+        let t = s.at.unwrap_or_default();
+        (s.actions.iter().enumerate()).map(move |(j, c)| (t, Some((i, j)), c))
+    });
+    let mut all: Vec<_> = timeline.chain(steps).collect();
+    // At one moment the timeline's commands come first, as in a run.
+    all.sort_by_key(|&(t, from, _)| (t, from.is_some()));
+    let known = lab.servers.expand().into_iter().map(|s| s.name).collect();
+    let mut pool = super::commands::Pool { known };
+    for (_, from, command) in all {
+        // The timeline's own problems were reported by its check.
+        if let (Err(c), Some((i, j))) = (pool.check(command), from) {
+            let path = Path(at(i, &[Seg::Field("actions"), Seg::Item(j)]));
+            return Err(Problem {
+                path,
+                message: c.message,
+                needle: c.needle,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// The lab's estimated peak memory within [`MEMORY_BUDGET`], pointing at
@@ -511,17 +550,6 @@ mod tests {
     }
 
     #[test]
-    fn duplicate_server_names_point_at_the_second() {
-        let mut l = lab();
-        let s = ServerSpec::default();
-        l.servers = ServersSpec::List(vec![s.clone(), s.clone(), s]);
-        assert_eq!(
-            fails(&l),
-            "servers[1].name: server name \"srv\" is already used by servers[0]"
-        );
-    }
-
-    #[test]
     fn distributions_are_checked_wherever_they_are() {
         let mut l = lab();
         if let Some(c) = l.clients.closed.as_mut() {
@@ -554,14 +582,5 @@ mod tests {
         );
         l.clients.floods.push(Default::default());
         assert_eq!(check(&l), Ok(()));
-    }
-
-    #[test]
-    fn population_is_capped() {
-        let mut l = lab();
-        if let Some(c) = l.clients.closed.as_mut() {
-            c.population = crate::spec::MAX_POPULATION + 1;
-        }
-        assert!(fails(&l).starts_with("clients.closed.population: at most"));
     }
 }

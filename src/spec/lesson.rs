@@ -14,6 +14,7 @@
 //! ```
 
 use super::command::{Command, TimedCommand};
+use super::limits::MAX_DURATION;
 use super::values::Dur;
 use crate::model::SimDuration;
 use serde::de::{self, MapAccess, Visitor};
@@ -78,6 +79,68 @@ impl Lesson {
                     .map(move |c| TimedCommand::At(at, c.clone()))
             })
             .collect()
+    }
+}
+
+/// A step a student cannot follow as written: which step, which of its
+/// fields, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StepProblem {
+    /// The step's index in `steps`.
+    pub step: usize,
+    /// The field the problem is about: `at` or `actions`.
+    pub field: &'static str,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl Lesson {
+    /// Steps a student can follow in order: actions only where there is a
+    /// moment to apply them, timed steps in time order, and each moment
+    /// within the lab (`duration`, when it has one). Whether the actions
+    /// name servers the lab has is the lab's check, which knows the pool.
+    pub fn check(&self, duration: Option<Dur>) -> Result<(), StepProblem> {
+        let mut before: Option<(usize, Dur)> = None;
+        for (i, step) in self.steps.iter().enumerate() {
+            let fail = |field, message| {
+                Err(StepProblem {
+                    step: i,
+                    field,
+                    message,
+                })
+            };
+            let Some(at) = step.at else {
+                if !step.actions.is_empty() {
+                    return fail(
+                        "actions",
+                        "a step with actions needs `at`, the moment they apply".to_string(),
+                    );
+                }
+                continue;
+            };
+            if let Some((j, earlier)) = before
+                && at < earlier
+            {
+                return fail(
+                    "at",
+                    format!(
+                        "this step is at {at}, before step {} at {earlier}; timed steps go in time order",
+                        j + 1
+                    ),
+                );
+            }
+            let end = duration.map_or(Dur(MAX_DURATION), |d| d.min(Dur(MAX_DURATION)));
+            if at > end {
+                let what = if duration.is_some() {
+                    "the lab ends"
+                } else {
+                    "the longest a lab may last"
+                };
+                return fail("at", format!("this step is at {at}, after {what} ({end})"));
+            }
+            before = Some((i, at));
+        }
+        Ok(())
     }
 }
 
@@ -289,6 +352,29 @@ mod tests {
                 Command::SetSynCookies(CookieMode::OnOverflow)
             )]
         );
+    }
+
+    #[test]
+    fn steps_must_be_followable_in_order_within_the_lab() {
+        let l = sample();
+        assert_eq!(l.check(Some(Dur::from_secs(30))), Ok(()));
+        let late = l
+            .check(Some(Dur::from_secs(20)))
+            .expect_err("30 s is past 20 s");
+        assert_eq!((late.step, late.field), (3, "at"));
+        assert_eq!(
+            late.message,
+            "this step is at 30s, after the lab ends (20s)"
+        );
+        let mut backwards = sample();
+        backwards.steps[1].at = Some(Dur::from_secs(40));
+        let p = backwards.check(None).expect_err("40 s then 30 s");
+        assert_eq!((p.step, p.field), (3, "at"));
+        assert!(p.message.contains("before step 2 at 40s"), "{}", p.message);
+        let mut untimed = sample();
+        untimed.steps[3].at = None;
+        let p = untimed.check(None).expect_err("actions without a moment");
+        assert_eq!((p.step, p.field), (3, "actions"));
     }
 
     #[test]
