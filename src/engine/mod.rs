@@ -15,11 +15,13 @@ mod snapshot;
 pub use counters::{ConnCounters, LinkStats, Percentiles, RetransmitCounters};
 pub use log::{EventLog, LOG_CAPACITY, LogEntry, LogKind};
 pub use objective::{ObjectiveStatus, Verdict};
-pub use series::{SERIES_LEN, Series, SeriesSet};
+pub use series::{
+    HISTOGRAM_SECONDS, LatencyHistogram, RecentLatency, SERIES_LEN, Series, SeriesSet,
+};
 pub use settings::{Defences, RateLimitState, Settings};
 pub use snapshot::{
-    ClientCounts, DisruptionRecord, Latencies, SNAPSHOT_LOG_LINES, ServerRow, ServerState,
-    Snapshot, TRACKED_SERVERS,
+    ClientCounts, DisruptionRecord, Latencies, ProbeSample, ROW_CHANGES, ROW_PROBES,
+    SNAPSHOT_LOG_LINES, ServerRow, ServerState, Snapshot, StateChange, TRACKED_SERVERS,
 };
 
 use crate::model::SimTime;

@@ -1,6 +1,7 @@
 //! Fixed-length per-second series for sparklines: a ring that keeps the
 //! newest `N` values, so a Snapshot's size never grows with run length.
 
+use crate::model::SimDuration;
 use crate::spec::DropReason;
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
@@ -61,6 +62,134 @@ pub struct SeriesSet {
     pub table: Series,
     /// Half-open entries at each second.
     pub half_open: Series,
+    /// Latency samples behind each second's p95 (`latency_p95_us`): a
+    /// second with none has no p95, shown as `–`, not 0.
+    #[serde(default)]
+    pub latency_samples: Series,
+    /// Latencies of the last [`HISTOGRAM_SECONDS`] seconds, bucketed:
+    /// segment round trips in the simulation, connects on a real proxy.
+    #[serde(default)]
+    pub latency_histogram: LatencyHistogram,
+}
+
+/// Seconds of latency the histogram covers.
+pub const HISTOGRAM_SECONDS: usize = 10;
+
+/// Upper bounds of the latency buckets, in microseconds: 1, 1.5, 2, 3, 5
+/// and 7 of each decade from 10 µs to 100 s. Logarithmic, because a
+/// retransmitted segment takes a timeout (hundreds of ms) where the rest
+/// take a few ms, and linear buckets would lump all the latter into one.
+pub const LATENCY_BOUNDS_US: [u64; 43] = {
+    const STEPS: [u64; 6] = [10, 15, 20, 30, 50, 70];
+    let mut out = [0u64; 43];
+    let mut decade = 1u64;
+    let mut i = 0;
+    while i < 42 {
+        out[i] = STEPS[i % 6] * decade;
+        if i % 6 == 5 {
+            decade *= 10;
+        }
+        i += 1;
+    }
+    out[42] = 100_000_000;
+    out
+};
+
+/// Buckets of the latency histogram: one per bound and one above the last.
+pub const LATENCY_BUCKETS: usize = LATENCY_BOUNDS_US.len() + 1;
+
+/// The bucket a latency of `micros` falls in.
+#[inline]
+pub fn latency_bucket(micros: u64) -> usize {
+    LATENCY_BOUNDS_US.partition_point(|&b| b < micros)
+}
+
+/// A latency histogram over fixed logarithmic buckets
+/// ([`LATENCY_BOUNDS_US`]): small and the same shape whatever the run.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LatencyHistogram {
+    /// Seconds the counts cover.
+    pub seconds: u32,
+    /// Samples per bucket, [`LATENCY_BUCKETS`] long, or empty when the
+    /// engine keeps none.
+    pub counts: Vec<u64>,
+}
+
+impl LatencyHistogram {
+    /// A histogram of `micros` samples covering `seconds`.
+    pub fn of_micros(seconds: u32, micros: impl IntoIterator<Item = u64>) -> LatencyHistogram {
+        let mut counts = vec![0; LATENCY_BUCKETS];
+        for us in micros {
+            counts[latency_bucket(us)] += 1;
+        }
+        LatencyHistogram { seconds, counts }
+    }
+
+    /// Samples counted.
+    pub fn total(&self) -> u64 {
+        self.counts.iter().sum()
+    }
+
+    /// The upper bound of bucket `i` (`None` for the open last one).
+    pub fn upper(i: usize) -> Option<SimDuration> {
+        LATENCY_BOUNDS_US
+            .get(i)
+            .map(|&us| SimDuration::from_micros(us))
+    }
+
+    /// The bucket holding quantile `q` (0..=1), if any sample was counted.
+    pub fn bucket_of_quantile(&self, q: f64) -> Option<usize> {
+        let total = self.total();
+        if total == 0 {
+            return None;
+        }
+        // The rank of the sample at q, 1-based, as the p95 series ranks.
+        let rank = ((total as f64 * q).ceil() as u64).clamp(1, total);
+        let mut seen = 0;
+        self.counts.iter().position(|&n| {
+            seen += n;
+            seen >= rank
+        })
+    }
+}
+
+/// The latency buckets of the last [`HISTOGRAM_SECONDS`] seconds, one
+/// array per second, so the window slides a second at a time in bounded
+/// memory.
+#[derive(Clone, Debug, Default)]
+pub struct RecentLatency {
+    current: Vec<u64>,
+    past: VecDeque<Vec<u64>>,
+}
+
+impl RecentLatency {
+    /// Counts one latency in the current second.
+    #[inline]
+    pub fn record(&mut self, micros: u64) {
+        if self.current.is_empty() {
+            self.current = vec![0; LATENCY_BUCKETS];
+        }
+        self.current[latency_bucket(micros)] += 1;
+    }
+
+    /// Closes the current second: returns how many samples it had and the
+    /// histogram of the window ending with it.
+    pub fn end_second(&mut self) -> (u64, LatencyHistogram) {
+        let second = std::mem::take(&mut self.current);
+        let samples = second.iter().sum();
+        if self.past.len() == HISTOGRAM_SECONDS {
+            self.past.pop_front();
+        }
+        self.past.push_back(second);
+        let mut counts = vec![0; LATENCY_BUCKETS];
+        for s in &self.past {
+            for (c, n) in counts.iter_mut().zip(s) {
+                *c += n;
+            }
+        }
+        let seconds = self.past.len() as u32;
+        (samples, LatencyHistogram { seconds, counts })
+    }
 }
 
 #[cfg(test)]
@@ -76,5 +205,37 @@ mod tests {
         assert_eq!(s.len(), SERIES_LEN);
         assert_eq!(s.values()[0], 10);
         assert_eq!(s.last(), Some(SERIES_LEN as u64 + 9));
+    }
+
+    #[test]
+    fn latency_buckets_are_increasing_and_cover_every_value() {
+        assert!(LATENCY_BOUNDS_US.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(LATENCY_BOUNDS_US[0], 10);
+        assert_eq!(LATENCY_BOUNDS_US[6], 100);
+        assert_eq!(latency_bucket(0), 0);
+        assert_eq!(latency_bucket(10), 0);
+        assert_eq!(latency_bucket(11), 1);
+        assert_eq!(latency_bucket(4_100), latency_bucket(5_000));
+        assert_eq!(latency_bucket(u64::MAX), LATENCY_BUCKETS - 1);
+    }
+
+    #[test]
+    fn the_histogram_window_slides_and_finds_quantiles() {
+        let mut r = RecentLatency::default();
+        for _ in 0..99 {
+            r.record(4_100);
+        }
+        r.record(1_000_000);
+        let (n, h) = r.end_second();
+        assert_eq!((n, h.total(), h.seconds), (100, 100, 1));
+        assert_eq!(h.bucket_of_quantile(0.5), Some(latency_bucket(4_100)));
+        assert_eq!(h.bucket_of_quantile(0.99), Some(latency_bucket(4_100)));
+        assert_eq!(h.bucket_of_quantile(1.0), Some(latency_bucket(1_000_000)));
+        for _ in 0..HISTOGRAM_SECONDS {
+            assert_eq!(r.end_second().0, 0);
+        }
+        let (_, h) = r.end_second();
+        assert_eq!(h.total(), 0, "the old second left the window");
+        assert_eq!(h.bucket_of_quantile(0.5), None);
     }
 }

@@ -99,6 +99,54 @@ pub struct ServerRow {
     /// oldest first; empty where an engine does not keep them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub recent_picks: Vec<String>,
+    /// Connections assigned in each of the last seconds, oldest first (the
+    /// windowed share and the detail view's series).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub new_series: Vec<u64>,
+    /// Health probes failed in a row, newest back (0 after a success):
+    /// with the health spec's `fall`, how close the balancer is to
+    /// marking it down.
+    #[serde(default)]
+    pub probes_failed: u32,
+    /// Health probes passed in a row, newest back (0 after a failure):
+    /// with `rise`, how close a down server is to coming back.
+    #[serde(default)]
+    pub probes_passed: u32,
+    /// When the health checker last marked it down, while it stays down.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub down_since: Option<SimTime>,
+    /// Its newest probe results, oldest first (at most [`ROW_PROBES`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub probes: Vec<ProbeSample>,
+    /// Its newest changes of state (kills, revivals, health flips,
+    /// drains, weights, ejections), oldest first (at most
+    /// [`ROW_CHANGES`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<StateChange>,
+}
+
+/// Probe results a [`ServerRow`] carries at most.
+pub const ROW_PROBES: usize = 24;
+
+/// State changes a [`ServerRow`] carries at most.
+pub const ROW_CHANGES: usize = 16;
+
+/// One health probe's result.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProbeSample {
+    /// When the result was known (the reply, or the timeout).
+    pub at: SimTime,
+    /// Its round trip, or `None` when it failed.
+    pub rtt: Option<SimDuration>,
+}
+
+/// A change in one server's state, as its detail view lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StateChange {
+    /// When it happened.
+    pub at: SimTime,
+    /// What happened, in a few words ("killed", "marked DOWN").
+    pub what: String,
 }
 
 /// How many clients are in each state.
@@ -172,6 +220,10 @@ pub struct Snapshot {
     pub series: SeriesSet,
     /// The newest log lines, oldest first.
     pub log: Vec<LogEntry>,
+    /// Log entries ever written, the forgotten included: the dashboard
+    /// keeps the whole log by taking the entries past the count it has.
+    #[serde(default)]
+    pub log_total: u64,
     /// The lab's objectives and where they stand.
     pub objectives: Vec<ObjectiveStatus>,
     /// When every client address was first in use at once, so arrivals

@@ -34,6 +34,8 @@ const MAX_WAIT: Duration = Duration::from_millis(5);
 #[derive(Debug)]
 struct BackendHistory {
     active: crate::engine::Series,
+    /// Connections assigned in each second.
+    new: crate::engine::Series,
     total_at_last_second: u64,
     new_per_sec: u64,
     bytes_at_last_second: u64,
@@ -46,6 +48,7 @@ impl Default for BackendHistory {
         // Backends start up, so the first verdict worth logging is a fall.
         BackendHistory {
             active: crate::engine::Series::default(),
+            new: crate::engine::Series::default(),
             total_at_last_second: 0,
             new_per_sec: 0,
             bytes_at_last_second: 0,
@@ -235,8 +238,10 @@ impl ProxyEngine {
             self.log
                 .push(now, LogKind::Drop, format!("refused {}", words.join(", ")));
         }
-        let p95 = view::connect_p95_micros(self);
+        let (p95, samples, histogram) = view::connect_latency(self);
         self.series.latency_p95_us.push(p95);
+        self.series.latency_samples.push(samples);
+        self.series.latency_histogram = histogram;
         let open = u64::from(self.shared.open.load(Relaxed));
         self.series.table.push(open);
         let pool = self.shared.pool.load_full();
@@ -244,6 +249,7 @@ impl ProxyEngine {
             let h = self.history.entry(b.config.address).or_default();
             let total = b.total.load(Relaxed);
             h.new_per_sec = total - h.total_at_last_second.min(total);
+            h.new.push(h.new_per_sec);
             h.total_at_last_second = total;
             let bytes = b.bytes_to.load(Relaxed) + b.bytes_from.load(Relaxed);
             h.bytes_per_sec = bytes - h.bytes_at_last_second.min(bytes);

@@ -4,11 +4,11 @@
 
 use super::{BackendHistory, ProxyEngine};
 use crate::backends::DemoBackend;
-use crate::engine::Engine;
 use crate::engine::{
     ConnCounters, Defences, Latencies, Percentiles, RateLimitState, RetransmitCounters,
     SNAPSHOT_LOG_LINES, ServerRow, ServerState, Settings, Snapshot, TRACKED_SERVERS,
 };
+use crate::engine::{Engine, LatencyHistogram};
 use crate::model::SimDuration;
 use crate::proxy::config::ProxyConfig;
 use crate::proxy::pool::Backend;
@@ -62,6 +62,7 @@ pub(super) fn snapshot(e: &ProxyEngine) -> Snapshot {
         flood_syns: 0,
         series: e.series.clone(),
         log: e.log.tail(SNAPSHOT_LOG_LINES),
+        log_total: e.log.total(),
         objectives: Vec::new(),
         // Real clients bring their own addresses.
         addresses_ran_out: None,
@@ -71,8 +72,22 @@ pub(super) fn snapshot(e: &ProxyEngine) -> Snapshot {
 
 /// The p95 of recent connects, in microseconds (0 before any), for the
 /// per-second chart.
-pub(super) fn connect_p95_micros(e: &ProxyEngine) -> u64 {
-    connect_times(e).p95.map_or(0, |d| d.as_nanos() / 1_000)
+/// The recent connects' p95 in microseconds (0 with none), how many
+/// samples it stands on, and their histogram (the rings keep the newest
+/// connects, not a time window, so it covers no set number of seconds).
+pub(super) fn connect_latency(e: &ProxyEngine) -> (u64, u64, LatencyHistogram) {
+    let t = connect_times(e);
+    let pool = e.shared.pool.load_full();
+    let micros = pool
+        .backends()
+        .iter()
+        .flat_map(|b| b.connect_times.micros())
+        .map(u64::from);
+    (
+        t.p95.map_or(0, |d| d.as_nanos() / 1_000),
+        t.count,
+        LatencyHistogram::of_micros(0, micros),
+    )
 }
 
 /// Recent connects to every backend: the proxy's side of a handshake.
@@ -182,5 +197,12 @@ pub(super) fn row(b: &Backend, h: Option<&BackendHistory>, demo: &[DemoBackend])
         bytes_per_sec: Some(h.map_or(0, |h| h.bytes_per_sec)),
         connect_p95: b.connect_times.quantile(0.95).map(std_to_sim),
         recent_picks: Vec::new(),
+        new_series: h.map_or_else(Vec::new, |h| h.new.values()),
+        // The proxy's checker keeps its verdict, not its streaks.
+        probes_failed: 0,
+        probes_passed: 0,
+        down_since: None,
+        probes: Vec::new(),
+        changes: Vec::new(),
     }
 }

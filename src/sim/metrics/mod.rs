@@ -4,7 +4,7 @@
 mod second;
 
 use super::client::Retransmission;
-use crate::engine::{ConnCounters, Percentiles, RetransmitCounters, SeriesSet};
+use crate::engine::{ConnCounters, Percentiles, RecentLatency, RetransmitCounters, SeriesSet};
 use crate::model::SimDuration;
 use crate::spec::{DropReason, FailReason};
 use hdrhistogram::Histogram;
@@ -130,6 +130,8 @@ pub struct Metrics {
     pub series: SeriesSet,
     second: Second,
     second_latency: SecondSamples,
+    /// Segment latencies of the last seconds, for the dashboard's histogram.
+    recent_latency: RecentLatency,
 }
 
 impl Default for Metrics {
@@ -147,6 +149,7 @@ impl Default for Metrics {
             series: SeriesSet::default(),
             second: Second::default(),
             second_latency: SecondSamples::default(),
+            recent_latency: RecentLatency::default(),
         }
     }
 }
@@ -170,7 +173,9 @@ impl Metrics {
     #[inline]
     pub fn segment_acked(&mut self, latency: SimDuration) {
         self.segment.record(latency);
-        self.second_latency.record(latency.as_nanos() / 1_000);
+        let micros = latency.as_nanos() / 1_000;
+        self.second_latency.record(micros);
+        self.recent_latency.record(micros);
     }
 
     /// A connection completed.
@@ -226,6 +231,9 @@ impl Metrics {
         }
         let p95 = self.second_latency.take_p95();
         p.latency_p95_us.push(p95);
+        let (samples, histogram) = self.recent_latency.end_second();
+        p.latency_samples.push(samples);
+        p.latency_histogram = histogram;
         p.table.push(table);
         p.half_open.push(half_open);
     }

@@ -190,20 +190,24 @@ impl World {
                 self.lb.set_draining(s, false);
                 if self.servers[s].alive {
                     if was_draining {
+                        self.history[s].change(self.now, "stops draining");
                         return Ok(Some(format!("{name} stops draining")));
                     }
                     return Err(ApplyError::Running);
                 }
                 self.servers[s].revive();
                 self.history[s].revived_at = Some(self.now);
+                self.history[s].change(self.now, "revived");
             }
             Command::DrainServer(name) => {
                 let s = self.named(name)? as usize;
                 self.lb.set_draining(s, true);
+                self.history[s].change(self.now, "draining");
             }
             Command::SetWeight(name, w) => {
                 let s = self.named(name)? as usize;
                 self.lb.set_weight(s, *w);
+                self.history[s].change(self.now, format!("weight {w}"));
             }
             Command::AddServer(spec) => {
                 if self.server_index(&spec.name).is_some() {
@@ -221,6 +225,7 @@ impl World {
                 let s = self.named(name)?;
                 self.servers[s as usize].kill();
                 self.lb.remove_backend(s as usize);
+                self.history[s as usize].change(self.now, "removed");
                 // Taken out by hand, not by health checks: its connections
                 // are treated as if checks had marked it down.
                 for rst in self.lb.backend_went_down(s) {
@@ -364,6 +369,7 @@ impl World {
         }
         server.kill();
         self.history[s as usize].killed_at = Some(self.now);
+        self.history[s as usize].change(self.now, "killed");
         Ok(())
     }
 

@@ -62,6 +62,13 @@ impl World {
     }
 
     pub(super) fn probe_result(&mut self, s: u32, ok: bool, rtt: Option<SimDuration>) {
+        // A failed probe has no round trip worth showing, whatever came.
+        let shown = if ok {
+            rtt.or(Some(SimDuration::ZERO))
+        } else {
+            None
+        };
+        self.history[s as usize].probe(self.now, shown);
         let Some(flip) = self.lb.record_probe(s, ok, rtt, self.now) else {
             return;
         };
@@ -88,6 +95,9 @@ impl World {
                         self.lb.health.fall.get()
                     ),
                 );
+                let h = &mut self.history[s as usize];
+                h.down_since = Some(self.now);
+                h.change(self.now, "marked DOWN by health checks");
                 for rst in self.lb.backend_went_down(s) {
                     self.send(Dest::Client, rst);
                 }
@@ -107,6 +117,9 @@ impl World {
                         self.lb.health.rise.get()
                     ),
                 );
+                let h = &mut self.history[s as usize];
+                h.down_since = None;
+                h.change(self.now, "marked UP by health checks");
                 self.note_disruption();
             }
         }

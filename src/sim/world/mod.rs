@@ -9,6 +9,7 @@ mod disruption;
 mod engine;
 mod floods;
 mod health;
+mod history;
 mod packets;
 mod prefetch;
 mod resilience;
@@ -19,6 +20,8 @@ mod stall;
 mod tests;
 mod workload;
 
+use history::ServerHistory;
+
 use super::addressing::{self, VIP};
 use super::balancer::{Balancer, IdleCheck};
 use super::client::{Client, ClientStates, TcpConfig, Timer};
@@ -27,9 +30,7 @@ use super::net::Link;
 use super::objectives::Tracker;
 use super::queue::EventQueue;
 use super::server::{Job, Server, ServerOut};
-use crate::engine::{
-    Advance, DisruptionRecord, EventLog, LinkStats, LogKind, ObjectiveStatus, Series,
-};
+use crate::engine::{Advance, DisruptionRecord, EventLog, LinkStats, LogKind, ObjectiveStatus};
 use crate::model::{Packet, SimDuration, SimTime};
 use crate::spec::{ClosedSpec, Command, FloodSpec, Lab, OpenSpec, Origin, ServerSpec};
 use rand::{Rng, SeedableRng};
@@ -135,19 +136,6 @@ pub(super) struct Flood {
     pub active: bool,
     /// Log the first SYN (floods from the lab file; a command logs itself).
     pub announce: bool,
-}
-
-/// Per-server history kept for the dashboard.
-#[derive(Clone, Debug, Default)]
-pub(super) struct ServerHistory {
-    pub active: Series,
-    pub new_per_sec: u64,
-    pub packets_per_sec: u64,
-    picks_at_last_second: u64,
-    packets_at_last_second: u64,
-    pub drops: u64,
-    pub killed_at: Option<SimTime>,
-    pub revived_at: Option<SimTime>,
 }
 
 /// The simulated world.

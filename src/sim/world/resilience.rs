@@ -12,6 +12,15 @@ impl World {
         let released = self.lb.release_queued(self.now, &mut Draw(&mut self.rng));
         self.send_released(released);
         for note in self.lb.take_notes() {
+            match &note {
+                Note::Ejected { backend, .. } => {
+                    self.history[*backend as usize].change(self.now, "ejected");
+                }
+                Note::EjectionOver { backend } => {
+                    self.history[*backend as usize].change(self.now, "back from ejection");
+                }
+                _ => {}
+            }
             let (kind, text) = self.describe_note(note);
             self.log.push(self.now, kind, text);
         }

@@ -15,6 +15,7 @@ impl World {
             let picks = self.lb.backends[i].picks;
             let packets = self.servers[i].stats.packets_in;
             h.new_per_sec = picks - h.picks_at_last_second;
+            h.new.push(h.new_per_sec);
             h.packets_per_sec = packets - h.packets_at_last_second;
             h.picks_at_last_second = picks;
             h.packets_at_last_second = packets;

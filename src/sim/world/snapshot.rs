@@ -43,6 +43,7 @@ impl World {
             flood_syns: m.flood_syns,
             series: m.series.clone(),
             log: self.log.tail(SNAPSHOT_LOG_LINES),
+            log_total: self.log.total(),
             objectives: self.objective_statuses(self.run_over()),
             addresses_ran_out: self.addresses_ran_out,
             disruptions: self.disruptions.clone(),
@@ -100,6 +101,12 @@ impl World {
                 .recent(i)
                 .map(|r| r.describe(|b| self.server_name(b)))
                 .collect(),
+            new_series: h.new.values(),
+            probes_failed: h.probes_failed,
+            probes_passed: h.probes_passed,
+            down_since: h.down_since,
+            probes: h.probes.iter().copied().collect(),
+            changes: h.changes.iter().cloned().collect(),
         }
     }
 
