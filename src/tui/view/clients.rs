@@ -1,5 +1,7 @@
-//! The clients panel: how many clients are in each state, failures and the
-//! success rate, retries, and the balancer's conn table.
+//! The clients panel: how many clients are in each state, then what
+//! became of their connections: completed, failed with every reason, the
+//! success rate and retransmissions. Labels say which count clients and
+//! which count connections. The balancer's own tables are its panel's.
 
 use crate::engine::ClientCounts;
 use crate::spec::FailReason;
@@ -9,32 +11,28 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 /// `style` when `n` is not zero (something to notice), plain text otherwise.
-fn alert(n: u64, style: Style, theme: &Theme) -> Style {
+pub(super) fn alert(n: u64, style: Style, theme: &Theme) -> Style {
     if n > 0 { style } else { theme.text }
 }
 
-/// A bar of `width` cells filled in proportion to `n` of `cap`.
-fn gauge(n: u64, cap: u64, width: usize) -> String {
-    let filled = if cap == 0 {
-        0
-    } else {
-        ((n.min(cap) * width as u64).div_ceil(cap)) as usize
-    };
-    format!("{}{}", "█".repeat(filled), "░".repeat(width - filled))
-}
-
-/// Plain while there is room, warning past half, bad when full.
-fn occupancy_style(n: u64, cap: u64, theme: &Theme) -> Style {
-    if cap > 0 && n >= cap {
-        theme.bad
-    } else if n * 2 > cap {
-        theme.warn
-    } else {
-        theme.text
-    }
+/// Every failure reason with its count, busiest first, as one line:
+/// "syn-timeout 24 · data-timeout 11 · reset 1" (empty with none).
+pub(super) fn failure_reasons(failed: &[u64; FailReason::COUNT]) -> String {
+    let mut reasons: Vec<(FailReason, u64)> = FailReason::ALL
+        .iter()
+        .map(|r| (*r, failed[r.index()]))
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    // Busiest first; ties keep the stable order of the reasons.
+    reasons.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
+    reasons
+        .iter()
+        .map(|(r, n)| format!("{} {n}", r.name()))
+        .collect::<Vec<_>>()
+        .join(" · ")
 }
 
 /// Draws the clients panel into `area` (on a real proxy, its connections).
@@ -46,40 +44,30 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     // An engine that does not run the clients itself cannot count them.
     let count = |f: fn(&ClientCounts) -> u64| s.clients.as_ref().map(f);
     let shown = |n: Option<u64>| n.map_or("–".to_string(), |n| n.to_string());
-    let killed = count(|c| c.killed).unwrap_or(0);
     let syn_sent = count(|c| c.syn_sent);
+    let killed = count(|c| c.killed);
     let row = |label: &str, value: String, style| {
         Line::from(vec![
-            Span::styled(format!(" {label:<12} "), theme.dim),
+            Span::styled(format!(" {label:<14}"), theme.dim),
             Span::styled(value, style),
         ])
     };
+    let heading = |text: &str| Line::from(Span::styled(format!(" {text}"), theme.title));
     let failed = s.conns.failed_total();
-    // What the balancer admits at most: the half-open limits of the
-    // backends in the table.
-    let cap: u64 = s.servers.iter().map(|r| u64::from(r.max_half_open)).sum();
-    let top_failure = FailReason::ALL
-        .iter()
-        .max_by_key(|r| s.conns.failed[r.index()])
-        .filter(|r| s.conns.failed[r.index()] > 0)
-        .map_or(String::new(), |r| {
-            format!(" ({} {})", r.name(), s.conns.failed[r.index()])
-        });
-    let mut lines = vec![
-        row(
-            "SYN-SENT",
-            shown(syn_sent),
-            alert(syn_sent.unwrap_or(0), theme.warn, theme),
-        ),
-        row("ESTABLISHED", shown(count(|c| c.established)), theme.good),
-        row("FIN-WAIT", shown(count(|c| c.fin_wait)), theme.text),
-        row("CLOSED", shown(count(|c| c.closed)), theme.text),
-        row("done", shown(count(|c| c.done)), theme.dim),
-        row(
-            "failed",
-            format!("{failed}{top_failure}"),
-            alert(failed, theme.bad, theme),
-        ),
+    let reasons = failure_reasons(&s.conns.failed);
+    let mut failed_line = vec![
+        Span::styled(format!(" {:<14}", "failed"), theme.dim),
+        Span::styled(failed.to_string(), alert(failed, theme.bad, theme)),
+    ];
+    if !reasons.is_empty() {
+        failed_line.push(Span::styled(format!(": {reasons}"), theme.bad));
+    }
+    // Connections first: what the lessons point at stays in view on a
+    // short screen; then the clients, by state.
+    let lines = vec![
+        heading("connections"),
+        row("completed", s.conns.completed.to_string(), theme.text),
+        Line::from(failed_line),
         // The report's and the objectives' definition: completed over
         // ended, `–` until a connection has ended.
         row(
@@ -90,33 +78,40 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             theme.text,
         ),
         row(
-            "retries",
+            "retransmits",
             format!(
-                "syn {} data {}",
+                "syn {} · data {}",
                 s.retransmits.syn,
                 s.retransmits.data + s.retransmits.fin
             ),
             theme.text,
         ),
+        heading("clients, by state"),
         row(
-            "conn table",
-            format!("{} entries", s.table_entries),
-            theme.text,
+            "SYN-SENT",
+            shown(syn_sent),
+            alert(syn_sent.unwrap_or(0), theme.warn, theme),
         ),
+        row("ESTABLISHED", shown(count(|c| c.established)), theme.good),
+        row("FIN-WAIT", shown(count(|c| c.fin_wait)), theme.text),
+        row("CLOSED", shown(count(|c| c.closed)), theme.text),
         row(
-            "half-open",
-            format!("{} {}/{cap}", gauge(s.half_open, cap, 10), s.half_open),
-            occupancy_style(s.half_open, cap, theme),
+            "done · killed",
+            format!("{} · {}", shown(count(|c| c.done)), shown(killed)),
+            alert(killed.unwrap_or(0), theme.bad, theme),
         ),
     ];
-    if killed > 0 {
-        lines.insert(5, row("killed", killed.to_string(), theme.bad));
-    }
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.border)
         .title(Span::styled(" clients ", theme.title));
-    f.render_widget(Paragraph::new(lines).block(block), area);
+    // Wrapped, so a long list of failure reasons is read whole.
+    f.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(block),
+        area,
+    );
 }
 
 /// A real proxy's connections: it does not run the clients, so it shows
@@ -162,14 +157,18 @@ fn render_proxy(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 
 #[cfg(test)]
 mod tests {
-    use super::gauge;
+    use super::*;
 
     #[test]
-    fn gauges_fill_in_proportion_and_never_overflow() {
-        assert_eq!(gauge(0, 640, 10), "░░░░░░░░░░");
-        assert_eq!(gauge(320, 640, 10), "█████░░░░░");
-        assert_eq!(gauge(1, 640, 10), "█░░░░░░░░░");
-        assert_eq!(gauge(900, 640, 10), "██████████");
-        assert_eq!(gauge(5, 0, 4), "░░░░");
+    fn every_failure_reason_is_listed_busiest_first() {
+        let mut failed = [0; FailReason::COUNT];
+        assert_eq!(failure_reasons(&failed), "");
+        failed[FailReason::Reset.index()] = 1;
+        failed[FailReason::SynTimeout.index()] = 24;
+        failed[FailReason::DataTimeout.index()] = 11;
+        assert_eq!(
+            failure_reasons(&failed),
+            "syn-timeout 24 · data-timeout 11 · reset 1"
+        );
     }
 }

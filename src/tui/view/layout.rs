@@ -90,21 +90,137 @@ pub fn layout(area: Rect, app: &App) -> Areas {
     ])
     .areas(body);
     a.servers = servers;
-    let [traffic, clients] = Layout::horizontal([
-        Constraint::Min(40),
-        Constraint::Length(if area.width >= 120 { 40 } else { 32 }),
-    ])
-    .areas(middle);
-    a.traffic = traffic;
-    a.clients = clients;
+    let side = if area.width >= 120 { 40 } else { 32 };
     let lesson_width = if area.width >= 120 {
         fraction(area.width, 2, 5)
     } else {
         area.width / 2
     };
-    let [log, lesson] =
-        Layout::horizontal([Constraint::Min(20), Constraint::Length(lesson_width)]).areas(bottom);
-    a.log = log;
-    a.lesson = lesson;
+    // The balancer panel: beside the clients on wide screens; else under
+    // them when the middle row is tall enough; else between the log and
+    // the lesson when the screen is wide enough for three; else it is
+    // shown only maximised (Tab to it, then e).
+    let (traffic, clients, balancer) = if area.width >= WIDE_MIDDLE {
+        let [traffic, clients, balancer] = Layout::horizontal([
+            Constraint::Min(40),
+            Constraint::Length(side),
+            Constraint::Length(BALANCER_WIDTH),
+        ])
+        .areas(middle);
+        (traffic, clients, balancer)
+    } else {
+        let [traffic, right] =
+            Layout::horizontal([Constraint::Min(40), Constraint::Length(side)]).areas(middle);
+        if middle.height >= STACKED_HEIGHT {
+            let [clients, balancer] =
+                Layout::vertical([Constraint::Min(0), Constraint::Length(BALANCER_HEIGHT)])
+                    .areas(right);
+            (traffic, clients, balancer)
+        } else {
+            (traffic, right, Rect::default())
+        }
+    };
+    a.clients = clients;
+    a.balancer = balancer;
+    // The histogram shares the traffic panel's place: beside it when
+    // both stay readable, instead of it otherwise.
+    if app.show_histogram {
+        if traffic.width >= 2 * HISTOGRAM_WIDTH {
+            let [t, h] =
+                Layout::horizontal([Constraint::Min(0), Constraint::Length(HISTOGRAM_WIDTH)])
+                    .areas(traffic);
+            a.traffic = t;
+            a.histogram = h;
+        } else {
+            a.histogram = traffic;
+        }
+    } else {
+        a.traffic = traffic;
+    }
+    if a.balancer.is_empty() && area.width >= 100 {
+        let [log, balancer, lesson] = Layout::horizontal([
+            Constraint::Min(20),
+            Constraint::Length(BALANCER_WIDTH),
+            Constraint::Length(lesson_width),
+        ])
+        .areas(bottom);
+        a.log = log;
+        a.balancer = balancer;
+        a.lesson = lesson;
+    } else {
+        let [log, lesson] =
+            Layout::horizontal([Constraint::Min(20), Constraint::Length(lesson_width)])
+                .areas(bottom);
+        a.log = log;
+        a.lesson = lesson;
+    }
     a
+}
+
+/// Terminal width from which the balancer panel sits beside the clients.
+const WIDE_MIDDLE: u16 = 150;
+
+/// Width of the balancer panel beside others.
+const BALANCER_WIDTH: u16 = 38;
+
+/// Height of the balancer panel under the clients.
+const BALANCER_HEIGHT: u16 = 7;
+
+/// Height of the middle row from which the balancer fits under the
+/// clients, each readable.
+const STACKED_HEIGHT: u16 = 18;
+
+/// Width of the histogram beside the traffic panel.
+const HISTOGRAM_WIDTH: u16 = 52;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::live::{LiveFrame, Speed};
+    use crate::sim::World;
+    use std::sync::Arc;
+
+    fn app() -> App {
+        let lab = crate::lab::builtin("classic").expect("classic loads");
+        let w = World::new(&lab, 1);
+        App::new(
+            Arc::new(LiveFrame::still(&w, w.lab(), Speed::Factor(1.0))),
+            true,
+        )
+    }
+
+    #[test]
+    fn every_panel_has_a_place_at_220x60_and_none_overlap() {
+        let mut a = app();
+        a.show_histogram = true;
+        let areas = layout(Rect::new(0, 0, 220, 60), &a);
+        let panels = [
+            areas.servers,
+            areas.traffic,
+            areas.clients,
+            areas.balancer,
+            areas.histogram,
+            areas.log,
+            areas.lesson,
+        ];
+        for (i, p) in panels.iter().enumerate() {
+            assert!(!p.is_empty(), "panel {i} has no room: {areas:?}");
+            for q in &panels[i + 1..] {
+                assert!(!p.intersects(*q), "{p:?} overlaps {q:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_histogram_takes_the_traffic_place_on_small_screens() {
+        let mut a = app();
+        a.show_histogram = true;
+        let areas = layout(Rect::new(0, 0, 80, 24), &a);
+        assert!(areas.traffic.is_empty());
+        assert!(!areas.histogram.is_empty());
+        a.show_histogram = false;
+        let areas = layout(Rect::new(0, 0, 80, 24), &a);
+        assert!(areas.histogram.is_empty());
+        assert!(!areas.traffic.is_empty());
+    }
 }

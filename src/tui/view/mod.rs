@@ -12,11 +12,13 @@
 //! Popups (flood, algorithm, timeouts) and the help overlay are drawn on
 //! top. Below 80×24 only a "terminal too small" notice is drawn.
 
+mod balancer;
 mod charts;
 mod clients;
 mod detail;
 mod header;
 mod help;
+mod histogram;
 pub mod layout;
 mod lesson;
 mod log;
@@ -55,6 +57,12 @@ pub fn draw(f: &mut Frame, app: &App) {
     }
     if drawn(areas.clients) {
         clients::render(f, areas.clients, app, &theme);
+    }
+    if drawn(areas.balancer) {
+        balancer::render(f, areas.balancer, app, &theme);
+    }
+    if drawn(areas.histogram) {
+        histogram::render(f, areas.histogram, app, &theme);
     }
     if drawn(areas.log) {
         log::render(f, areas.log, app, &theme);
