@@ -2,7 +2,10 @@
 //! needs (summary, lesson, duration, objectives), each solution script names
 //! only servers its lab has, and each lab's objectives say what they claim:
 //! with a solution, they fail untouched and pass with the script applied;
-//! without one, they pass untouched.
+//! without one, they pass untouched. A student who follows the lesson,
+//! each step's actions at its moment, ends the lab with every objective
+//! passing too, and the solution script holds every action the lesson asks
+//! for.
 
 use lblab::engine::{ObjectiveStatus, Verdict};
 use lblab::headless::{run_engine, stop_for};
@@ -91,9 +94,13 @@ fn every_built_in_lab_is_ready_to_teach() {
             lab.lesson
                 .text
                 .iter()
-                .chain(&lab.lesson.steps)
+                .chain(lab.lesson.steps.iter().map(|s| &s.text))
                 .all(|t| !t.trim().is_empty()),
             "{name}: an empty paragraph or step"
+        );
+        assert!(
+            lab.lesson.timed_steps().next().is_some(),
+            "{name}: no step says when it happens"
         );
         assert!(
             (1..=3).contains(&lab.objectives.len()),
@@ -211,4 +218,80 @@ fn objectives_fail_untouched_and_pass_with_the_solution() {
             .collect()
     });
     assert!(problems.is_empty(), "\n{}", problems.join("\n"));
+}
+
+/// The steps a student followed, for a failure message.
+fn show_steps(lab: &Lab) -> String {
+    lab.lesson
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let at = s.at.map_or("untimed".to_string(), |a| format!("at {a}"));
+            let actions: Vec<String> = s.actions.iter().map(|c| c.to_string()).collect();
+            let text: String = s.text.chars().take(70).collect();
+            format!("\n    step {} ({at}) {actions:?}: {text}", i + 1)
+        })
+        .collect()
+}
+
+/// What is wrong with the run a student makes of `name` by following its
+/// lesson, if anything.
+fn check_lesson(name: &str) -> Option<String> {
+    let lab = lab(name);
+    let (statuses, refused) = run(&lab, &lab.lesson.commands());
+    let mut problems = Vec::new();
+    if !statuses.iter().all(|o| o.verdict == Verdict::Pass) {
+        problems.push(format!(
+            "{name}, following the lesson's steps:{}\n  ends with:{}",
+            show_steps(&lab),
+            show(&statuses)
+        ));
+    }
+    if !refused.is_empty() {
+        problems.push(format!("{name}: lesson actions refused: {refused:?}"));
+    }
+    (!problems.is_empty()).then(|| problems.join("\n"))
+}
+
+#[test]
+fn following_every_lesson_step_leaves_every_objective_passing() {
+    let problems: Vec<String> = std::thread::scope(|scope| {
+        let handles: Vec<_> = BUILTIN
+            .iter()
+            .map(|(name, _)| scope.spawn(move || check_lesson(name)))
+            .collect();
+        handles
+            .into_iter()
+            .filter_map(|h| h.join().expect("a lab run panicked"))
+            .collect()
+    });
+    assert!(problems.is_empty(), "\n{}", problems.join("\n"));
+}
+
+#[test]
+fn every_solution_holds_the_actions_its_lesson_asks_for() {
+    let mut missing = Vec::new();
+    for (name, _) in BUILTIN {
+        let lab = lab(name);
+        let asked = lab.lesson.commands();
+        let Some(script) = solution(name) else {
+            assert!(
+                asked.is_empty(),
+                "{name}: the lesson acts but has no solution"
+            );
+            continue;
+        };
+        missing.extend(
+            asked
+                .iter()
+                .filter(|a| !script.contains(a))
+                .map(|a| format!("{name}: at {} {}", a.at(), a.command())),
+        );
+    }
+    assert!(
+        missing.is_empty(),
+        "not in the solutions:\n{}",
+        missing.join("\n")
+    );
 }
