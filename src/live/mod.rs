@@ -48,6 +48,11 @@ pub enum Control {
     /// let it go on (false). Separate from pause: closing the popup must
     /// not resume a run the user paused.
     Hold(bool),
+    /// Guided mode on or off: pause at each timed lesson step's moment.
+    Guide(bool),
+    /// Write the run's report so far, as `lblab run` prints it, to this
+    /// file; the log says where it went or why it could not.
+    SaveReport(std::path::PathBuf),
     /// Start the lab again with the same seed.
     Restart,
     /// Replace the lab and start it (with the given seed).
@@ -67,6 +72,8 @@ pub struct Pace {
     pub paused: bool,
     /// Held still while a popup is open.
     pub held: bool,
+    /// Guided mode: the run pauses at each lesson step's moment.
+    pub guided: bool,
     /// The CPU cannot keep up with the speed asked for.
     pub behind: bool,
     /// Simulated events per wall second recently.
@@ -106,6 +113,7 @@ impl LiveFrame {
                 },
                 paused: false,
                 held: false,
+                guided: false,
                 behind: false,
                 events_per_sec: 0.0,
             },
@@ -153,7 +161,8 @@ fn not_in_real_time(c: &Control) -> Option<&'static str> {
         Control::Restart | Control::Load(..) => {
             Some("a real proxy cannot restart or load a lab from the dashboard")
         }
-        Control::Apply(_) | Control::Hold(_) | Control::Quit => None,
+        Control::Guide(_) => Some("a real proxy has no lesson to guide"),
+        Control::Apply(_) | Control::Hold(_) | Control::SaveReport(_) | Control::Quit => None,
     }
 }
 
@@ -182,6 +191,7 @@ struct Driver {
     speed: Speed,
     paused: bool,
     held: bool,
+    guided: bool,
     /// The pause at the end of a finite workload has happened (it happens
     /// once; space runs on).
     finish_noted: bool,
@@ -218,6 +228,7 @@ impl Driver {
             speed,
             paused,
             held: false,
+            guided: false,
             finish_noted: false,
             generation: 0,
             applied: 0,
@@ -240,6 +251,7 @@ impl Driver {
                 achieved: if self.still() { 0.0 } else { self.achieved },
                 paused: self.paused,
                 held: self.held,
+                guided: self.guided,
                 behind: self.behind && !self.still(),
                 events_per_sec: if self.still() {
                     0.0
@@ -302,6 +314,8 @@ impl Driver {
                 self.held = h && !self.engine.real_time();
                 self.reanchor();
             }
+            Control::SaveReport(path) => self.save_report(&path),
+            Control::Guide(on) => self.guided = on,
             Control::Restart => {
                 self.finish_noted = false;
                 self.engine = (self.make)(&self.lab, self.seed);
@@ -390,6 +404,11 @@ impl Driver {
         if let Some(e) = stop_at_end {
             target = e;
         }
+        // Guided mode stops at each lesson step's moment, before the end.
+        let step = self.guided_stop(target);
+        if let Some((_, at)) = step {
+            target = target.min(at);
+        }
         let mut caught_up = false;
         while !caught_up && started.elapsed() < SLICE && self.engine.stalled().is_none() {
             caught_up = self.engine.advance(target, BATCH).reached;
@@ -399,6 +418,19 @@ impl Driver {
             self.engine.note(format!(
                 "the simulated clock stopped at t={:.6}s: events kept running without time passing, so the run is paused for good (the lab's delays and timers are too short; see lblab check)",
                 at.as_secs_f64()
+            ));
+            self.reanchor();
+            return;
+        }
+        if let Some((i, at)) = step
+            && self.engine.now() >= at
+        {
+            self.paused = true;
+            let text = self.lab.lesson.steps.get(i).map_or("", |s| s.text.as_str());
+            self.engine.note(format!(
+                "lesson step {} at {}: {text} (paused: space runs on)",
+                i + 1,
+                at.saturating_since(SimTime::ZERO)
             ));
             self.reanchor();
             return;
@@ -416,9 +448,7 @@ impl Driver {
         }
         // A workload that ends (a lab with no duration) pauses once too,
         // so the end-of-lab summary is not scrolled away by idle time.
-        if !self.finish_noted
-            && self.engine.workload_is_finite()
-            && self.engine.workload_finished()
+        if !self.finish_noted && self.engine.workload_is_finite() && self.engine.workload_finished()
         {
             self.finish_noted = true;
             self.paused = true;
@@ -445,6 +475,30 @@ impl Driver {
                 }
             }
         }
+    }
+
+    /// In guided mode, the next lesson step's index and moment if the run
+    /// would reach it by `target`.
+    fn guided_stop(&self, target: SimTime) -> Option<(usize, SimTime)> {
+        if !self.guided {
+            return None;
+        }
+        let now = self.engine.now().saturating_since(SimTime::ZERO);
+        let (i, at) = self.lab.lesson.next_step_after(now)?;
+        let at = SimTime::ZERO + at;
+        (target >= at).then_some((i, at))
+    }
+
+    /// Writes the report of the run so far to `path` and logs the outcome.
+    fn save_report(&mut self, path: &std::path::Path) {
+        let report =
+            crate::report::Report::from_engine(&*self.engine, self.engine.run_over(), None);
+        let text = report.render(crate::report::Format::Table);
+        let note = match std::fs::write(path, text) {
+            Ok(()) => format!("report saved to {}", path.display()),
+            Err(e) => format!("cannot save the report to {}: {e}", path.display()),
+        };
+        self.engine.note(note);
     }
 
     fn measure(&mut self) {

@@ -125,7 +125,9 @@ fn a_hold_stops_the_clock_without_touching_the_users_pause() {
         "held time stands still"
     );
     h.controls.send(Control::Hold(false)).unwrap();
-    wait_for(&mut h, |f| !f.pace.held && f.snapshot.now > held.snapshot.now);
+    wait_for(&mut h, |f| {
+        !f.pace.held && f.snapshot.now > held.snapshot.now
+    });
     h.shutdown();
 }
 

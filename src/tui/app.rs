@@ -3,183 +3,24 @@
 //! tested as data.
 
 use super::forms::{FloodForm, TimeoutsForm};
-use super::popup_keys::{algorithms_key, flood_key, is_popup_action, labs_key, timeouts_key};
-use crate::engine::{ServerRow, ServerState};
+use super::log_view::LogView;
+use super::popup_keys::is_popup_action;
+use crate::engine::ServerRow;
 use crate::lab;
 use crate::live::{Control, LiveFrame};
-use crate::model::{Cidr, Ip};
-use crate::spec::{
-    Algorithm, Command, Dur, FilterSpec, OutlierSpec, Percent, Positive, RateLimitSpec,
-};
-use serde::{Deserialize, Serialize};
+use crate::spec::{Algorithm, Command};
 use std::sync::Arc;
 
-/// Everything a key can ask for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Action {
-    /// Leave the dashboard.
-    Quit,
-    /// Close the help, a popup or a notice.
-    Close,
-    /// Show the help overlay.
-    Help,
-    /// Show why the selected server got its last picks.
-    Why,
-    /// Select the server above.
-    SelectUp,
-    /// Select the server below.
-    SelectDown,
-    /// Kill the selected server.
-    KillSelected,
-    /// Revive the selected server, or stop draining it.
-    ReviveSelected,
-    /// Drain the selected server.
-    DrainSelected,
-    /// Raise the selected server's weight.
-    WeightUp,
-    /// Lower the selected server's weight.
-    WeightDown,
-    /// Kill a random server.
-    KillRandomServer,
-    /// Kill a random client.
-    KillRandomClient,
-    /// Open the flood popup, or stop the running flood.
-    Flood,
-    /// Open the algorithm picker.
-    Algorithms,
-    /// Open the timeouts editor.
-    Timeouts,
-    /// Pause or resume.
-    TogglePause,
-    /// Step 100 ms.
-    Step,
-    /// Run slower.
-    Slower,
-    /// Run faster.
-    Faster,
-    /// Restart the lab with the same seed.
-    Restart,
-    /// Open the lab picker.
-    Labs,
-    /// Turn the per-source rate limit on or off.
-    ToggleRateLimit,
-    /// Turn the allow list of the clients' range on or off.
-    ToggleAllowList,
-    /// Slow start on (a 10 s ramp) or off.
-    ToggleSlowStart,
-    /// Outlier ejection on (5 failures in a row, 10 s) or off.
-    ToggleEjection,
-    /// The panic threshold on (50%) or off.
-    TogglePanic,
-    /// Redispatch after one unanswered SYN on or off.
-    ToggleRedispatch,
-    /// Sticky sessions (30 s) on or off.
-    ToggleSticky,
-    /// Move SYN cookies to their next mode.
-    CycleCookies,
-    /// Scroll the lesson down.
-    LessonDown,
-    /// Scroll the lesson up.
-    LessonUp,
-    /// Previous field or choice in a popup.
-    PopupUp,
-    /// Next field or choice in a popup.
-    PopupDown,
-    /// Decrease the value under the cursor.
-    PopupLess,
-    /// Increase the value under the cursor.
-    PopupMore,
-    /// Type a digit into the value under the cursor.
-    PopupDigit(u8),
-    /// Delete the last digit of the value under the cursor.
-    PopupBackspace,
-    /// Apply the popup.
-    PopupConfirm,
-    /// Open the selected server's detail view.
-    Detail,
-    /// Show or hide the latency histogram panel.
-    ToggleHistogram,
-    /// Move the focus to the next panel.
-    FocusNext,
-    /// Maximise the focused panel, or restore the layout.
-    ToggleMaximise,
-}
+mod action;
+mod mouse;
+mod overlays;
+mod panels;
+mod world_keys;
 
-/// A panel of the main screen, for focus, maximising and the mouse.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Panel {
-    /// The servers table.
-    Servers,
-    /// The traffic sparklines.
-    Traffic,
-    /// The clients' counts by state and failure reason.
-    Clients,
-    /// The balancer's conn table and half-open gauge.
-    Balancer,
-    /// The latency histogram (when shown).
-    Histogram,
-    /// The event log.
-    Log,
-    /// The lesson.
-    Lesson,
-}
-
-impl Panel {
-    /// Every panel, in focus order.
-    pub const ALL: [Panel; 7] = [
-        Panel::Servers,
-        Panel::Traffic,
-        Panel::Clients,
-        Panel::Balancer,
-        Panel::Histogram,
-        Panel::Log,
-        Panel::Lesson,
-    ];
-}
-
-/// Why `action` does nothing on a real proxy, if it does nothing there.
-pub(crate) fn simulation_only(action: Action) -> Option<&'static str> {
-    match action {
-        Action::Flood => Some(
-            "SYN floods are simulation-only: spoofed packets need raw sockets a proxy does not have",
-        ),
-        Action::KillRandomClient => Some("a real proxy's clients are not its to kill"),
-        Action::CycleCookies => Some(
-            "SYN cookies are the kernel's on real sockets (net.ipv4.tcp_syncookies), not the proxy's",
-        ),
-        Action::TogglePause | Action::Step | Action::Slower | Action::Faster => {
-            Some("a real proxy runs in real time: no pause, step or speed")
-        }
-        Action::Restart | Action::Labs => Some("a real proxy runs its configuration, not a lab"),
-        Action::ToggleSlowStart
-        | Action::ToggleEjection
-        | Action::TogglePanic
-        | Action::ToggleRedispatch => {
-            Some("slow start, ejection, panic and redispatch are the simulation's for now")
-        }
-        _ => None,
-    }
-}
-
-/// Highest weight `+` raises a server to (a lab may set more; `+` then does
-/// nothing).
-const MAX_WEIGHT: u32 = 100;
-
-/// Lines the lesson panel scrolls per key press.
-const SCROLL_STEP: u16 = 3;
-
-/// The network the `A` key allows: where the simulation's clients live
-/// (the spoofed flood sources of 198.18.0.0/15 are outside it).
-const KEY_ALLOW_NETWORK: (Ip, u8) = (Ip::new(10, 0, 0, 0), 8);
-
-/// The rate limit the `L` key sets: 20 new connections a second per
-/// source, bursts of 40, 65 536 sources remembered.
-const KEY_RATE_LIMIT: RateLimitSpec = RateLimitSpec {
-    rate: Positive::new_const(20),
-    per: Dur::from_secs(1),
-    burst: Positive::new_const(40),
-    sources: Positive::new_const(65_536),
-};
+pub use action::Action;
+pub(crate) use action::simulation_only;
+pub use overlays::report_file_name;
+pub use panels::Panel;
 
 /// What is drawn over the main screen.
 #[derive(Clone, Debug, PartialEq)]
@@ -200,6 +41,10 @@ pub enum Overlay {
     Labs(usize),
     /// One server's drill-down, by row index.
     Detail(usize),
+    /// The end-of-lab summary.
+    Summary,
+    /// The log filter being typed (on the status line).
+    Filter,
 }
 
 impl Overlay {
@@ -237,11 +82,28 @@ pub struct App {
     pub focus: Panel,
     /// The focused panel fills the body.
     pub maximised: bool,
+    /// Opening a popup holds the world still (`--popups-run` turns it
+    /// off).
+    pub popups_pause: bool,
+    /// This app asked the driver to hold the world for a popup.
+    holding: bool,
+    /// The popup the help was opened over, shown again when it closes.
+    under_help: Option<Overlay>,
+    /// The generation whose end-of-lab summary has been shown.
+    summary_shown: Option<u64>,
+    /// The lesson step guided mode last announced, and in which run.
+    step_announced: Option<(u64, usize)>,
+    /// Every log entry of the run, scrolled and filtered.
+    pub log: LogView,
+    /// Lines the help is scrolled down by.
+    pub help_scroll: u16,
 }
 
 impl App {
     /// A dashboard showing `frame`.
     pub fn new(frame: Arc<LiveFrame>, monochrome: bool) -> App {
+        let mut log = LogView::default();
+        log.take(&frame.snapshot);
         App {
             frame,
             selected: 0,
@@ -254,6 +116,13 @@ impl App {
             show_histogram: false,
             focus: Panel::Servers,
             maximised: false,
+            popups_pause: true,
+            holding: false,
+            under_help: None,
+            summary_shown: None,
+            step_announced: None,
+            log,
+            help_scroll: 0,
         }
     }
 
@@ -265,8 +134,10 @@ impl App {
         }
         if frame.generation != self.frame.generation {
             self.weights_sent.clear();
+            self.log.restart();
         }
         self.frame = frame;
+        self.log.take(&self.frame.snapshot);
         // A weight the snapshot shows has been applied; keep the rest.
         let rows_now = &self.frame.snapshot.servers;
         self.weights_sent.retain(|(name, w)| {
@@ -277,9 +148,11 @@ impl App {
         });
         let rows = self.frame.snapshot.servers.len();
         self.selected = self.selected.min(rows.saturating_sub(1));
+        self.open_summary_at_the_end();
+        self.announce_guided_step();
     }
 
-    fn selected_server(&self) -> Option<&ServerRow> {
+    pub(super) fn selected_server(&self) -> Option<&ServerRow> {
         self.frame.snapshot.servers.get(self.selected)
     }
 
@@ -305,6 +178,41 @@ impl App {
 
     /// Applies `action`; returns the controls to send to the driver.
     pub fn update(&mut self, action: Action) -> Vec<Control> {
+        let mut controls = self.update_overlay_or_main(action);
+        controls.extend(self.hold_for_overlay());
+        controls
+    }
+
+    fn update_overlay_or_main(&mut self, action: Action) -> Vec<Control> {
+        if self.overlay == Overlay::Summary {
+            match action {
+                Action::SaveReport | Action::Help | Action::Quit => {}
+                Action::Close => {
+                    self.overlay = Overlay::None;
+                    return Vec::new();
+                }
+                // Space runs on past the end; any other key acts on the
+                // screen behind the summary, which closes first.
+                _ => self.overlay = Overlay::None,
+            }
+        }
+        if self.overlay.is_popup()
+            && let Some(controls) = self.popup_shared_key(action)
+        {
+            return controls;
+        }
+        if self.overlay == Overlay::Filter && action == Action::Close {
+            // Esc while typing a filter drops it.
+            self.log.filter.clear();
+            self.log.scroll = 0;
+        }
+        if self.overlay == Overlay::Help
+            && action == Action::Close
+            && let Some(under) = self.under_help.take()
+        {
+            self.overlay = under;
+            return Vec::new();
+        }
         if self.overlay.is_popup() && is_popup_action(action) {
             return self.update_popup(action);
         }
@@ -347,10 +255,19 @@ impl App {
             | Action::Restart
             | Action::LessonDown
             | Action::LessonUp => self.on_run_and_lesson(action),
+            Action::SaveReport => vec![Control::SaveReport(report_file_name(self).into())],
+            Action::ToggleGuided => self.toggle_guided(),
             Action::Detail
             | Action::ToggleHistogram
             | Action::FocusNext
-            | Action::ToggleMaximise => self.on_view(action),
+            | Action::ToggleMaximise
+            | Action::FilterLog
+            | Action::FilterChar(_)
+            | Action::FilterBackspace
+            | Action::FilterConfirm
+            | Action::LogNewest
+            | Action::HelpUp
+            | Action::HelpDown => self.on_view(action),
             // Popup actions with no popup open do nothing.
             _ => Vec::new(),
         }
@@ -368,7 +285,10 @@ impl App {
                 self.notice = None;
                 Overlay::None
             }
-            Action::Help => Overlay::Help,
+            Action::Help => {
+                self.help_scroll = 0;
+                Overlay::Help
+            }
             Action::Why => Overlay::Why,
             // A running flood stops; otherwise the flood popup opens.
             Action::Flood if snap.floods_active > 0 => {
@@ -393,223 +313,5 @@ impl App {
             _ => return Vec::new(),
         };
         Vec::new()
-    }
-
-    /// The selection and the keys that act on the selected server.
-    fn on_servers(&mut self, action: Action) -> Vec<Control> {
-        match action {
-            Action::SelectUp => {
-                self.selected = self.selected.saturating_sub(1);
-                Vec::new()
-            }
-            Action::SelectDown => {
-                let last = self.frame.snapshot.servers.len().saturating_sub(1);
-                self.selected = (self.selected + 1).min(last);
-                Vec::new()
-            }
-            Action::KillSelected => self.on_selected(|r| match r.state {
-                ServerState::Killed => Err(format!("{} is already killed", r.name)),
-                _ => Ok(Command::KillServer(r.name.clone())),
-            }),
-            Action::ReviveSelected => self.on_selected(|r| match r.state {
-                ServerState::Killed | ServerState::Draining => {
-                    Ok(Command::ReviveServer(r.name.clone()))
-                }
-                _ => Err(format!(
-                    "{} is running: r revives a killed server or stops a drain",
-                    r.name
-                )),
-            }),
-            Action::DrainSelected => self.on_selected(|r| match r.state {
-                ServerState::Up | ServerState::Down | ServerState::Ejected => {
-                    Ok(Command::DrainServer(r.name.clone()))
-                }
-                other => Err(format!(
-                    "{} is {}: only a running server drains",
-                    r.name,
-                    other.name()
-                )),
-            }),
-            Action::WeightUp | Action::WeightDown => {
-                let up = action == Action::WeightUp;
-                let sent = self.weights_sent.clone();
-                let controls = self.on_selected(|r| {
-                    // Build on a weight already sent, not on a snapshot
-                    // that predates it.
-                    let weight = sent
-                        .iter()
-                        .find(|(n, _)| *n == r.name)
-                        .map_or(r.weight, |(_, w)| *w);
-                    match (up, weight) {
-                        (true, MAX_WEIGHT..) => Err(format!(
-                            "{} has weight {MAX_WEIGHT}, the most + sets",
-                            r.name
-                        )),
-                        (false, 0) => Err(format!(
-                            "{} has weight 0 already: it takes nothing new",
-                            r.name
-                        )),
-                        (true, w) => Ok(Command::SetWeight(r.name.clone(), w + 1)),
-                        (false, w) => Ok(Command::SetWeight(r.name.clone(), w - 1)),
-                    }
-                });
-                for c in &controls {
-                    if let Control::Apply(Command::SetWeight(name, w)) = c {
-                        self.weights_sent.retain(|(n, _)| n != name);
-                        self.weights_sent.push((name.clone(), *w));
-                    }
-                }
-                controls
-            }
-            _ => Vec::new(),
-        }
-    }
-
-    /// Random kills, and the keys that toggle a defence.
-    fn on_chaos_and_defences(&mut self, action: Action) -> Vec<Control> {
-        let defences = &self.frame.snapshot.settings.defences;
-        let command = match action {
-            Action::KillRandomServer => Command::KillRandomServer,
-            Action::KillRandomClient => Command::KillRandomClient,
-            Action::ToggleRateLimit => {
-                let on = defences.rate_limit.is_some();
-                Command::SetRateLimit((!on).then_some(KEY_RATE_LIMIT))
-            }
-            Action::CycleCookies => Command::SetSynCookies(defences.syn_cookies.next()),
-            Action::ToggleAllowList if defences.filter.is_empty() => {
-                let clients = Cidr::new(KEY_ALLOW_NETWORK.0, KEY_ALLOW_NETWORK.1);
-                Command::SetFilter(FilterSpec {
-                    allow: clients.into_iter().collect(),
-                    deny: Vec::new(),
-                })
-            }
-            Action::ToggleAllowList => Command::SetFilter(FilterSpec::default()),
-            _ => return Vec::new(),
-        };
-        vec![Control::Apply(command)]
-    }
-
-    /// The resilience keys: each setting on with the values its key
-    /// documents, or off.
-    fn on_resilience(&mut self, action: Action) -> Vec<Control> {
-        let r = &self.frame.snapshot.settings.resilience;
-        let command = match action {
-            Action::ToggleSlowStart => {
-                Command::SetSlowStart(r.slow_start.is_none().then_some(Dur::from_secs(10)))
-            }
-            Action::ToggleEjection => {
-                Command::SetOutlierEjection(r.outlier_ejection.is_none().then(OutlierSpec::default))
-            }
-            Action::TogglePanic => Command::SetPanicThreshold(
-                r.panic_threshold
-                    .is_none()
-                    .then_some(Percent::new_const(50)),
-            ),
-            Action::ToggleRedispatch => {
-                Command::SetRedispatch(r.redispatch.is_none().then_some(Positive::new_const(1)))
-            }
-            Action::ToggleSticky => {
-                Command::SetSticky(r.sticky.is_none().then_some(Dur::from_secs(30)))
-            }
-            _ => return Vec::new(),
-        };
-        vec![Control::Apply(command)]
-    }
-
-    /// Pause, step, speed, restart, and the lesson's scrolling.
-    fn on_run_and_lesson(&mut self, action: Action) -> Vec<Control> {
-        let speed = self.frame.pace.speed;
-        match action {
-            Action::TogglePause => vec![Control::TogglePause],
-            Action::Step => vec![Control::Step],
-            Action::Slower => vec![Control::SetSpeed(speed.stepped(false))],
-            Action::Faster => vec![Control::SetSpeed(speed.stepped(true))],
-            Action::Restart => {
-                self.overlay = Overlay::None;
-                vec![Control::Restart]
-            }
-            Action::LessonDown => {
-                let lesson = &self.frame.lab.lesson;
-                let objectives = self.frame.snapshot.objectives.len();
-                // Logical lines: two per objective and per paragraph, one per
-                // step, and a heading; wrapping only adds to it.
-                let lines = 2 * (objectives + lesson.text.len()) + lesson.steps.len() + 2;
-                let max = u16::try_from(lines).unwrap_or(u16::MAX);
-                self.lesson_scroll = self.lesson_scroll.saturating_add(SCROLL_STEP).min(max);
-                Vec::new()
-            }
-            Action::LessonUp => {
-                self.lesson_scroll = self.lesson_scroll.saturating_sub(SCROLL_STEP);
-                Vec::new()
-            }
-            _ => Vec::new(),
-        }
-    }
-
-    /// The keys that change what the screen shows, not the world.
-    fn on_view(&mut self, action: Action) -> Vec<Control> {
-        match action {
-            Action::Detail if self.selected_server().is_some() => {
-                self.overlay = Overlay::Detail(self.selected);
-            }
-            Action::Detail => self.notice = Some("no server to show".into()),
-            Action::ToggleHistogram => {
-                self.show_histogram = !self.show_histogram;
-                if !self.show_histogram && self.focus == Panel::Histogram {
-                    self.focus = Panel::Traffic;
-                }
-            }
-            Action::FocusNext => self.focus = self.next_panel(self.focus),
-            Action::ToggleMaximise => self.maximised = !self.maximised,
-            _ => {}
-        }
-        Vec::new()
-    }
-
-    /// The panel after `panel` in focus order, skipping hidden ones.
-    fn next_panel(&self, panel: Panel) -> Panel {
-        let at = Panel::ALL.iter().position(|p| *p == panel).unwrap_or(0);
-        (1..=Panel::ALL.len())
-            .map(|i| Panel::ALL[(at + i) % Panel::ALL.len()])
-            .find(|p| *p != Panel::Histogram || self.show_histogram)
-            .unwrap_or(Panel::Servers)
-    }
-
-    /// A key while a popup is open goes to the popup.
-    fn update_popup(&mut self, action: Action) -> Vec<Control> {
-        let (controls, close) = match &mut self.overlay {
-            Overlay::Flood(form) => match flood_key(form, action) {
-                Ok(controls) => (controls, false),
-                Err(why) => {
-                    self.notice = Some(why);
-                    (Vec::new(), false)
-                }
-            },
-            Overlay::Algorithms(i) => {
-                algorithms_key(i, action, self.frame.snapshot.settings.algorithm)
-            }
-            Overlay::Timeouts(form) => timeouts_key(form, action),
-            Overlay::Labs(i) => match labs_key(i, action) {
-                Ok(step) => step,
-                Err(why) => {
-                    self.notice = Some(why);
-                    (Vec::new(), false)
-                }
-            },
-            Overlay::None | Overlay::Help | Overlay::Why | Overlay::Detail(_) => {
-                (Vec::new(), false)
-            }
-        };
-        // A flood that starts closes its popup and any notice with it.
-        let started = controls
-            .iter()
-            .any(|c| matches!(c, Control::Apply(Command::StartFlood(_))));
-        if close || started {
-            self.overlay = Overlay::None;
-        }
-        if started {
-            self.notice = None;
-        }
-        controls
     }
 }

@@ -28,10 +28,14 @@ pub enum Key {
     Right,
     /// Tab.
     Tab,
+    /// Shift-Tab.
+    BackTab,
     /// Page up.
     PageUp,
     /// Page down.
     PageDown,
+    /// End.
+    End,
 }
 
 impl Key {
@@ -52,8 +56,10 @@ impl Key {
             KeyCode::Left => Key::Left,
             KeyCode::Right => Key::Right,
             KeyCode::Tab => Key::Tab,
+            KeyCode::BackTab => Key::BackTab,
             KeyCode::PageUp => Key::PageUp,
             KeyCode::PageDown => Key::PageDown,
+            KeyCode::End => Key::End,
             _ => return None,
         })
     }
@@ -72,8 +78,10 @@ impl Key {
             Key::Left => "←".into(),
             Key::Right => "→".into(),
             Key::Tab => "Tab".into(),
+            Key::BackTab => "Shift-Tab".into(),
             Key::PageUp => "PgUp".into(),
             Key::PageDown => "PgDn".into(),
+            Key::End => "End".into(),
         }
     }
 }
@@ -314,6 +322,18 @@ pub const KEYS: &[Binding] = &[
     ),
     bind(
         Scope::Main,
+        &[Key::Char('s')],
+        Action::SaveReport,
+        "save the report so far (as lblab run prints it) to a file",
+    ),
+    bind(
+        Scope::Main,
+        &[Key::Char('g')],
+        Action::ToggleGuided,
+        "guided mode on/off: pause at each lesson step's moment and say what to press",
+    ),
+    bind(
+        Scope::Main,
         &[Key::Char('h')],
         Action::ToggleHistogram,
         "latency histogram panel on/off",
@@ -341,13 +361,25 @@ pub const KEYS: &[Binding] = &[
         Scope::Main,
         &[Key::PageDown, Key::Char('J')],
         Action::LessonDown,
-        "scroll the lesson down",
+        "scroll down: the log when it has the focus (Tab), else the lesson",
     ),
     bind(
         Scope::Main,
         &[Key::PageUp, Key::Char('K')],
         Action::LessonUp,
-        "scroll the lesson up",
+        "scroll up: the log when it has the focus (Tab), else the lesson",
+    ),
+    bind(
+        Scope::Main,
+        &[Key::Char('/')],
+        Action::FilterLog,
+        "filter the log: type words, Enter keeps the filter, Esc drops it",
+    ),
+    bind(
+        Scope::Main,
+        &[Key::End, Key::Char('G')],
+        Action::LogNewest,
+        "back to the newest log entries",
     ),
     bind(
         Scope::Main,
@@ -364,7 +396,14 @@ pub const KEYS: &[Binding] = &[
     ),
     bind(
         Scope::Popup,
-        &[Key::Up, Key::Char('k')],
+        &[Key::Char(' ')],
+        Action::TogglePause,
+        "run or stop the world behind the popup (it holds still while open)",
+    ),
+    bind(Scope::Popup, &[Key::Char('?')], Action::Help, "this help"),
+    bind(
+        Scope::Popup,
+        &[Key::Up, Key::Char('k'), Key::BackTab],
         Action::PopupUp,
         "previous field / choice",
     ),
@@ -405,9 +444,26 @@ pub const KEYS: &[Binding] = &[
 
 /// The Action a key means with `overlay` open, if any.
 pub fn action_for(overlay: &Overlay, key: Key) -> Option<Action> {
+    if *overlay == Overlay::Filter {
+        return match key {
+            Key::Char(c) => Some(Action::FilterChar(c)),
+            Key::Backspace => Some(Action::FilterBackspace),
+            Key::Enter => Some(Action::FilterConfirm),
+            Key::Esc => Some(Action::Close),
+            Key::Ctrl('c') => Some(Action::Quit),
+            _ => None,
+        };
+    }
     let in_popup = overlay.is_popup();
     // The help and why overlays close on any key; the key then does
     // nothing else.
+    if *overlay == Overlay::Help {
+        match key {
+            Key::Up | Key::Char('k') | Key::PageUp => return Some(Action::HelpUp),
+            Key::Down | Key::Char('j') | Key::PageDown => return Some(Action::HelpDown),
+            _ => {}
+        }
+    }
     if matches!(overlay, Overlay::Help | Overlay::Why | Overlay::Detail(_)) && key != Key::Ctrl('c')
     {
         return Some(Action::Close);
@@ -446,6 +502,21 @@ pub fn hints(popup: bool, real_time: bool) -> impl Iterator<Item = (String, &'st
         })
         .filter(move |b| !real_time || super::app::simulation_only(b.action).is_none())
         .filter_map(|b| b.hint.map(|h| (b.keys[0].label(), h)))
+}
+
+/// The first key bound to `action` in the popup scope (`popup`) or the
+/// main screen's, as help writes it.
+pub fn key_of(action: Action, popup: bool) -> Option<String> {
+    KEYS.iter()
+        .find(|b| {
+            b.action == action
+                && match b.scope {
+                    Scope::Global => true,
+                    Scope::Main => !popup,
+                    Scope::Popup => popup,
+                }
+        })
+        .map(|b| b.keys[0].label())
 }
 
 /// The keys of a binding joined for display (`↑/k`).

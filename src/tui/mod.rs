@@ -3,7 +3,9 @@
 
 pub mod app;
 pub mod forms;
+pub mod guide;
 mod input;
+pub mod log_view;
 pub mod keys;
 mod popup_keys;
 pub mod run;

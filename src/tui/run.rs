@@ -30,6 +30,10 @@ pub struct Options {
     pub speed: Speed,
     /// Draw without colour.
     pub monochrome: bool,
+    /// Popups hold the world still while open.
+    pub popups_pause: bool,
+    /// Start in guided mode: pause at each lesson step's moment.
+    pub guided: bool,
 }
 
 /// True when `NO_COLOR` asks for no colour (set and not empty).
@@ -58,11 +62,37 @@ pub fn run(options: Options) -> Result<(), String> {
         options.speed,
         false,
     );
+    if options.guided {
+        let _ = handle.controls.send(crate::live::Control::Guide(true));
+    }
     let mut terminal =
         ratatui::try_init().map_err(|e| format!("cannot set up the terminal: {e}"))?;
-    let result = runtime.block_on(event_loop(&mut terminal, handle, options.monochrome));
+    mouse_capture(true);
+    let result = runtime.block_on(event_loop(
+        &mut terminal,
+        handle,
+        options.monochrome,
+        options.popups_pause,
+    ));
+    mouse_capture(false);
     ratatui::restore();
     result
+}
+
+/// Turns the terminal's mouse reporting on or off. A panic while it is on
+/// turns it off first, so the shell does not receive mouse codes.
+fn mouse_capture(on: bool) {
+    use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
+    if on {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let _ = crossterm::execute!(std::io::stdout(), DisableMouseCapture);
+            previous(info);
+        }));
+        let _ = crossterm::execute!(std::io::stdout(), EnableMouseCapture);
+    } else {
+        let _ = crossterm::execute!(std::io::stdout(), DisableMouseCapture);
+    }
 }
 
 /// Applies `action` to the app and sends the controls it asks for;
@@ -113,8 +143,10 @@ async fn event_loop(
     terminal: &mut DefaultTerminal,
     mut handle: LiveHandle,
     monochrome: bool,
+    popups_pause: bool,
 ) -> Result<(), String> {
-    let app = App::new(handle.frames.borrow_and_update().clone(), monochrome);
+    let mut app = App::new(handle.frames.borrow_and_update().clone(), monochrome);
+    app.popups_pause = popups_pause;
     let mut input = Input::new().map_err(|e| format!("cannot read the terminal: {e}"))?;
     let mut ticker = tokio::time::interval(FRAME);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -192,6 +224,23 @@ fn handle_event(
                 state.dirty = true;
             }
         }
+        Event::Mouse(m) => {
+            let size = terminal
+                .size()
+                .map_err(|e| format!("cannot read the terminal's size: {e}"))?;
+            let screen = ratatui::layout::Rect::new(0, 0, size.width, size.height);
+            let areas = view::layout::layout(screen, &state.app);
+            let mut sent = 0;
+            for control in state.app.mouse(m, screen, &areas) {
+                tracing::info!(?control, "control");
+                if handle.controls.send(control).is_ok() {
+                    sent += 1;
+                }
+            }
+            state.sent += sent;
+            state.awaiting |= sent > 0;
+            state.dirty = true;
+        }
         Event::Resize(_, _) => {
             terminal
                 .autoresize()
@@ -206,6 +255,7 @@ fn handle_event(
 /// Ctrl-Z: give the terminal back, stop like any job, and take the screen
 /// again on `fg`.
 fn suspend(terminal: &mut DefaultTerminal) -> Result<(), String> {
+    let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
     ratatui::restore();
     // The shell gets the cursor back too (restore leaves it hidden).
     let _ = terminal.show_cursor();
@@ -216,8 +266,12 @@ fn suspend(terminal: &mut DefaultTerminal) -> Result<(), String> {
         libc::raise(libc::SIGTSTP);
     }
     crossterm::terminal::enable_raw_mode().map_err(|e| format!("cannot resume: {e}"))?;
-    crossterm::execute!(std::io::stdout(), crossterm::terminal::EnterAlternateScreen)
-        .map_err(|e| format!("cannot resume: {e}"))?;
+    crossterm::execute!(
+        std::io::stdout(),
+        crossterm::terminal::EnterAlternateScreen,
+        crossterm::event::EnableMouseCapture
+    )
+    .map_err(|e| format!("cannot resume: {e}"))?;
     terminal
         .clear()
         .map_err(|e| format!("cannot resume: {e}"))?;

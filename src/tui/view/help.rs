@@ -1,61 +1,75 @@
-//! The help overlay: the whole key table, as `keys.rs` defines it. In one
-//! column when the screen is tall enough, else in two.
+//! The help overlay: the whole key table, as `keys.rs` defines it, one key
+//! per line with its description wrapped (never cut), scrolled with ↑↓
+//! when the screen is shorter than the table.
 
 use super::centered;
+use super::log::wrap;
 use crate::tui::keys::{KEYS, Scope, keys_label};
 use crate::tui::theme::Theme;
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
-fn section<'a>(scopes: &[(Scope, &'static str)], theme: &Theme) -> Vec<Line<'a>> {
-    let mut lines = Vec::new();
-    for (scope, heading) in scopes {
-        lines.push(Line::from(Span::styled(format!(" {heading}"), theme.title)));
-        for b in KEYS.iter().filter(|b| b.scope == *scope) {
+/// Width of the key column.
+const KEY_WIDTH: usize = 14;
+
+fn section<'a>(scope: Scope, heading: &'static str, width: usize, theme: &Theme) -> Vec<Line<'a>> {
+    let mut lines = vec![Line::from(Span::styled(format!(" {heading}"), theme.title))];
+    let text_width = width.saturating_sub(KEY_WIDTH + 1).max(10);
+    let rows = KEYS
+        .iter()
+        .filter(|b| b.scope == scope)
+        .map(|b| (keys_label(b), b.help))
+        .chain((scope == Scope::Popup).then(|| ("0-9".to_string(), "type a value")));
+    for (keys, help) in rows {
+        for (i, piece) in wrap(help, text_width).into_iter().enumerate() {
+            let key = if i == 0 { keys.as_str() } else { "" };
             lines.push(Line::from(vec![
-                Span::styled(format!("  {:<12}", keys_label(b)), theme.key),
-                Span::styled(b.help, theme.text),
+                Span::styled(format!("  {key:<w$}", w = KEY_WIDTH - 2), theme.key),
+                Span::styled(piece, theme.text),
             ]));
         }
     }
     lines
 }
 
-/// Draws the key table over `screen`.
-pub fn render(f: &mut Frame, screen: Rect, theme: &Theme) {
-    let left = section(
-        &[(Scope::Global, "anywhere"), (Scope::Main, "main screen")],
-        theme,
-    );
-    let mut right = section(&[(Scope::Popup, "in a popup")], theme);
-    right.push(Line::from(vec![
-        Span::styled(format!("  {:<12}", "0-9"), theme.key),
-        Span::styled("type a value in the flood popup", theme.text),
-    ]));
-    let one_column = screen.height as usize >= left.len() + right.len() + 2;
-    let title = Span::styled(" keys (any key closes) ", theme.title);
+/// Every line of the help for a box `width` wide (borders included).
+pub fn lines<'a>(width: usize, theme: &Theme) -> Vec<Line<'a>> {
+    let inner = width.saturating_sub(2);
+    let mut out = section(Scope::Global, "anywhere", inner, theme);
+    out.extend(section(Scope::Main, "main screen", inner, theme));
+    out.extend(section(Scope::Popup, "in a popup", inner, theme));
+    out.push(Line::from(Span::styled(
+        " mouse: click a server or a panel's title (twice maximises), wheel scrolls",
+        theme.dim,
+    )));
+    out
+}
+
+/// Draws the key table over `screen`, scrolled down by `scroll` lines (at
+/// most to its end).
+pub fn render(f: &mut Frame, screen: Rect, scroll: u16, theme: &Theme) {
+    let width = screen.width.min(96);
+    let lines = lines(usize::from(width), theme);
+    let total = u16::try_from(lines.len()).unwrap_or(u16::MAX);
+    let area = centered(screen, width, total.saturating_add(2));
+    let visible = area.height.saturating_sub(2);
+    let scroll = scroll.min(total.saturating_sub(visible));
+    let title = if visible < total {
+        format!(
+            " keys {}-{} of {} (↑↓ scroll, any other key closes) ",
+            scroll + 1,
+            (scroll + visible).min(total),
+            total
+        )
+    } else {
+        " keys (any key closes) ".to_string()
+    };
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.title)
-        .title(title);
-    if one_column {
-        let lines: Vec<Line> = left.into_iter().chain(right).collect();
-        let area = centered(screen, 84, lines.len() as u16 + 2);
-        f.render_widget(Clear, area);
-        f.render_widget(Paragraph::new(lines).block(block), area);
-        return;
-    }
-    // Too short for one column: the same lines, half in each of two.
-    let mut lines: Vec<Line> = left.into_iter().chain(right).collect();
-    let second = lines.split_off(lines.len().div_ceil(2));
-    let area = centered(screen, 160, lines.len() as u16 + 2);
+        .title(Span::styled(title, theme.title));
     f.render_widget(Clear, area);
-    let inner = block.inner(area);
-    f.render_widget(block, area);
-    let [l, r] =
-        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(inner);
-    f.render_widget(Paragraph::new(lines), l);
-    f.render_widget(Paragraph::new(second), r);
+    f.render_widget(Paragraph::new(lines).block(block).scroll((scroll, 0)), area);
 }

@@ -20,11 +20,13 @@ mod header;
 mod help;
 mod histogram;
 pub mod layout;
+pub mod pickers;
 mod lesson;
 mod log;
 mod popups;
 mod servers;
 mod small;
+mod summary;
 mod status;
 
 use super::app::{App, Overlay};
@@ -72,10 +74,11 @@ pub fn draw(f: &mut Frame, app: &App) {
     }
 
     match &app.overlay {
-        Overlay::None => {}
-        Overlay::Help => help::render(f, area, &theme),
+        Overlay::None | Overlay::Filter => {}
+        Overlay::Help => help::render(f, area, app.help_scroll, &theme),
         Overlay::Why => popups::why(f, area, app, &theme),
         Overlay::Detail(i) => detail::render(f, area, app, &theme, *i),
+        Overlay::Summary => summary::render(f, area, app, &theme),
         Overlay::Flood(form) => popups::flood(f, area, form, &theme),
         Overlay::Algorithms(i) => popups::algorithms(f, area, *i, app, &theme),
         Overlay::Timeouts(form) => popups::timeouts(f, area, form, &theme),
