@@ -8,12 +8,18 @@
 //! the table, an empty field in CSV, `null` in JSON, never a made-up 0%.
 //! Names that come from a lab file are printed through
 //! [`crate::text::escape`] in the table and CSV (JSON escapes them itself).
+//! JSON puts each figure's unit in its name (`sim_seconds`, `p95_ms`) and
+//! spells reasons, verdicts and log kinds as the table does (`json.rs`).
 
 mod csv;
+mod json;
 mod table;
 
+pub use json::LinkReport;
+
 use crate::engine::{
-    DisruptionRecord, Engine, LinkStats, ObjectiveStatus, Percentiles, RetransmitCounters, Snapshot,
+    DisruptionRecord, Engine, LogEntry, ObjectiveStatus, Percentiles, RetransmitCounters, Snapshot,
+    Verdict,
 };
 use crate::model::{SimDuration, SimTime};
 use crate::spec::{DropReason, FailReason};
@@ -147,7 +153,8 @@ pub struct Report {
     pub seed: u64,
     /// Whether every finite workload finished.
     pub finished: bool,
-    /// Simulated time at the end.
+    /// Simulated time at the end (`sim_seconds` in JSON).
+    #[serde(rename = "sim_seconds", serialize_with = "json::seconds")]
     pub sim_time: SimTime,
     /// Events processed.
     pub events: u64,
@@ -158,17 +165,26 @@ pub struct Report {
     /// Totals.
     pub totals: Totals,
     /// Failed connections by reason (reasons that occurred).
+    #[serde(serialize_with = "json::failures")]
     pub failures: Vec<(FailReason, u64)>,
     /// Dropped packets by reason (reasons that occurred).
+    #[serde(serialize_with = "json::drops")]
     pub drops: Vec<(DropReason, u64)>,
     /// Latencies.
     pub latency: LatencySet,
-    /// Every link's counters: clients first, then each server's.
-    pub links: Vec<LinkStats>,
+    /// Every link's counters, named: clients first, then each server's.
+    pub links: Vec<LinkReport>,
     /// The lab's objectives and their verdicts.
+    #[serde(serialize_with = "json::objectives")]
     pub objectives: Vec<ObjectiveStatus>,
-    /// The newest event-log lines.
+    /// The newest event-log lines, as the table prints them (time, text).
+    #[serde(skip)]
     pub log: Vec<String>,
+    /// The same entries with their kind, for JSON (`log` there): a
+    /// program filters on `kind` and `time_seconds` instead of parsing
+    /// lines. The lines above stay for callers that read text.
+    #[serde(rename = "log", serialize_with = "json::log")]
+    pub log_entries: Vec<LogEntry>,
     /// Wall-clock figures; `None` in reproducibility tests.
     pub wall: Option<WallClock>,
     /// Seconds into the run when every client address was first in use,
@@ -178,7 +194,10 @@ pub struct Report {
     pub addresses_ran_out_s: Option<f64>,
     /// What each change of the backends in rotation did to a hashing
     /// algorithm's mapping (none for other algorithms).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        skip_serializing_if = "Vec::is_empty",
+        serialize_with = "json::disruptions"
+    )]
     pub disruptions: Vec<DisruptionRecord>,
     /// The first picks and why each backend was chosen (`--explain N`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -216,6 +235,7 @@ impl Report {
             })
             .collect();
         let links = engine.link_stats();
+        let names: Vec<String> = rows.iter().map(|s| s.name.clone()).collect();
         let c = snap.conns;
         let totals = Totals {
             attempted: c.attempted,
@@ -253,18 +273,27 @@ impl Report {
                 completion: snap.latency.completion.into(),
                 detection: snap.latency.detection.into(),
             },
-            links,
+            links: LinkReport::name_all(links, &names),
             objectives: engine.objective_statuses(true),
             log: snap
                 .log
                 .iter()
                 .map(|e| format!("{} {}", e.at, e.text))
                 .collect(),
+            log_entries: snap.log.clone(),
             wall,
             addresses_ran_out_s: snap.addresses_ran_out.map(|t| t.as_secs_f64()),
             disruptions: snap.disruptions.clone(),
             picks: engine.explained_picks(),
         }
+    }
+
+    /// The objectives that did not pass: failed, or could not be judged.
+    pub fn objectives_missed(&self) -> Vec<&ObjectiveStatus> {
+        self.objectives
+            .iter()
+            .filter(|o| o.verdict != Verdict::Pass)
+            .collect()
     }
 
     /// The report in `format`.
