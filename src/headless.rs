@@ -56,6 +56,14 @@ pub fn stop_for(
     }
 }
 
+/// Whether `run` would accept `lab` without `--for`: builds its engine
+/// and asks [`stop_for`], so `lblab check` refuses with the very message a
+/// run would.
+pub fn check_runnable(make: &MakeEngine, lab: &Lab) -> Result<Stop, RunError> {
+    let engine = make(lab, lab.seed);
+    stop_for(lab, engine.as_ref(), None)
+}
+
 /// Runs `engine` until `stop`; returns whether the workload finished.
 pub fn run_engine(engine: &mut dyn Engine, stop: Stop) -> bool {
     match stop {

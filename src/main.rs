@@ -1,7 +1,9 @@
 //! The `lblab` command line: the dashboard by default, headless runs and
 //! lab checks as subcommands.
 
-use clap::{Parser, Subcommand};
+use clap::error::ErrorKind;
+use clap::parser::ValueSource;
+use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
 use lblab::headless;
 use lblab::lab::{self, DEFAULT_LAB};
 use lblab::live::Speed;
@@ -17,14 +19,18 @@ use std::process::ExitCode;
 ///
 /// Without a command, opens the live dashboard on a lab (the classic one
 /// unless --lab says otherwise). Press ? in the dashboard for its keys.
+/// The options below are the dashboard's; --seed also serves `lblab run`
+/// before or after its name, and any other given with a command is an
+/// error.
 #[derive(Parser, Debug)]
 #[command(name = "lblab", version, about, long_about)]
 struct Cli {
     /// Lab for the dashboard: a built-in name or the path of a .ron file.
     #[arg(long, value_name = "NAME|PATH", default_value = DEFAULT_LAB)]
     lab: String,
-    /// Seed for the dashboard's run (default: the lab's own seed).
-    #[arg(long)]
+    /// Seed of the run, 0 to 18446744073709551615 (default: the lab's own
+    /// seed).
+    #[arg(long, value_parser = parse_seed)]
     seed: Option<u64>,
     /// Starting speed: simulated seconds per wall second, 0.1 to 1000, or
     /// "max".
@@ -43,8 +49,9 @@ enum Cmd {
     Run {
         /// A built-in lab name or the path of a .ron lab file.
         lab: String,
-        /// Seed of the run (default: the lab's own seed).
-        #[arg(long)]
+        /// Seed of the run, 0 to 18446744073709551615 (default: the lab's
+        /// own seed).
+        #[arg(long, value_parser = parse_seed)]
         seed: Option<u64>,
         /// Simulated time to run, like 90s or 2m (default: the lab's
         /// duration, or until every client has finished).
@@ -58,8 +65,13 @@ enum Cmd {
         #[arg(long, value_name = "FILE")]
         commands: Option<PathBuf>,
         /// Print the first N picks and why each backend was chosen.
-        #[arg(long, value_name = "N")]
+        #[arg(long, value_name = "N", value_parser = parse_picks)]
         explain: Option<usize>,
+        /// Exit with status 3 when any objective fails (or cannot be
+        /// judged), for scripts and CI; without it the exit status is 0
+        /// whatever the verdicts.
+        #[arg(long)]
+        strict: bool,
     },
     /// List the built-in labs.
     Labs,
@@ -78,6 +90,25 @@ enum Cmd {
     Cert(lblab::proxy::tls::CertArgs),
 }
 
+/// Exit status of `lblab run --strict` when an objective did not pass:
+/// apart from 1 (an error) and 2 (a usage error).
+const EXIT_OBJECTIVE_FAILED: u8 = 3;
+
+fn parse_seed(s: &str) -> Result<u64, String> {
+    s.trim().parse().map_err(|_| {
+        format!(
+            "expected a whole number from 0 to {}, found \"{s}\"",
+            u64::MAX
+        )
+    })
+}
+
+fn parse_picks(s: &str) -> Result<usize, String> {
+    s.trim()
+        .parse()
+        .map_err(|_| format!("expected a whole number of picks, like 20, found \"{s}\""))
+}
+
 fn parse_duration(s: &str) -> Result<SimDuration, String> {
     let d = spec::parse_duration(s).map_err(|e| e.to_string())?;
     if d == SimDuration::ZERO {
@@ -86,16 +117,29 @@ fn parse_duration(s: &str) -> Result<SimDuration, String> {
     Ok(d)
 }
 
-fn run(
-    lab_name: &str,
+/// What `lblab run` was asked for.
+struct RunArgs {
+    lab: String,
     seed: Option<u64>,
     run_for: Option<SimDuration>,
     format: Format,
-    commands: Option<&PathBuf>,
+    commands: Option<PathBuf>,
     explain: Option<usize>,
-) -> Result<(), String> {
-    let lab = lab::resolve(lab_name).map_err(|e| e.to_string())?;
-    let script = match commands {
+    strict: bool,
+}
+
+fn run(args: RunArgs) -> Result<ExitCode, String> {
+    let RunArgs {
+        lab: lab_name,
+        seed,
+        run_for,
+        format,
+        commands,
+        explain,
+        strict,
+    } = args;
+    let lab = lab::resolve(&lab_name).map_err(|e| e.to_string())?;
+    let script = match &commands {
         Some(path) => lab::load_commands(path, &lab).map_err(|e| e.to_string())?,
         None => Vec::new(),
     };
@@ -111,7 +155,28 @@ fn run(
     let (report, _) =
         headless::run(maker, &lab, seed, run_for, &script).map_err(|e| e.to_string())?;
     print!("{}", report.render(format));
-    Ok(())
+    let missed = report.objectives_missed();
+    if !strict || missed.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    // The report on stdout says it all; stderr names what failed so a CI
+    // log shows why the step went red without parsing the report.
+    let names: Vec<String> = missed
+        .iter()
+        .map(|o| format!("{} ({})", lblab::text::escape(&o.name), o.verdict))
+        .collect();
+    eprintln!(
+        "lblab: {} of {} {} did not pass: {}",
+        missed.len(),
+        report.objectives.len(),
+        plural(report.objectives.len(), "objective", "objectives"),
+        names.join(", ")
+    );
+    Ok(ExitCode::from(EXIT_OBJECTIVE_FAILED))
+}
+
+fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 { one } else { many }
 }
 
 fn labs() -> Result<(), String> {
@@ -123,8 +188,18 @@ fn labs() -> Result<(), String> {
 
 fn check(files: &[String]) -> Result<(), String> {
     let mut failed = 0;
+    let make = World::maker();
     for f in files {
-        match lab::resolve(f) {
+        // What `run` would refuse of a lab that loads, `check` refuses too,
+        // with the same words.
+        let checked =
+            lab::resolve(f).map_err(|e| e.to_string()).and_then(
+                |l| match headless::check_runnable(&make, &l) {
+                    Ok(_) => Ok(l),
+                    Err(e) => Err(format!("{}: {e}", lblab::text::escape(f))),
+                },
+            );
+        match checked {
             // A name can hold anything a file can; the terminal gets it
             // escaped, never raw.
             Ok(l) => println!(
@@ -139,9 +214,11 @@ fn check(files: &[String]) -> Result<(), String> {
             }
         }
     }
-    match failed {
-        0 => Ok(()),
-        n => Err(format!("{n} of {} lab files have errors", files.len())),
+    match (failed, files.len()) {
+        (0, _) => Ok(()),
+        (_, 1) => Err("the lab file has an error".into()),
+        (1, all) => Err(format!("1 of {all} lab files has an error")),
+        (n, all) => Err(format!("{n} of {all} lab files have errors")),
     }
 }
 
@@ -168,8 +245,62 @@ fn dashboard(cli: &Cli) -> Result<(), String> {
     result
 }
 
+/// Given on the command line, not left at its default.
+fn given(matches: &ArgMatches, id: &str) -> bool {
+    matches.value_source(id) == Some(ValueSource::CommandLine)
+}
+
+/// Checks the dashboard's options given before a command: --seed merges
+/// into `run`'s own, and the rest mean nothing there, so they are refused
+/// rather than ignored.
+fn merge_global_flags(cli: &Cli, matches: &ArgMatches) -> Result<Option<u64>, String> {
+    let Some(command) = matches.subcommand_name() else {
+        return Ok(cli.seed);
+    };
+    // Every top-level option but --seed is the dashboard's alone, those
+    // added later included.
+    let top = Cli::command();
+    for arg in top.get_arguments() {
+        let id = arg.get_id().as_str();
+        if id != "seed" && given(matches, id) {
+            let flag = arg.get_long().unwrap_or(id);
+            let hint = match (flag, command) {
+                ("lab", "run") => " (name the lab after it: lblab run LAB)",
+                ("log", "proxy") => " (give proxy's own --log after its name)",
+                _ => "",
+            };
+            return Err(format!(
+                "--{flag} is an option of the dashboard, not of `lblab {command}`{hint}"
+            ));
+        }
+    }
+    match (&cli.command, cli.seed) {
+        (_, None) => Ok(None),
+        (
+            Some(Cmd::Run {
+                seed: Some(after), ..
+            }),
+            Some(before),
+        ) if *after != before => Err(format!(
+            "--seed is given twice, {before} before `run` and {after} after it; give it once"
+        )),
+        (Some(Cmd::Run { .. }), Some(before)) => Ok(Some(before)),
+        (_, Some(_)) => Err(format!(
+            "--seed is an option of the dashboard and of `lblab run`, not of `lblab {command}`"
+        )),
+    }
+}
+
 fn main() -> ExitCode {
-    let mut cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let global_seed = match merge_global_flags(&cli, &matches) {
+        Ok(seed) => seed,
+        // A usage error, worded and numbered (exit 2) as clap's own are.
+        Err(message) => Cli::command()
+            .error(ErrorKind::ArgumentConflict, message)
+            .exit(),
+    };
     let result = match cli.command.take() {
         // The real engine's commands own their exit codes and messages.
         Some(Cmd::Proxy(args)) => return lblab::proxy::cli::run_cli(args),
@@ -182,13 +313,22 @@ fn main() -> ExitCode {
             format,
             commands,
             explain,
-        }) => run(&lab, seed, run_for, format, commands.as_ref(), explain),
-        Some(Cmd::Labs) => labs(),
-        Some(Cmd::Check { files }) => check(&files),
-        None => dashboard(&cli),
+            strict,
+        }) => run(RunArgs {
+            lab,
+            seed: seed.or(global_seed),
+            run_for,
+            format,
+            commands,
+            explain,
+            strict,
+        }),
+        Some(Cmd::Labs) => labs().map(|()| ExitCode::SUCCESS),
+        Some(Cmd::Check { files }) => check(&files).map(|()| ExitCode::SUCCESS),
+        None => dashboard(&cli).map(|()| ExitCode::SUCCESS),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(message) => {
             eprintln!("lblab: {message}");
             ExitCode::FAILURE

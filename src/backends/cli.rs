@@ -22,7 +22,7 @@ pub struct BackendsArgs {
     pub count: usize,
     /// Port of web-1; the others take the ports after it (0: each gets a
     /// free port).
-    #[arg(long, value_name = "P", default_value_t = 9001)]
+    #[arg(long, value_name = "P", default_value_t = 9001, value_parser = parse_port)]
     pub port: u16,
     /// Sleep before each answer, like 50ms or 1s.
     #[arg(long, value_name = "DURATION", value_parser = parse_delay, default_value = "0s")]
@@ -56,6 +56,12 @@ fn parse_count(text: &str) -> Result<usize, String> {
             "expected a number of backends from 1 to {MAX_BACKENDS}, found \"{text}\""
         )),
     }
+}
+
+fn parse_port(text: &str) -> Result<u16, String> {
+    text.trim()
+        .parse::<u16>()
+        .map_err(|_| format!("expected a port from 0 to 65535, found \"{text}\""))
 }
 
 fn parse_delay(text: &str) -> Result<Duration, String> {

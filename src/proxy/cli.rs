@@ -31,7 +31,7 @@ pub struct ProxyArgs {
     /// Threads carrying connections, each with its own event loop and
     /// listener (default: one per core). Health checks, metrics and
     /// signals run on one more.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=512))]
+    #[arg(long, value_name = "N", value_parser = parse_threads)]
     pub threads: Option<u16>,
     /// Write the log to this file instead of standard error.
     #[arg(long, value_name = "FILE")]
@@ -54,6 +54,19 @@ pub struct ProxyArgs {
     /// Check the configuration, print what it says, and exit.
     #[arg(long)]
     pub check: bool,
+}
+
+/// The most connection threads `--threads` takes.
+const MAX_THREADS: u16 = 512;
+
+/// `--threads`, with an error that says what is allowed.
+fn parse_threads(text: &str) -> Result<u16, String> {
+    match text.trim().parse::<u16>() {
+        Ok(n) if (1..=MAX_THREADS).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "expected a whole number of threads from 1 to {MAX_THREADS}, found \"{text}\""
+        )),
+    }
 }
 
 /// Log levels, from the fewest lines to the most.
