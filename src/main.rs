@@ -154,7 +154,7 @@ fn run(args: RunArgs) -> Result<ExitCode, String> {
     };
     let (report, _) =
         headless::run(maker, &lab, seed, run_for, &script).map_err(|e| e.to_string())?;
-    print!("{}", report.render(format));
+    out(&report.render(format))?;
     let missed = report.objectives_missed();
     if !strict || missed.is_empty() {
         return Ok(ExitCode::SUCCESS);
@@ -175,13 +175,26 @@ fn run(args: RunArgs) -> Result<ExitCode, String> {
     Ok(ExitCode::from(EXIT_OBJECTIVE_FAILED))
 }
 
+/// Writes `text` to standard output. A reader that has gone away
+/// (`lblab labs | head -2`) ends the output quietly, as with any Unix
+/// filter, where `print!` would panic.
+fn out(text: &str) -> Result<(), String> {
+    use std::io::Write;
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(format!("cannot write to standard output: {e}"))
+        }
+        _ => Ok(()),
+    }
+}
+
 fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
     if n == 1 { one } else { many }
 }
 
 fn labs() -> Result<(), String> {
     for (name, summary) in lab::builtin_summaries() {
-        println!("{name:<16} {summary}");
+        out(&format!("{name:<16} {summary}\n"))?;
     }
     Ok(())
 }
@@ -202,12 +215,12 @@ fn check(files: &[String]) -> Result<(), String> {
         match checked {
             // A name can hold anything a file can; the terminal gets it
             // escaped, never raw.
-            Ok(l) => println!(
-                "{}: ok ({}): {}",
+            Ok(l) => out(&format!(
+                "{}: ok ({}): {}\n",
                 lblab::text::escape(f),
                 lblab::text::escape(&l.name),
                 lab::estimate::estimate(&l).describe()
-            ),
+            ))?,
             Err(e) => {
                 eprintln!("{e}");
                 failed += 1;

@@ -440,3 +440,22 @@ fn json_links_are_named() {
         assert!(l["sent"].as_u64().is_some_and(|n| n > 0), "{l}");
     }
 }
+
+#[test]
+fn a_reader_that_goes_away_ends_the_output_without_a_panic() {
+    // `lblab labs | head -2` panicked with "failed printing to stdout".
+    for args in [&["labs"][..], &["run", "round-robin", "--for", "1s"]] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_lblab"))
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("lblab starts");
+        // Closing the pipe's reading end before lblab writes makes every
+        // write fail as it would behind `head` that has had enough.
+        drop(child.stdout.take());
+        let o = child.wait_with_output().expect("lblab ends");
+        assert!(!stderr(&o).contains("panicked"), "{args:?}: {}", stderr(&o));
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+    }
+}
