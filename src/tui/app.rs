@@ -87,6 +87,9 @@ pub struct App {
     pub popups_pause: bool,
     /// This app asked the driver to hold the world for a popup.
     holding: bool,
+    /// Space let the world run behind the open popup: do not hold it
+    /// again until the popup closes.
+    released: bool,
     /// The popup the help was opened over, shown again when it closes.
     under_help: Option<Overlay>,
     /// The generation whose end-of-lab summary has been shown.
@@ -118,6 +121,7 @@ impl App {
             maximised: false,
             popups_pause: true,
             holding: false,
+            released: false,
             under_help: None,
             summary_shown: None,
             step_announced: None,

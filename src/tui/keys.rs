@@ -507,14 +507,20 @@ pub fn hints(popup: bool, real_time: bool) -> impl Iterator<Item = (String, &'st
 /// The first key bound to `action` in the popup scope (`popup`) or the
 /// main screen's, as help writes it.
 pub fn key_of(action: Action, popup: bool) -> Option<String> {
+    let in_scope = |b: &&Binding| {
+        b.action == action
+            && match b.scope {
+                Scope::Global => false,
+                Scope::Main => !popup,
+                Scope::Popup => popup,
+            }
+    };
+    // The screen's own key first (q quits, not Ctrl-C), then a global one.
     KEYS.iter()
-        .find(|b| {
-            b.action == action
-                && match b.scope {
-                    Scope::Global => true,
-                    Scope::Main => !popup,
-                    Scope::Popup => popup,
-                }
+        .find(in_scope)
+        .or_else(|| {
+            KEYS.iter()
+                .find(|b| b.action == action && b.scope == Scope::Global)
         })
         .map(|b| b.keys[0].label())
 }

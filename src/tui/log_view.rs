@@ -117,7 +117,7 @@ mod tests {
     fn entry(i: u64) -> LogEntry {
         LogEntry {
             at: SimTime(i),
-            kind: if i % 2 == 0 {
+            kind: if i.is_multiple_of(2) {
                 LogKind::Health
             } else {
                 LogKind::Chaos

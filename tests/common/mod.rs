@@ -7,6 +7,8 @@ use lblab::sim::World;
 use lblab::spec::DropReason;
 use lblab::spec::Lab;
 
+pub mod dashboard;
+
 /// Parses a lab written inline in a test.
 pub fn lab(text: &str) -> Lab {
     match ron::from_str(text) {

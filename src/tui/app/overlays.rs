@@ -60,7 +60,10 @@ impl App {
             self.overlay,
             Overlay::None | Overlay::Summary | Overlay::Filter
         );
-        if open && !self.holding && self.popups_pause && !self.frame.real_time {
+        if !open {
+            self.released = false;
+        }
+        if open && !self.holding && !self.released && self.popups_pause && !self.frame.real_time {
             self.holding = true;
             return Some(Control::Hold(true));
         }
@@ -79,6 +82,7 @@ impl App {
                 // The world was held for this popup: space lets it run,
                 // and closing the popup leaves it running.
                 self.holding = false;
+                self.released = true;
                 self.notice = Some("running behind the popup (space pauses)".into());
                 Some(vec![Control::Hold(false)])
             }

@@ -19,6 +19,8 @@ use ratatui::widgets::Paragraph;
 /// longer).
 struct Segment {
     text: String,
+    /// A shorter way to say it, tried before the segment is left out.
+    short: Option<String>,
     style: Style,
     rank: u8,
 }
@@ -26,6 +28,7 @@ struct Segment {
 fn seg(text: impl Into<String>, style: Style, rank: u8) -> Segment {
     Segment {
         text: text.into(),
+        short: None,
         style,
         rank,
     }
@@ -72,7 +75,7 @@ fn segments(app: &App, theme: &Theme) -> Vec<Segment> {
             7,
         )),
     }
-    out.push(seg(" lblab", theme.title, 2));
+    out.push(seg("lblab", theme.title, 2));
     out.push(seg(escape(&s.lab).into_owned(), theme.text, 6));
     out.push(seg(format!("t={}", s.now), theme.text, 8));
     out.push(run_state(app, theme));
@@ -83,8 +86,11 @@ fn segments(app: &App, theme: &Theme) -> Vec<Segment> {
         out.push(seg("finished", theme.good, 5));
     }
     out.push(seg(s.settings.algorithm.to_string(), theme.info, 6));
-    for (words, rank) in defences_ranked(&s.settings) {
-        out.push(seg(words, theme.dim, rank));
+    for (words, short, rank) in defences_ranked(&s.settings) {
+        out.push(Segment {
+            short,
+            ..seg(words, theme.dim, rank)
+        });
     }
     out.push(seg(format!("seed {}", s.seed), theme.dim, 1));
     out
@@ -112,18 +118,30 @@ fn run_state(app: &App, theme: &Theme) -> Segment {
 /// Keeps the segments that fit in `width`, dropping the least important
 /// first, and cuts the last one kept at a word boundary if it must.
 fn fit(mut segments: Vec<Segment>, width: usize, theme: &Theme) -> Line<'static> {
+    // One column of margin on the left.
+    let width = width.saturating_sub(1);
     let total = |segs: &[Segment]| -> usize {
         segs.iter().map(|s| s.text.chars().count()).sum::<usize>()
             + SEPARATOR.chars().count() * segs.len().saturating_sub(1)
     };
     while total(&segments) > width && segments.len() > 1 {
+        // The least important segment goes first: said shorter if it can
+        // be, else left out.
+        let rank = segments.iter().map(|s| s.rank).min().unwrap_or(0);
+        let of_rank = |s: &Segment| s.rank == rank;
+        // Among the least important, every one is said shorter before any
+        // is left out; the last goes first.
         let lowest = segments
             .iter()
-            .enumerate()
-            .rev()
-            .min_by_key(|(_, s)| s.rank)
-            .map_or(0, |(i, _)| i);
-        segments.remove(lowest);
+            .rposition(|s| of_rank(s) && s.short.is_some())
+            .or_else(|| segments.iter().rposition(of_rank))
+            .unwrap_or(0);
+        match segments[lowest].short.take() {
+            Some(short) => segments[lowest].text = short,
+            None => {
+                segments.remove(lowest);
+            }
+        }
     }
     let whole = total(&segments);
     if whole > width
@@ -132,7 +150,7 @@ fn fit(mut segments: Vec<Segment>, width: usize, theme: &Theme) -> Line<'static>
         let room = width.saturating_sub(whole - last.text.chars().count());
         last.text = cut_at_word(&last.text, room);
     }
-    let mut spans = Vec::new();
+    let mut spans = vec![Span::raw(" ")];
     for (i, s) in segments.into_iter().enumerate() {
         if i > 0 {
             spans.push(Span::styled(SEPARATOR, theme.dim));
@@ -171,14 +189,18 @@ pub fn cut_at_word(text: &str, room: usize) -> String {
     out
 }
 
-/// The defences in force, in words, each with how much it matters: the
-/// defence itself stays longer than its detail.
-fn defences_ranked(s: &Settings) -> Vec<(String, u8)> {
+/// The defences in force: in words, in a word or two, and how much each
+/// matters (the defence itself stays longer than its detail).
+fn defences_ranked(s: &Settings) -> Vec<(String, Option<String>, u8)> {
     let d = &s.defences;
     // A real proxy keeps no half-open entries, so it has no such limit.
     let mut out = Vec::new();
     if s.max_half_open > 0 {
-        out.push((format!("half-open limit {}", s.max_half_open), 3));
+        out.push((
+            format!("half-open limit {}", s.max_half_open),
+            Some(format!("half-open ≤{}", s.max_half_open)),
+            3,
+        ));
     }
     if let Some(l) = &d.rate_limit {
         out.push((
@@ -188,6 +210,7 @@ fn defences_ranked(s: &Settings) -> Vec<(String, u8)> {
                 l.spec.per,
                 l.spec.burst.get()
             ),
+            Some("rate limit".to_string()),
             5,
         ));
         // The eviction count shows when the source table is too small for
@@ -199,14 +222,19 @@ fn defences_ranked(s: &Settings) -> Vec<(String, u8)> {
                 plural(l.sources, "source", "sources"),
                 l.evictions
             ),
+            None,
             2,
         ));
     }
     if d.syn_cookies != CookieMode::Off {
-        out.push((format!("SYN cookies {}", d.syn_cookies.name()), 5));
+        out.push((
+            format!("SYN cookies {}", d.syn_cookies.name()),
+            Some("cookies".to_string()),
+            5,
+        ));
     }
     if d.early_drop {
-        out.push(("early drop".to_string(), 4));
+        out.push(("early drop".to_string(), None, 4));
     }
     if !d.filter.is_empty() {
         out.push((
@@ -215,6 +243,7 @@ fn defences_ranked(s: &Settings) -> Vec<(String, u8)> {
                 d.filter.allow.len(),
                 d.filter.deny.len()
             ),
+            Some("filter".to_string()),
             5,
         ));
     }
