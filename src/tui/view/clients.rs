@@ -54,20 +54,39 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     };
     let heading = |text: &str| Line::from(Span::styled(format!(" {text}"), theme.title));
     let failed = s.conns.failed_total();
-    let reasons = failure_reasons(&s.conns.failed);
-    let mut failed_line = vec![
+    // Every reason, packed into lines under the figure rather than
+    // wrapped to the panel's edge, so the list reads as one column.
+    let room = (area.width as usize).saturating_sub(2 + 15).max(8);
+    let first_room = room.saturating_sub(failed.to_string().len() + 2);
+    let mut chunks: Vec<String> = Vec::new();
+    for part in failure_reasons(&s.conns.failed)
+        .split(" · ")
+        .filter(|p| !p.is_empty())
+    {
+        let limit = if chunks.len() <= 1 { first_room } else { room };
+        match chunks.last_mut() {
+            Some(c) if c.chars().count() + 3 + part.chars().count() <= limit => {
+                c.push_str(" · ");
+                c.push_str(part);
+            }
+            _ => chunks.push(part.to_string()),
+        }
+    }
+    let mut first = vec![
         Span::styled(format!(" {:<14}", "failed"), theme.dim),
         Span::styled(failed.to_string(), alert(failed, theme.bad, theme)),
     ];
-    if !reasons.is_empty() {
-        failed_line.push(Span::styled(format!(": {reasons}"), theme.bad));
+    let mut rest = chunks.into_iter();
+    if let Some(c) = rest.next() {
+        first.push(Span::styled(format!(": {c}"), theme.bad));
     }
+    let mut failed_lines = vec![Line::from(first)];
+    failed_lines.extend(rest.map(|c| row("", c, theme.bad)));
     // Connections first: what the lessons point at stays in view on a
     // short screen; then the clients, by state.
-    let lines = vec![
+    let mut lines = vec![
         heading("connections"),
         row("completed", s.conns.completed.to_string(), theme.text),
-        Line::from(failed_line),
         // The report's and the objectives' definition: completed over
         // ended, `–` until a connection has ended.
         row(
@@ -101,6 +120,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             alert(killed.unwrap_or(0), theme.bad, theme),
         ),
     ];
+    lines.splice(2..2, failed_lines);
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.border)
