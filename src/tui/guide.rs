@@ -35,13 +35,11 @@ pub fn keys_for(c: &Command) -> String {
         Command::StopFlood => "press f".into(),
         Command::SetRateLimit(_) => "press L".into(),
         Command::SetFilter(_) => "press A".into(),
+        Command::SetSynCookies(CookieMode::Off) => {
+            "press S until the header no longer shows cookies".into()
+        }
         Command::SetSynCookies(mode) => {
-            let presses = match mode {
-                CookieMode::OnOverflow => "once from off",
-                CookieMode::Always => "twice from off",
-                CookieMode::Off => "until the header no longer lists them",
-            };
-            format!("press S {presses} (cookies {})", mode.name())
+            format!("press S until the header shows cookies {}", mode.name())
         }
         Command::SetSlowStart(_) => "press U".into(),
         Command::SetOutlierEjection(_) => "press E".into(),
@@ -80,7 +78,7 @@ mod tests {
         );
         assert_eq!(
             what_to_press(&step, 2),
-            "step 2: select srv-2 (↑↓) and press x, then press S once from off (cookies on overflow), then space runs on"
+            "step 2: select srv-2 (↑↓) and press x, then press S until the header shows cookies on overflow, then space runs on"
         );
         let watch = Step::at(Dur::from_secs(10), "watch", Vec::new());
         assert!(what_to_press(&watch, 1).contains("watch"));

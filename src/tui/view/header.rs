@@ -229,7 +229,7 @@ fn defences_ranked(s: &Settings) -> Vec<(String, Option<String>, u8)> {
     if d.syn_cookies != CookieMode::Off {
         out.push((
             format!("SYN cookies {}", d.syn_cookies.name()),
-            Some("cookies".to_string()),
+            Some(format!("cookies {}", d.syn_cookies.name())),
             5,
         ));
     }

@@ -21,9 +21,11 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let mut used = 0;
     let mut spans = Vec::new();
     if let Some(n) = &app.notice {
-        // A notice may quote a lab's name or a file's error text; it gets
-        // up to two thirds of the bar, the hints the rest.
-        let room = (width * 2 / 3).saturating_sub(2);
+        // A notice (what the last key did, or what guided mode says to
+        // press) matters more than the hints: it may take all but the
+        // room of "? help q quit". It may quote a lab's name or a file's
+        // error text, so it is escaped.
+        let room = width.saturating_sub(20);
         let text = format!(" {} ", cut_at_word(&escape(n), room));
         used += text.chars().count() + 1;
         spans.push(Span::styled(text, theme.warn));
