@@ -129,13 +129,18 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         )
     };
     let h = &s.settings.health;
-    let down = s.servers.iter().filter(|r| !r.healthy).count();
+    let down = s
+        .servers
+        .iter()
+        .filter(|r| !r.healthy && r.state != ServerState::Ejected)
+        .count();
     let ejected = s
         .servers
         .iter()
         .filter(|r| r.state == ServerState::Ejected)
         .count();
-    let up = s.servers.len() - down - ejected;
+    // An ejected server may be down too: count it once.
+    let up = s.servers.len().saturating_sub(down + ejected);
     let mut believes = format!("{up} up · {down} DOWN");
     if ejected > 0 {
         believes.push_str(&format!(" · {ejected} ejected"));
@@ -146,7 +151,6 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             format!("{} entries", s.table_entries),
             theme.text,
         ),
-        half_open,
         row(
             "probe every",
             format!(
@@ -159,6 +163,10 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         ),
         row("believes", believes, alert(down as u64, theme.warn, theme)),
     ];
+    // A real proxy's half-open connections are the kernel's, not its own.
+    if !app.frame.real_time {
+        lines.insert(1, half_open);
+    }
     // Then each server it has doubts about, as many as there is room for.
     for r in &s.servers {
         if let Some(lb) = lb_belief(r, h, s.now, false) {
