@@ -49,13 +49,35 @@ fn render(app: &App, width: u16, height: u16) -> String {
     t.backend().to_string()
 }
 
+/// The rows `top..bottom` and columns `left..right` of a frame: a panel
+/// or overlay alone, so its snapshot does not change with the header, the
+/// status bar or the lesson text around it.
+fn region(app: &App, size: (u16, u16), top: u16, bottom: u16, left: u16, right: u16) -> String {
+    let mut t = Terminal::new(TestBackend::new(size.0, size.1)).expect("test terminal");
+    t.draw(|f| view::draw(f, app)).expect("draw");
+    let buffer = t.backend().buffer();
+    (top..bottom)
+        .map(|y| {
+            let line: String = (left..right)
+                .map(|x| buffer[(x, y)].symbol().to_string())
+                .collect();
+            format!("{line:?}\n")
+        })
+        .collect()
+}
+
+/// A maximised panel alone: the frame without its header and status bar.
+fn panel(app: &App, width: u16, height: u16) -> String {
+    region(app, (width, height), 1, height - 1, 0, width)
+}
+
 fn kill_srv3() -> Vec<(f64, Command)> {
     vec![(5.0, Command::KillServer("srv-3".into()))]
 }
 
 #[test]
 fn traffic_sparklines_show_their_scale_and_a_time_axis() {
-    let screen = render(
+    let screen = panel(
         &maximised(&world("classic", 40.0, &kill_srv3()), Panel::Traffic),
         120,
         24,
@@ -98,8 +120,8 @@ fn the_balancer_view_of_a_killed_server_goes_from_failing_probes_to_down() {
     // Killed at 5 s; probes every 500 ms with a 250 ms timeout, fall 3.
     let failing = world("classic", 5.9, &kill_srv3());
     let down = world("classic", 10.0, &kill_srv3());
-    let failing_screen = render(&maximised(&failing, Panel::Servers), 160, 24);
-    let down_screen = render(&maximised(&down, Panel::Servers), 160, 24);
+    let failing_screen = panel(&maximised(&failing, Panel::Servers), 160, 24);
+    let down_screen = panel(&maximised(&down, Panel::Servers), 160, 24);
     assert!(
         failing_screen.contains("✖ killed · lb up, 2/3 failed"),
         "{failing_screen}"
@@ -110,7 +132,7 @@ fn the_balancer_view_of_a_killed_server_goes_from_failing_probes_to_down() {
     );
     insta::assert_snapshot!("killed_server_lb_up_failing", failing_screen);
     insta::assert_snapshot!("killed_server_lb_down", down_screen);
-    let balancer = render(&maximised(&failing, Panel::Balancer), 80, 24);
+    let balancer = panel(&maximised(&failing, Panel::Balancer), 80, 24);
     assert!(balancer.contains("srv-3"), "{balancer}");
     insta::assert_snapshot!("balancer_panel_failing_probes", balancer);
 }
@@ -118,7 +140,7 @@ fn the_balancer_view_of_a_killed_server_goes_from_failing_probes_to_down() {
 #[test]
 fn the_clients_panel_lists_every_failure_reason() {
     let w = world("server-dies", 60.0, &[]);
-    let screen = render(&maximised(&w, Panel::Clients), 80, 24);
+    let screen = panel(&maximised(&w, Panel::Clients), 80, 24);
     let s = w.snapshot();
     for r in lblab::spec::FailReason::ALL {
         let n = s.conns.failed[r.index()];
@@ -134,7 +156,7 @@ fn the_latency_histogram_marks_its_percentiles() {
     let w = world("lossy-link", 30.0, &[]);
     let mut a = maximised(&w, Panel::Histogram);
     a.show_histogram = true;
-    let screen = render(&a, 100, 24);
+    let screen = panel(&a, 100, 24);
     assert!(screen.contains("◀ p50"), "{screen}");
     assert!(screen.contains("segment latency, last 10 s"), "{screen}");
     insta::assert_snapshot!(screen);
@@ -163,7 +185,8 @@ fn the_server_detail_view_tells_its_story() {
     let mut a = app(&w);
     a.selected = 2;
     a.overlay = Overlay::Detail(2);
-    let screen = render(&a, 160, 48);
+    // The overlay alone: 110 x 44 centred in 160 x 48.
+    let screen = region(&a, (160, 48), 2, 46, 25, 135);
     for text in ["killed", "marked DOWN", "revived", "marked UP", "✓", "✗"] {
         assert!(screen.contains(text), "no {text:?}:\n{screen}");
     }
