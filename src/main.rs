@@ -39,6 +39,14 @@ struct Cli {
     /// Write a trace of keys, actions and commands to this file.
     #[arg(long, value_name = "FILE")]
     log: Option<PathBuf>,
+    /// Keep the world running while a popup is open (by default a popup
+    /// holds it still until it closes).
+    #[arg(long)]
+    popups_run: bool,
+    /// Guided lesson: pause at each lesson step's moment and say what to
+    /// press (g toggles it in the dashboard).
+    #[arg(long)]
+    guided: bool,
     #[command(subcommand)]
     command: Option<Cmd>,
 }
@@ -249,6 +257,8 @@ fn dashboard(cli: &Cli) -> Result<(), String> {
         lab,
         speed: cli.speed,
         monochrome: dashboard::no_color_requested(),
+        popups_pause: !cli.popups_run,
+        guided: cli.guided,
     };
     let result = dashboard::run(options);
     drop(guard);

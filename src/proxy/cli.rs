@@ -222,6 +222,9 @@ fn dashboard(args: &ProxyArgs, config: super::config::ProxyConfig) -> Result<(),
         seed: 0,
         speed: Speed::Factor(1.0),
         monochrome: crate::tui::run::no_color_requested(),
+        // A real proxy's world cannot be held: its clients keep coming.
+        popups_pause: false,
+        guided: false,
     })
 }
 

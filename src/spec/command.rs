@@ -176,12 +176,16 @@ impl fmt::Display for Command {
             Command::StopFlood => f.write_str("stop every flood"),
             Command::SetRateLimit(None) => f.write_str("rate limit off"),
             Command::SetRateLimit(Some(r)) => write_rate_limit(f, r),
-            Command::SetFilter(filter) => write!(
-                f,
-                "source filter -> allow {} ranges, deny {}",
-                filter.allow.len(),
-                filter.deny.len()
-            ),
+            Command::SetFilter(filter) => {
+                let ranges = |n: usize| if n == 1 { "range" } else { "ranges" };
+                let (allow, deny) = (filter.allow.len(), filter.deny.len());
+                write!(
+                    f,
+                    "source filter -> allow {allow} {}, deny {deny} {}",
+                    ranges(allow),
+                    ranges(deny)
+                )
+            }
             Command::SetSynCookies(mode) => write!(f, "SYN cookies -> {}", mode.name()),
             Command::SetEarlyDrop(on) => {
                 write!(f, "early drop {}", if *on { "on" } else { "off" })

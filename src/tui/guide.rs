@@ -36,10 +36,10 @@ pub fn keys_for(c: &Command) -> String {
         Command::SetRateLimit(_) => "press L".into(),
         Command::SetFilter(_) => "press A".into(),
         Command::SetSynCookies(CookieMode::Off) => {
-            "press S until the header no longer shows cookies".into()
+            "press S until the log says SYN cookies -> off".into()
         }
         Command::SetSynCookies(mode) => {
-            format!("press S until the header shows cookies {}", mode.name())
+            format!("press S until the log says SYN cookies -> {}", mode.name())
         }
         Command::SetSlowStart(_) => "press U".into(),
         Command::SetOutlierEjection(_) => "press E".into(),
@@ -78,7 +78,7 @@ mod tests {
         );
         assert_eq!(
             what_to_press(&step, 2),
-            "step 2: select srv-2 (↑↓) and press x, then press S until the header shows cookies on overflow, then space runs on"
+            "step 2: select srv-2 (↑↓) and press x, then press S until the log says SYN cookies -> on overflow, then space runs on"
         );
         let watch = Step::at(Dur::from_secs(10), "watch", Vec::new());
         assert!(what_to_press(&watch, 1).contains("watch"));

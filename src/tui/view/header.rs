@@ -76,16 +76,16 @@ fn segments(app: &App, theme: &Theme) -> Vec<Segment> {
         )),
     }
     out.push(seg("lblab", theme.title, 2));
-    out.push(seg(escape(&s.lab).into_owned(), theme.text, 6));
+    out.push(seg(escape(&s.lab).into_owned(), theme.text, 5));
     out.push(seg(format!("t={}", s.now), theme.text, 8));
     out.push(run_state(app, theme));
     if app.frame.pace.guided {
-        out.push(seg("guided", theme.info, 6));
+        out.push(seg("guided", theme.info, 4));
     }
     if s.finished {
         out.push(seg("finished", theme.good, 5));
     }
-    out.push(seg(s.settings.algorithm.to_string(), theme.info, 6));
+    out.push(seg(s.settings.algorithm.to_string(), theme.info, 7));
     for (words, short, rank) in defences_ranked(&s.settings) {
         out.push(Segment {
             short,
@@ -211,7 +211,7 @@ fn defences_ranked(s: &Settings) -> Vec<(String, Option<String>, u8)> {
                 l.spec.burst.get()
             ),
             Some("rate limit".to_string()),
-            5,
+            6,
         ));
         // The eviction count shows when the source table is too small for
         // the attack (evicted sources start with a fresh burst).
@@ -230,7 +230,7 @@ fn defences_ranked(s: &Settings) -> Vec<(String, Option<String>, u8)> {
         out.push((
             format!("SYN cookies {}", d.syn_cookies.name()),
             Some(format!("cookies {}", d.syn_cookies.name())),
-            5,
+            6,
         ));
     }
     if d.early_drop {
@@ -244,7 +244,7 @@ fn defences_ranked(s: &Settings) -> Vec<(String, Option<String>, u8)> {
                 d.filter.deny.len()
             ),
             Some("filter".to_string()),
-            5,
+            6,
         ));
     }
     out
