@@ -295,3 +295,24 @@ fn every_solution_holds_the_actions_its_lesson_asks_for() {
         missing.join("\n")
     );
 }
+
+/// A weight of 0 means the same in a lab file as the dashboard's `-`
+/// reaching 0: the backend takes no new connections.
+#[test]
+fn a_weight_of_zero_in_a_lab_file_takes_no_new_connections() {
+    let lab: Lab = ron::from_str(
+        r#"(name: "zero",
+            duration: Some("20s"),
+            balancer: (algorithm: WeightedRoundRobin),
+            servers: List([(name: "a", weight: 1), (name: "b", weight: 0), (name: "c", weight: 2)]),
+            clients: (closed: Some((population: 20, segments: Constant(3), gap: Constant("10ms"), think: Constant("50ms"), connections: None))))"#,
+    )
+    .expect("a weight of 0 loads");
+    let mut world = World::new(&lab, lab.seed);
+    let stop = stop_for(&lab, &world, None).expect("it has a duration");
+    run_engine(&mut world, stop);
+    let rows = world.snapshot().servers;
+    let conns: Vec<u64> = rows.iter().map(|r| r.connections).collect();
+    assert_eq!(conns[1], 0, "b (weight 0) took connections: {conns:?}");
+    assert!(conns[0] > 100 && conns[2] > 2 * conns[0] - 20, "{conns:?}");
+}

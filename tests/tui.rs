@@ -434,7 +434,11 @@ fn help_overlay_at_the_smallest_size_shows_every_key_as_it_scrolls() {
     let mut seen = render(&a, 80, 24);
     for _ in 0..30 {
         press(&mut a, "↓");
-        assert_eq!(a.overlay, Overlay::Help, "↓ scrolls the help, not closes it");
+        assert_eq!(
+            a.overlay,
+            Overlay::Help,
+            "↓ scrolls the help, not closes it"
+        );
         seen.push_str(&render(&a, 80, 24));
     }
     for label in ["Ctrl-C", "PgUp/K", "Esc/q", "Enter", "0-9", "Shift-Tab"] {

@@ -57,8 +57,10 @@ impl ServersSpec {
 pub struct ServerSpec {
     /// Name used in commands, tables and logs (`srv-3`).
     pub name: String,
-    /// Relative share for weighted algorithms.
-    pub weight: Positive,
+    /// Relative share for weighted algorithms. 0 takes no new connections
+    /// (as in HAProxy), the same as the dashboard's `-` reaching 0; the
+    /// connections it holds go on.
+    pub weight: u32,
     /// Half-open connections the balancer lets this backend have before it
     /// drops new SYNs for it (the source design's `MaxHalfOpen`).
     pub max_half_open: Positive,
@@ -77,7 +79,7 @@ impl Default for ServerSpec {
     fn default() -> Self {
         ServerSpec {
             name: "srv".to_string(),
-            weight: Positive::new_const(1),
+            weight: 1,
             max_half_open: Positive::new_const(64),
             backlog: Positive::new_const(128),
             max_connections: Positive::new_const(10_000),

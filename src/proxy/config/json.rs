@@ -63,7 +63,7 @@ pub(super) struct JsonConfig {
 struct JsonServer {
     address: String,
     #[serde(default)]
-    weight: Option<Positive>,
+    weight: Option<u32>,
     #[serde(default)]
     name: Option<String>,
 }
@@ -203,7 +203,7 @@ impl JsonConfig {
                 .into_iter()
                 .map(|s| DraftBackend {
                     address: s.address,
-                    weight: s.weight.map_or(1, Positive::get),
+                    weight: s.weight.unwrap_or(1),
                     name: s.name,
                 })
                 .collect(),

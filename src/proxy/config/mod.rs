@@ -79,7 +79,7 @@ pub struct BackendConfig {
     pub written: String,
     /// Its name in logs, metrics and the dashboard.
     pub name: String,
-    /// Relative share for weighted algorithms (at least 1).
+    /// Relative share for weighted algorithms; 0 takes no new connections.
     pub weight: u32,
 }
 

@@ -59,8 +59,8 @@ struct RonTls {
 #[serde(deny_unknown_fields)]
 struct RonBackend {
     address: String,
-    #[serde(default = "one")]
-    weight: Positive,
+    #[serde(default = "one_weight")]
+    weight: u32,
     #[serde(default)]
     name: Option<String>,
 }
@@ -100,10 +100,6 @@ impl Default for RonHealth {
     }
 }
 
-fn one() -> Positive {
-    Positive::new_const(1)
-}
-
 fn default_path() -> String {
     "/health".to_string()
 }
@@ -141,7 +137,7 @@ impl RonConfig {
                 .into_iter()
                 .map(|b| DraftBackend {
                     address: b.address,
-                    weight: b.weight.get(),
+                    weight: b.weight,
                     name: b.name,
                 })
                 .collect(),
@@ -188,4 +184,9 @@ pub(super) fn path(field: Field) -> Vec<Seg<'static>> {
         Field::RateLimit => vec![Seg::Field("rate_limit")],
         Field::Filter => vec![Seg::Field("filter")],
     }
+}
+
+/// A backend's weight when the file gives none.
+fn one_weight() -> u32 {
+    1
 }

@@ -335,7 +335,7 @@ impl World {
         self.links.push(Link::new(link));
         let b = self
             .lb
-            .add_backend(endpoint, spec.weight.get(), spec.max_half_open.get());
+            .add_backend(endpoint, spec.weight, spec.max_half_open.get());
         self.queue
             .push(self.now + probe_offset, Event::ProbeSend { server: b });
         self.queue.push(

@@ -20,14 +20,14 @@ mod header;
 mod help;
 mod histogram;
 pub mod layout;
-pub mod pickers;
 mod lesson;
 mod log;
+pub mod pickers;
 mod popups;
 mod servers;
 mod small;
-mod summary;
 mod status;
+mod summary;
 
 use super::app::{App, Overlay};
 use super::theme::Theme;
