@@ -33,6 +33,20 @@ pub struct Theme {
 }
 
 impl Theme {
+    /// A panel's border: bright when the panel has the focus (Tab, a
+    /// click), so the keys and the wheel visibly act on it.
+    pub fn border_of(
+        &self,
+        app: &crate::tui::app::App,
+        panel: crate::tui::app::Panel,
+    ) -> ratatui::style::Style {
+        if app.focus == panel {
+            self.title
+        } else {
+            self.border
+        }
+    }
+
     /// The colour theme, or the monochrome one.
     pub fn new(monochrome: bool) -> Theme {
         if monochrome {

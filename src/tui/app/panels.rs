@@ -122,9 +122,16 @@ impl App {
             }
             _ => {
                 let lesson = &self.frame.lab.lesson;
-                // Logical lines: a heading, the objectives line, one per
-                // step and two per paragraph; wrapping only adds to it.
-                let lines = 2 * lesson.text.len() + lesson.steps.len() + 4;
+                // Lines the panel could need at its narrowest (about 30
+                // columns of text): steps and paragraphs wrap, so count
+                // their characters, plus the heading and objectives.
+                let chars = lesson
+                    .steps
+                    .iter()
+                    .map(|s| s.text.chars().count() + 12)
+                    .chain(lesson.text.iter().map(|t| t.chars().count() + 30))
+                    .sum::<usize>();
+                let lines = chars / 30 + lesson.steps.len() + 2 * lesson.text.len() + 6;
                 let max = u16::try_from(lines).unwrap_or(u16::MAX);
                 let by = SCROLL_STEP.saturating_mul(u16::try_from(times).unwrap_or(u16::MAX));
                 self.lesson_scroll = if up {

@@ -180,7 +180,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     }
     let block = Block::default()
         .borders(Borders::ALL)
-        .border_style(theme.border)
+        .border_style(theme.border_of(app, crate::tui::app::Panel::Balancer))
         .title(Span::styled(" balancer ", theme.title));
     f.render_widget(Paragraph::new(lines).block(block), area);
 }

@@ -247,7 +247,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     }
     let block = Block::default()
         .borders(Borders::ALL)
-        .border_style(theme.border)
+        .border_style(theme.border_of(app, crate::tui::app::Panel::Traffic))
         .title(Line::from(title))
         .title_top(Line::from(Span::styled("     now      max ", theme.dim)).right_aligned());
     f.render_widget(block, area);

@@ -63,9 +63,8 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .split(" · ")
         .filter(|p| !p.is_empty())
     {
-        let limit = if chunks.len() <= 1 { first_room } else { room };
         match chunks.last_mut() {
-            Some(c) if c.chars().count() + 3 + part.chars().count() <= limit => {
+            Some(c) if c.chars().count() + 3 + part.chars().count() <= room => {
                 c.push_str(" · ");
                 c.push_str(part);
             }
@@ -76,8 +75,13 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Span::styled(format!(" {:<14}", "failed"), theme.dim),
         Span::styled(failed.to_string(), alert(failed, theme.bad, theme)),
     ];
+    // The first line of reasons goes beside the figure when it fits there,
+    // else every line goes under it.
+    let inline = chunks
+        .first()
+        .is_some_and(|c| c.chars().count() <= first_room);
     let mut rest = chunks.into_iter();
-    if let Some(c) = rest.next() {
+    if inline && let Some(c) = rest.next() {
         first.push(Span::styled(format!(": {c}"), theme.bad));
     }
     let mut failed_lines = vec![Line::from(first)];
@@ -123,7 +127,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     lines.splice(2..2, failed_lines);
     let block = Block::default()
         .borders(Borders::ALL)
-        .border_style(theme.border)
+        .border_style(theme.border_of(app, crate::tui::app::Panel::Clients))
         .title(Span::styled(" clients ", theme.title));
     // Wrapped, so a long list of failure reasons is read whole.
     f.render_widget(
@@ -170,7 +174,7 @@ fn render_proxy(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     ));
     let block = Block::default()
         .borders(Borders::ALL)
-        .border_style(theme.border)
+        .border_style(theme.border_of(app, crate::tui::app::Panel::Clients))
         .title(Span::styled(" connections ", theme.title));
     f.render_widget(Paragraph::new(lines).block(block), area);
 }

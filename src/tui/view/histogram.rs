@@ -72,7 +72,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let title = format!(" {what} latency, {window}: {total} samples ");
     let block = Block::default()
         .borders(Borders::ALL)
-        .border_style(theme.border)
+        .border_style(theme.border_of(app, crate::tui::app::Panel::Histogram))
         .title(Span::styled(title, theme.title));
     let inner = block.inner(area);
     // One line for the quantiles under the bars.

@@ -171,11 +171,11 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let title = Line::from(vec![
         Span::styled(" lesson ", theme.title),
         Span::styled(format!("{} ", escape(&lab.name)), theme.dim),
-        Span::styled("(J/K or PgDn/PgUp scroll) ", theme.dim),
+        Span::styled("(PgUp/PgDn) ", theme.dim),
     ]);
     let block = Block::default()
         .borders(Borders::ALL)
-        .border_style(theme.border)
+        .border_style(theme.border_of(app, crate::tui::app::Panel::Lesson))
         .title(title);
     f.render_widget(
         Paragraph::new(lines)

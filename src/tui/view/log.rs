@@ -43,11 +43,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     }
     let block = Block::default()
         .borders(Borders::ALL)
-        .border_style(if app.focus == Panel::Log {
-            theme.title
-        } else {
-            theme.border
-        })
+        .border_style(theme.border_of(app, Panel::Log))
         .title(Span::styled(title(app, shown.len()), theme.title));
     let body = if lines.is_empty() {
         let text = if app.log.filter.is_empty() {

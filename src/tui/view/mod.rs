@@ -1,16 +1,18 @@
-//! The screen, one file per region. The layout at full size:
+//! The screen, one file per region. The layout at 160 columns (where each
+//! panel goes at other sizes is `layout.rs`'s):
 //!
 //! ```text
-//! ┌ header: lab, clock, speed, paused, algorithm, seed, defences ──────────┐
-//! │ servers: state, weight, connections vs limits, rates, p95, share, ▂▅▇ │
-//! ├ traffic sparklines ─────────────────────────────┬ clients ────────────┤
-//! │ new / completed / failed per s, drops, p95      │ counts by state     │
-//! ├ event log ────────────────────────┬ lesson: objectives ✔ ✖, steps ───┤
-//! └ status bar: key hints, notices ───────────────────────────────────────┘
+//! ┌ header: alarms first, lab, clock, run state, algorithm, defences ──────────────┐
+//! │ servers: state · the balancer's view, weight, connections, p95, shares, ▂▅▇   │
+//! ├ traffic sparklines (or the latency histogram, h) ─┬ clients ───┬ balancer ────┤
+//! │ new / completed / failed, p95, drops by reason    │ by reason  │ conn table   │
+//! ├ event log (scroll, / filter) ──────────┬ lesson: steps ▶, objectives, text ──┤
+//! └ status bar: the notice, then the keys that matter here ───────────────────────┘
 //! ```
 //!
-//! Popups (flood, algorithm, timeouts) and the help overlay are drawn on
-//! top. Below 80×24 only a "terminal too small" notice is drawn.
+//! Popups (flood, algorithm, timeouts, labs), the server detail, the help
+//! and the end-of-lab summary are drawn on top. Below 80×24 only a
+//! "terminal too small" notice is drawn.
 
 mod balancer;
 mod charts;

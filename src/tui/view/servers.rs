@@ -363,7 +363,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .block(
             Block::default()
                 .borders(Borders::ALL)
-                .border_style(theme.border)
+                .border_style(theme.border_of(app, crate::tui::app::Panel::Servers))
                 .title(Line::from(title)),
         );
     let mut state = TableState::default().with_selected(Some(app.selected));
