@@ -53,6 +53,7 @@ const HINTS: usize = 16;
 const HEAP: u8 = LANES as u8;
 
 /// One queued event with its ordering key.
+#[derive(Clone)]
 struct Item<E> {
     time: u64,
     seq: u64,
@@ -70,7 +71,7 @@ impl<E> Item<E> {
 /// The front of every non-empty source (lane or heap), as a binary
 /// min-heap of (key, source): the earliest event is at the top, and a pop
 /// sifts one entry down through at most four levels.
-#[derive(Default)]
+#[derive(Clone, Default)]
 struct Tops {
     entries: Vec<(u128, u8)>,
 }
@@ -147,6 +148,7 @@ impl Tops {
 }
 
 /// A priority queue of events ordered by due time, ties first-in first-out.
+#[derive(Clone)]
 pub struct EventQueue<E> {
     /// Time of the last popped event.
     now: u64,

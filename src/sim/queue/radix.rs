@@ -56,6 +56,19 @@ struct Bucket<E> {
     tail: Block<E>,
 }
 
+impl<E: Clone> Clone for Bucket<E> {
+    /// Keeps the tail's capacity: a push tells a full tail by its
+    /// capacity, which a plain `Vec::clone` would shrink to its length.
+    fn clone(&self) -> Self {
+        let mut tail = Vec::with_capacity(self.tail.capacity());
+        tail.extend(self.tail.iter().cloned());
+        Bucket {
+            full: self.full.clone(),
+            tail,
+        }
+    }
+}
+
 /// A priority queue of events ordered by due time, ties first-in first-out.
 pub struct RadixHeap<E> {
     /// Time of the last popped event; nothing earlier may be pushed.
@@ -71,6 +84,21 @@ pub struct RadixHeap<E> {
     occupied: u64,
     /// Empty blocks, ready for any bucket.
     pool: Vec<Block<E>>,
+}
+
+impl<E: Clone> Clone for RadixHeap<E> {
+    /// The same events in the same order; the pool of empty blocks is not
+    /// copied (a clone allocates blocks as it needs them).
+    fn clone(&self) -> Self {
+        RadixHeap {
+            last: self.last,
+            now: self.now.clone(),
+            buckets: self.buckets.clone(),
+            mins: self.mins,
+            occupied: self.occupied,
+            pool: Vec::new(),
+        }
+    }
 }
 
 impl<E> Default for RadixHeap<E> {

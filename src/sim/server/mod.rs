@@ -64,7 +64,7 @@ pub struct ServerStats {
 }
 
 /// Packets to send and jobs started by one server step.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct ServerOut {
     /// The slot of the connection the packet belonged to, when it had one:
     /// a hint for the next packet of the same client.

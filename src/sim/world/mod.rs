@@ -121,6 +121,7 @@ pub(super) struct ClientMeta {
     pub retire: bool,
 }
 
+#[derive(Clone)]
 pub(super) struct OpenState {
     pub spec: OpenSpec,
     pub rate: f64,
@@ -128,6 +129,7 @@ pub(super) struct OpenState {
     pub epoch: u32,
 }
 
+#[derive(Clone)]
 pub(super) struct Flood {
     pub spec: FloodSpec,
     /// When it begins.
@@ -138,7 +140,9 @@ pub(super) struct Flood {
     pub announce: bool,
 }
 
-/// The simulated world.
+/// The simulated world. Cloneable, so a dashboard can keep checkpoints
+/// to rewind to.
+#[derive(Clone)]
 pub struct World {
     pub(super) lab: Lab,
     pub(super) seed: u64,
