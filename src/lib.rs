@@ -17,6 +17,7 @@ pub mod lab;
 pub mod live;
 pub mod logging;
 pub mod model;
+pub mod pcap;
 pub mod policy;
 pub mod proxy;
 pub mod report;

@@ -80,6 +80,8 @@ enum Cmd {
         /// whatever the verdicts.
         #[arg(long)]
         strict: bool,
+        #[command(flatten)]
+        pcap: lblab::pcap::cli::PcapArgs,
     },
     /// List the built-in labs.
     Labs,
@@ -134,6 +136,7 @@ struct RunArgs {
     commands: Option<PathBuf>,
     explain: Option<usize>,
     strict: bool,
+    pcap: lblab::pcap::cli::PcapArgs,
 }
 
 fn run(args: RunArgs) -> Result<ExitCode, String> {
@@ -145,6 +148,7 @@ fn run(args: RunArgs) -> Result<ExitCode, String> {
         commands,
         explain,
         strict,
+        pcap,
     } = args;
     let lab = lab::resolve(&lab_name).map_err(|e| e.to_string())?;
     let script = match &commands {
@@ -152,16 +156,18 @@ fn run(args: RunArgs) -> Result<ExitCode, String> {
         None => Vec::new(),
     };
     let seed = seed.unwrap_or(lab.seed);
-    let maker: lblab::engine::MakeEngine = match explain {
-        Some(n) => std::sync::Arc::new(move |lab: &lblab::spec::Lab, seed: u64| {
-            let mut world = World::new(lab, seed);
+    let capture = pcap.start()?;
+    let build = move |lab: &lblab::spec::Lab, seed: u64| {
+        let mut world = World::new(lab, seed);
+        if let Some(n) = explain {
             world.explain_first(n);
-            Box::new(world) as Box<dyn lblab::engine::Engine>
-        }),
-        None => World::maker(),
+        }
+        world
     };
+    let maker = lblab::pcap::cli::maker(capture.as_ref(), build);
     let (report, _) =
         headless::run(maker, &lab, seed, run_for, &script).map_err(|e| e.to_string())?;
+    pcap.finish(capture)?;
     out(&report.render(format))?;
     let missed = report.objectives_missed();
     if !strict || missed.is_empty() {
@@ -337,6 +343,7 @@ fn main() -> ExitCode {
             commands,
             explain,
             strict,
+            pcap,
         }) => run(RunArgs {
             lab,
             seed: seed.or(global_seed),
@@ -345,6 +352,7 @@ fn main() -> ExitCode {
             commands,
             explain,
             strict,
+            pcap,
         }),
         Some(Cmd::Labs) => labs().map(|()| ExitCode::SUCCESS),
         Some(Cmd::Check { files }) => check(&files).map(|()| ExitCode::SUCCESS),

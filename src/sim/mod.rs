@@ -15,6 +15,7 @@ mod objectives;
 mod queue;
 mod rto;
 mod server;
+mod tap;
 mod world;
 
 pub use addressing::{VIP, client_ip};
@@ -25,4 +26,5 @@ pub use metrics::{Latency, Metrics};
 pub use queue::EventQueue;
 pub use rto::RtoEstimator;
 pub use server::{Server, ServerStats};
+pub use tap::{Side, TapRecord, TapSides, TapSpec, WATCH_PACKETS};
 pub use world::{MemoryBreakdown, World};

@@ -16,6 +16,7 @@ mod resilience;
 mod seconds;
 mod snapshot;
 mod stall;
+mod tap;
 #[cfg(test)]
 mod tests;
 mod workload;
@@ -183,6 +184,10 @@ pub struct World {
     /// For each client address, the server slot its last packet was found
     /// in, plus one: spares servers a hash lookup per packet.
     pub(super) conn_hints: Vec<u32>,
+    /// Packets being captured for a pcap file (`tap`), if asked.
+    pub(super) tap: Option<Box<super::tap::Tap>>,
+    /// The packets of the client being inspected (`tap`), if one is.
+    pub(super) watch: Option<Box<super::tap::Watch>>,
     out: Vec<Packet>,
     sout: ServerOut,
 }
@@ -220,6 +225,8 @@ impl World {
             clients_done: 0,
             clients_killed: 0,
             conn_hints: Vec::new(),
+            tap: None,
+            watch: None,
             out: Vec::with_capacity(4),
             sout: ServerOut::default(),
         };

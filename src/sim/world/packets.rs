@@ -13,6 +13,9 @@ impl World {
     /// Puts `p` on the link toward `to`; a lost packet is counted as dropped.
     #[inline]
     pub(super) fn send(&mut self, to: Dest, p: Packet) {
+        if self.tap.is_some() || self.watch.is_some() {
+            self.capture(to, &p);
+        }
         let link = to.link();
         match self.links[link].transmit(p.wire_bytes(), &mut self.rng) {
             Some(delay) => self
