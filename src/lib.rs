@@ -12,6 +12,7 @@
 
 pub mod backends;
 pub mod engine;
+pub mod export;
 pub mod headless;
 pub mod lab;
 pub mod live;

@@ -98,6 +98,8 @@ enum Cmd {
     Backends(lblab::backends::cli::BackendsArgs),
     /// Write a self-signed certificate and key for local TLS tests.
     Cert(lblab::proxy::tls::CertArgs),
+    /// Write the lab's balancer as an HAProxy or nginx configuration.
+    Export(lblab::export::cli::ExportArgs),
 }
 
 /// Exit status of `lblab run --strict` when an objective did not pass:
@@ -335,6 +337,7 @@ fn main() -> ExitCode {
         Some(Cmd::Proxy(args)) => return lblab::proxy::cli::run_cli(args),
         Some(Cmd::Backends(args)) => return lblab::backends::cli::run_cli(args),
         Some(Cmd::Cert(args)) => return lblab::proxy::tls::run_cli(args),
+        Some(Cmd::Export(args)) => return lblab::export::cli::run_cli(args),
         Some(Cmd::Run {
             lab,
             seed,

@@ -18,7 +18,7 @@ mod server;
 mod tap;
 mod world;
 
-pub use addressing::{VIP, client_ip};
+pub use addressing::{VIP, client_ip, server_endpoint};
 pub use balancer::{Balancer, EntryState};
 pub use client::{Client, Outcome, Retransmission, TcpConfig, TcpState};
 pub use dist::{mean, sample};
