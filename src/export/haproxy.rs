@@ -166,8 +166,8 @@ fn backend(lab: &Lab, balance: &str, weighted: bool, out: &mut String, notes: &m
 fn unsupported_defences(lab: &Lab, notes: &mut Vec<String>) {
     let d = &lab.balancer.defences;
     notes.push(format!(
-        "the per-backend half-open limit ({} by default here): HAProxy keeps no half-open entries; the kernel's SYN backlog (net.ipv4.tcp_max_syn_backlog) does",
-        crate::spec::ServerSpec::default().max_half_open.get()
+        "the per-backend half-open limit ({}): HAProxy keeps no half-open entries; the kernel's SYN backlog (net.ipv4.tcp_max_syn_backlog) does",
+        super::half_open_limits(lab)
     ));
     if d.syn_cookies != CookieMode::Off {
         notes.push(format!(
@@ -177,9 +177,6 @@ fn unsupported_defences(lab: &Lab, notes: &mut Vec<String>) {
     }
     if d.early_drop {
         notes.push("early drop of half-open entries: the kernel's SYN backlog decides".into());
-    }
-    if d.validate_packets {
-        notes.push("packet validation: the kernel's TCP stack does it".into());
     }
 }
 

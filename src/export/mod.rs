@@ -47,9 +47,9 @@ pub fn export(lab: &Lab, engine: Engine) -> Exported {
     };
     let mut text = format!(
         "# {engine} configuration for the balancer of lblab's lab \"{}\",\n\
-         # written by lblab {} (lblab export). The addresses are the lab's\n\
-         # simulated ones: the VIP {} and its servers from {}; replace them\n\
-         # with yours.\n",
+         # written by lblab {} (lblab export).\n\
+         # The addresses are the lab's simulated ones (the VIP {} and the\n\
+         # servers from {} on): replace them with yours.\n",
         one_line(&lab.name),
         env!("CARGO_PKG_VERSION"),
         crate::sim::VIP,
@@ -68,6 +68,25 @@ pub fn export(lab: &Lab, engine: Engine) -> Exported {
     text.push('\n');
     text.push_str(&body);
     Exported { text, unsupported }
+}
+
+/// The lab's per-backend half-open limits, as "64" or "32 to 64".
+pub(crate) fn half_open_limits(lab: &Lab) -> String {
+    let limits: Vec<u32> = lab
+        .servers
+        .expand()
+        .iter()
+        .map(|s| s.max_half_open.get())
+        .collect();
+    let (lo, hi) = (
+        limits.iter().min().copied().unwrap_or(0),
+        limits.iter().max().copied().unwrap_or(0),
+    );
+    if lo == hi {
+        lo.to_string()
+    } else {
+        format!("{lo} to {hi}")
+    }
 }
 
 /// `d` as both engines write a time: whole milliseconds (rounded up, so a

@@ -4,7 +4,6 @@
 //! (max_fails within fail_timeout); active health checks are NGINX Plus's.
 
 use super::{one_line, time};
-use crate::model::SimDuration;
 use crate::spec::{Algorithm, CookieMode, Lab};
 
 /// The configuration's text and what it could not express.
@@ -25,9 +24,9 @@ pub(super) fn config(lab: &Lab) -> (String, Vec<String>) {
     // Passive checks: `fall` failed connects within one health interval
     // take a server out for that long; nginx has no rise count.
     let fails = b.health.fall.get();
-    let window = time(SimDuration(
-        b.health.interval.get().0.saturating_mul(u64::from(fails)),
-    ));
+    // nginx takes whole seconds here; rounded up.
+    let window_ns = b.health.interval.get().0.saturating_mul(u64::from(fails));
+    let window = format!("{}s", window_ns.div_ceil(1_000_000_000).max(1));
     for (i, spec) in lab.servers.expand().iter().enumerate() {
         let weight = if weighted { spec.weight } else { 1 };
         let max_conns = r
@@ -132,18 +131,18 @@ pub(super) fn config(lab: &Lab) -> (String, Vec<String>) {
     if b.on_backend_down == crate::spec::OnBackendDown::Reset {
         notes.push("resetting a dead backend's connections: nginx leaves them to time out".into());
     }
-    notes.push(
-        "the per-backend half-open limit: nginx keeps no half-open entries; the kernel's SYN backlog does"
-            .into(),
-    );
+    notes.push(format!(
+        "the per-backend half-open limit ({}): nginx keeps no half-open entries; the kernel's SYN backlog does",
+        super::half_open_limits(lab)
+    ));
     if d.syn_cookies != CookieMode::Off {
         notes.push(format!(
             "SYN cookies {}: the kernel's (net.ipv4.tcp_syncookies), not nginx's",
             d.syn_cookies.name()
         ));
     }
-    if d.early_drop || d.validate_packets {
-        notes.push("early drop and packet validation: the kernel's TCP stack".into());
+    if d.early_drop {
+        notes.push("early drop of half-open entries: the kernel's SYN backlog decides".into());
     }
     notes.dedup();
     (out, notes)
