@@ -5,7 +5,8 @@
 use crate::engine::{Engine, MakeEngine};
 use crate::model::{SimDuration, SimTime};
 use crate::report::{Report, WallClock};
-use crate::spec::{Lab, Origin, TimedCommand};
+use crate::run_file::{Pending, RunFile, pending};
+use crate::spec::{Lab, TimedCommand};
 use std::time::Instant;
 
 /// How a headless run ends.
@@ -84,17 +85,77 @@ pub fn run(
     run_for: Option<SimDuration>,
     script: &[TimedCommand],
 ) -> Result<(Report, Box<dyn Engine>), RunError> {
-    let mut engine = make(lab, seed);
-    for entry in script {
-        engine.schedule(
-            SimTime::ZERO + entry.at().get(),
-            entry.command().clone(),
-            Origin::Script,
-        );
-    }
+    let mut engine = pending::start(&make, lab, seed, script);
     let stop = stop_for(lab, engine.as_ref(), run_for)?;
     let started = Instant::now();
     let finished = run_engine(engine.as_mut(), stop);
+    finish(lab, engine, finished, started)
+}
+
+/// Replays a recorded run: its script scheduled from the start and its
+/// commands applied at their times, as the live driver applied them; it
+/// stops after `run_for`, or at the run's recorded length, or as
+/// [`stop_for`] says. The report is the one the recorded session would get
+/// headless, wall clock aside.
+pub fn replay(
+    make: MakeEngine,
+    lab: &Lab,
+    run: &RunFile,
+    run_for: Option<SimDuration>,
+) -> Result<(Report, Box<dyn Engine>), RunError> {
+    let mut engine = pending::start(&make, lab, run.seed, &run.script);
+    let stop = stop_for(
+        lab,
+        engine.as_ref(),
+        run_for.or(run.length.map(|d| d.get())),
+    )?;
+    let started = Instant::now();
+    let mut commands = Pending::new(run.commands.iter().cloned());
+    let mut applied = Vec::new();
+    let finished = match stop {
+        Stop::After(d) => {
+            commands.advance(engine.as_mut(), SimTime::ZERO + d, u64::MAX, &mut applied);
+            engine.workload_finished()
+        }
+        Stop::Completion => loop {
+            // Run to each command's moment unless the workload finishes
+            // first, then apply it.
+            let Some(at) = commands.next_at() else {
+                break engine.run_to_completion(SimTime::MAX);
+            };
+            if engine.run_to_completion(at) || engine.stalled().is_some() {
+                break engine.workload_finished();
+            }
+            commands.advance(engine.as_mut(), at, u64::MAX, &mut applied);
+        },
+    };
+    finish(lab, engine, finished, started)
+}
+
+/// The run file of a headless run of `lab` with `seed` and `script` that
+/// runs for `run_for` (or the lab's duration, or to completion): replayed,
+/// it is the same run.
+pub fn run_file_of(
+    lab: &Lab,
+    seed: u64,
+    run_for: Option<SimDuration>,
+    script: &[TimedCommand],
+) -> RunFile {
+    let mut run = RunFile::new(lab, seed);
+    run.script = script.to_vec();
+    run.length = run_for
+        .or(lab.duration.map(|d| d.get()))
+        .map(crate::spec::Dur);
+    run
+}
+
+/// The report of a run that has ended, or why it has no report.
+fn finish(
+    lab: &Lab,
+    engine: Box<dyn Engine>,
+    finished: bool,
+    started: Instant,
+) -> Result<(Report, Box<dyn Engine>), RunError> {
     if let Some(at) = engine.stalled() {
         return Err(RunError::Stalled {
             lab: lab.name.clone(),

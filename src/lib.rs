@@ -6,7 +6,8 @@
 //! health and defence decisions, `lab` the RON lab file, `engine` the
 //! boundary every engine implements, and `sim` the deterministic
 //! simulation behind it. `live` and `headless` drive an engine, `report`
-//! and `tui` show what it did.
+//! and `tui` show what it did, and `run_file` writes a run down as data
+//! and replays it.
 
 #![warn(missing_docs)]
 
@@ -22,6 +23,7 @@ pub mod pcap;
 pub mod policy;
 pub mod proxy;
 pub mod report;
+pub mod run_file;
 pub mod sim;
 pub mod spec;
 pub mod text;

@@ -47,6 +47,10 @@ struct Cli {
     /// press (g toggles it in the dashboard).
     #[arg(long)]
     guided: bool,
+    /// Record the session's run file here (default: a new file in
+    /// $XDG_DATA_HOME/lblab/runs, or ~/.local/share/lblab/runs).
+    #[arg(long, value_name = "FILE")]
+    record: Option<PathBuf>,
     #[command(subcommand)]
     command: Option<Cmd>,
 }
@@ -55,8 +59,10 @@ struct Cli {
 enum Cmd {
     /// Run a lab headless, as fast as the CPU allows, and print its report.
     Run {
-        /// A built-in lab name or the path of a .ron lab file.
-        lab: String,
+        /// A built-in lab name or the path of a .ron lab file (none with
+        /// --replay).
+        #[arg(required_unless_present = "replay")]
+        lab: Option<String>,
         /// Seed of the run, 0 to 18446744073709551615 (default: the lab's
         /// own seed).
         #[arg(long, value_parser = parse_seed)]
@@ -82,7 +88,12 @@ enum Cmd {
         strict: bool,
         #[command(flatten)]
         pcap: lblab::pcap::cli::PcapArgs,
+        #[command(flatten)]
+        runs: lblab::run_file::cli::RunFileArgs,
     },
+    /// Play a recorded run in the dashboard: its commands at their times;
+    /// pause, step and speed work, and a key branches a new run.
+    Replay(dashboard::ReplayArgs),
     /// List the built-in labs.
     Labs,
     /// Check lab files; exits non-zero if any has an error.
@@ -131,7 +142,7 @@ fn parse_duration(s: &str) -> Result<SimDuration, String> {
 
 /// What `lblab run` was asked for.
 struct RunArgs {
-    lab: String,
+    lab: Option<String>,
     seed: Option<u64>,
     run_for: Option<SimDuration>,
     format: Format,
@@ -139,6 +150,7 @@ struct RunArgs {
     explain: Option<usize>,
     strict: bool,
     pcap: lblab::pcap::cli::PcapArgs,
+    runs: lblab::run_file::cli::RunFileArgs,
 }
 
 fn run(args: RunArgs) -> Result<ExitCode, String> {
@@ -151,13 +163,16 @@ fn run(args: RunArgs) -> Result<ExitCode, String> {
         explain,
         strict,
         pcap,
+        runs,
     } = args;
-    let lab = lab::resolve(&lab_name).map_err(|e| e.to_string())?;
+    let (lab, replayed) = runs.resolve(lab_name.as_deref(), seed)?;
     let script = match &commands {
         Some(path) => lab::load_commands(path, &lab).map_err(|e| e.to_string())?,
         None => Vec::new(),
     };
-    let seed = seed.unwrap_or(lab.seed);
+    let seed = replayed
+        .as_ref()
+        .map_or(seed.unwrap_or(lab.seed), |c| c.run.seed);
     let capture = pcap.start()?;
     let build = move |lab: &lblab::spec::Lab, seed: u64| {
         let mut world = World::new(lab, seed);
@@ -167,8 +182,12 @@ fn run(args: RunArgs) -> Result<ExitCode, String> {
         world
     };
     let maker = lblab::pcap::cli::maker(capture.as_ref(), build);
-    let (report, _) =
-        headless::run(maker, &lab, seed, run_for, &script).map_err(|e| e.to_string())?;
+    let (report, _) = match &replayed {
+        Some(c) => headless::replay(maker, &lab, &c.run, run_for),
+        None => headless::run(maker, &lab, seed, run_for, &script),
+    }
+    .map_err(|e| e.to_string())?;
+    runs.record(&lab, seed, run_for, &script, replayed.as_ref())?;
     pcap.finish(capture)?;
     out(&report.render(format))?;
     let missed = report.objectives_missed();
@@ -268,7 +287,15 @@ fn dashboard(cli: &Cli) -> Result<(), String> {
         popups_pause: !cli.popups_run,
         guided: cli.guided,
     };
-    let result = dashboard::run(options);
+    let setup = lblab::live::RunSetup {
+        record_to: lblab::run_file::cli::record_path(
+            cli.record.clone(),
+            &options.lab.name,
+            options.seed,
+        ),
+        replay: None,
+    };
+    let result = dashboard::run_with(options, setup);
     drop(guard);
     if let Some(path) = &cli.log {
         eprintln!("lblab: log written to {}", path.display());
@@ -347,6 +374,7 @@ fn main() -> ExitCode {
             explain,
             strict,
             pcap,
+            runs,
         }) => run(RunArgs {
             lab,
             seed: seed.or(global_seed),
@@ -356,7 +384,11 @@ fn main() -> ExitCode {
             explain,
             strict,
             pcap,
+            runs,
         }),
+        Some(Cmd::Replay(args)) => {
+            dashboard::replay(args, World::maker()).map(|()| ExitCode::SUCCESS)
+        }
         Some(Cmd::Labs) => labs().map(|()| ExitCode::SUCCESS),
         Some(Cmd::Check { files }) => check(&files).map(|()| ExitCode::SUCCESS),
         None => dashboard(&cli).map(|()| ExitCode::SUCCESS),

@@ -108,6 +108,13 @@ pub trait Engine: Send {
     fn real_time(&self) -> bool {
         false
     }
+
+    /// A copy of the engine as it is now, which runs on exactly as this
+    /// one would: a checkpoint to rewind to. `None` for an engine that
+    /// cannot be copied (a real proxy).
+    fn fork(&self) -> Option<Box<dyn Engine>> {
+        None
+    }
 }
 
 /// Builds an engine for a lab and seed: what drivers call to start, restart

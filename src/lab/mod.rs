@@ -9,7 +9,7 @@ mod error;
 pub mod estimate;
 pub(crate) mod load;
 pub(crate) mod locate;
-mod ron_error;
+pub(crate) mod ron_error;
 mod validate;
 
 pub use builtin::{BUILTIN, DEFAULT_LAB, builtin, builtin_summaries, resolve};

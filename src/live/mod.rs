@@ -6,10 +6,18 @@
 
 use crate::engine::{Engine, MakeEngine, Snapshot};
 use crate::model::{SimDuration, SimTime};
+use crate::run_file::pending;
 use crate::spec::{Command, Lab, Origin};
+use record::Recorder;
+use recording::not_in_real_time;
 
+mod record;
+mod recording;
 mod speed;
+pub use record::{FIRST_EVERY, MAX_CHECKPOINTS, Replay, RunSetup, RunStatus};
+pub use recording::Seek;
 pub use speed::Speed;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -53,7 +61,13 @@ pub enum Control {
     /// Write the run's report so far, as `lblab run` prints it, to this
     /// file; the log says where it went or why it could not.
     SaveReport(std::path::PathBuf),
-    /// Start the lab again with the same seed.
+    /// Save the run so far as a run file (beside the session's own, or in
+    /// the runs directory); the log and the status bar say where.
+    SaveRun,
+    /// Jump back or forward in simulated time: back re-simulates from the
+    /// newest checkpoint before the moment.
+    Seek(Seek),
+    /// Start the lab again with the same seed (a replay starts over).
     Restart,
     /// Replace the lab and start it (with the given seed).
     Load(Box<Lab>, u64),
@@ -97,6 +111,8 @@ pub struct LiveFrame {
     /// The engine runs in real time (a real proxy): no pause, step, speed,
     /// restart or lab loading.
     pub real_time: bool,
+    /// The recording, a replay, the checkpoints.
+    pub run: RunStatus,
 }
 
 impl LiveFrame {
@@ -121,6 +137,7 @@ impl LiveFrame {
             generation: 0,
             applied: 0,
             real_time: engine.real_time(),
+            run: RunStatus::default(),
         }
     }
 }
@@ -131,16 +148,15 @@ pub struct LiveHandle {
     pub controls: mpsc::UnboundedSender<Control>,
     /// The newest frame.
     pub frames: watch::Receiver<Arc<LiveFrame>>,
-    thread: Option<JoinHandle<()>>,
+    thread: Option<JoinHandle<Option<Result<PathBuf, String>>>>,
 }
 
 impl LiveHandle {
-    /// Asks the driver to stop and waits for its thread.
-    pub fn shutdown(mut self) {
+    /// Asks the driver to stop and waits for its thread; returns where the
+    /// run file went (or why it could not), when it was asked to record.
+    pub fn shutdown(mut self) -> Option<Result<PathBuf, String>> {
         let _ = self.controls.send(Control::Quit);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+        self.thread.take().and_then(|t| t.join().ok().flatten())
     }
 }
 
@@ -150,31 +166,31 @@ impl Drop for LiveHandle {
     }
 }
 
-/// Why a control cannot apply to an engine that runs in real time, if it
-/// cannot.
-fn not_in_real_time(c: &Control) -> Option<&'static str> {
-    match c {
-        Control::TogglePause | Control::Step => {
-            Some("a real proxy cannot pause or step: its clients keep coming")
-        }
-        Control::SetSpeed(_) => Some("a real proxy runs in real time only"),
-        Control::Restart | Control::Load(..) => {
-            Some("a real proxy cannot restart or load a lab from the dashboard")
-        }
-        Control::Guide(_) => Some("a real proxy has no lesson to guide"),
-        Control::Apply(_) | Control::Hold(_) | Control::SaveReport(_) | Control::Quit => None,
-    }
-}
-
 /// Starts a driver thread running `lab` with `seed` at `speed`, on the
 /// engine `make` builds.
 pub fn spawn(make: MakeEngine, lab: Lab, seed: u64, speed: Speed, paused: bool) -> LiveHandle {
+    spawn_run(make, lab, seed, speed, paused, RunSetup::default())
+}
+
+/// [`spawn`], recording the run to a file and replaying one as `setup`
+/// says.
+pub fn spawn_run(
+    make: MakeEngine,
+    lab: Lab,
+    seed: u64,
+    speed: Speed,
+    paused: bool,
+    setup: RunSetup,
+) -> LiveHandle {
     let (controls, rx) = mpsc::unbounded_channel();
-    let mut driver = Driver::new(make, lab, seed, speed, paused);
+    let mut driver = Driver::new(make, lab, seed, speed, paused, setup);
     let (tx, frames) = watch::channel(Arc::new(driver.frame()));
     let thread = std::thread::Builder::new()
         .name("lblab-world".into())
-        .spawn(move || driver.run(rx, tx))
+        .spawn(move || {
+            driver.run(rx, tx);
+            driver.record_on_quit()
+        })
         .ok();
     LiveHandle {
         controls,
@@ -208,11 +224,24 @@ struct Driver {
     window_events: u64,
     achieved: f64,
     events_per_sec: f64,
+    /// The recording, the replay and the checkpoints.
+    rec: Recorder,
+    /// The pause where a replayed recording ends has happened.
+    replay_end_noted: bool,
 }
 
 impl Driver {
-    fn new(make: MakeEngine, lab: Lab, seed: u64, speed: Speed, paused: bool) -> Driver {
-        let engine = make(&lab, seed);
+    fn new(
+        make: MakeEngine,
+        lab: Lab,
+        seed: u64,
+        speed: Speed,
+        paused: bool,
+        setup: RunSetup,
+    ) -> Driver {
+        let mut rec = Recorder::new(setup);
+        let engine = pending::start(&make, &lab, seed, &rec.script);
+        rec.maybe_checkpoint(engine.as_ref());
         // Real time is the only time a real engine has.
         let (speed, paused) = if engine.real_time() {
             (Speed::Factor(1.0), false)
@@ -240,6 +269,8 @@ impl Driver {
             window_events: 0,
             achieved: 0.0,
             events_per_sec: 0.0,
+            rec,
+            replay_end_noted: false,
         }
     }
 
@@ -263,6 +294,7 @@ impl Driver {
             generation: self.generation,
             applied: self.applied,
             real_time: self.engine.real_time(),
+            run: self.rec.status(),
         }
     }
 
@@ -294,7 +326,10 @@ impl Driver {
             return true;
         }
         match c {
-            Control::Apply(cmd) => self.engine.apply(cmd, Origin::User),
+            Control::Apply(cmd) if self.engine.real_time() => {
+                self.engine.apply(cmd, Origin::User);
+            }
+            Control::Apply(cmd) => self.apply_key(cmd),
             Control::TogglePause => {
                 self.paused = !self.paused;
                 self.reanchor();
@@ -302,7 +337,10 @@ impl Driver {
             Control::Step => {
                 self.paused = true;
                 let to = self.engine.now() + STEP;
-                self.engine.advance(to, u64::MAX);
+                self.rec
+                    .pending
+                    .advance(self.engine.as_mut(), to, u64::MAX, &mut self.rec.applied);
+                self.rec.maybe_checkpoint(self.engine.as_ref());
                 self.reanchor();
             }
             Control::SetSpeed(s) => {
@@ -316,15 +354,23 @@ impl Driver {
             }
             Control::SaveReport(path) => self.save_report(&path),
             Control::Guide(on) => self.guided = on,
+            Control::SaveRun => self.save_run(),
+            Control::Seek(seek) => self.seek(seek),
             Control::Restart => {
                 self.finish_noted = false;
-                self.engine = (self.make)(&self.lab, self.seed);
+                self.replay_end_noted = false;
+                self.rec.reset_to_replay();
+                self.engine = pending::start(&self.make, &self.lab, self.seed, &self.rec.script);
+                self.rec.maybe_checkpoint(self.engine.as_ref());
                 self.generation += 1;
                 self.reanchor();
             }
             Control::Load(lab, seed) => {
                 self.finish_noted = false;
+                self.replay_end_noted = false;
+                self.rec.forget_replay();
                 self.engine = (self.make)(&lab, seed);
+                self.rec.maybe_checkpoint(self.engine.as_ref());
                 self.lab = Arc::new(*lab);
                 self.seed = seed;
                 self.generation += 1;
@@ -409,9 +455,19 @@ impl Driver {
         if let Some((_, at)) = step {
             target = target.min(at);
         }
+        // A replay stops where its recording ended, once.
+        let replay_end = self.replay_end(target);
+        if let Some(e) = replay_end {
+            target = target.min(e);
+        }
         let mut caught_up = false;
         while !caught_up && started.elapsed() < SLICE && self.engine.stalled().is_none() {
-            caught_up = self.engine.advance(target, BATCH).reached;
+            caught_up = self
+                .rec
+                .pending
+                .advance(self.engine.as_mut(), target, BATCH, &mut self.rec.applied)
+                .reached;
+            self.rec.maybe_checkpoint(self.engine.as_ref());
         }
         if let Some(at) = self.engine.stalled() {
             self.paused = true;
@@ -431,6 +487,18 @@ impl Driver {
                 "lesson step {} at {}: {text} (paused: space runs on)",
                 i + 1,
                 at.saturating_since(SimTime::ZERO)
+            ));
+            self.reanchor();
+            return;
+        }
+        if let Some(e) = replay_end
+            && self.engine.now() >= e
+        {
+            self.replay_end_noted = true;
+            self.paused = true;
+            self.engine.note(format!(
+                "the recorded run ends here, at t={}: paused (space runs on; a key branches a new run)",
+                e.saturating_since(SimTime::ZERO)
             ));
             self.reanchor();
             return;
@@ -489,18 +557,6 @@ impl Driver {
         (target >= at).then_some((i, at))
     }
 
-    /// Writes the report of the run so far to `path` and logs the outcome.
-    fn save_report(&mut self, path: &std::path::Path) {
-        let report =
-            crate::report::Report::from_engine(&*self.engine, self.engine.run_over(), None);
-        let text = report.render(crate::report::Format::Table);
-        let note = match std::fs::write(path, text) {
-            Ok(()) => format!("report saved to {}", path.display()),
-            Err(e) => format!("cannot save the report to {}: {e}", path.display()),
-        };
-        self.engine.note(note);
-    }
-
     fn measure(&mut self) {
         let wall = self.window_wall.elapsed();
         if wall < Duration::from_millis(500) {
@@ -527,3 +583,5 @@ fn lab_duration_words(end: SimTime) -> String {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_runs;

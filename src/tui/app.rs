@@ -15,6 +15,7 @@ mod action;
 mod mouse;
 mod overlays;
 mod panels;
+mod runs;
 mod world_keys;
 
 pub use action::Action;
@@ -45,6 +46,8 @@ pub enum Overlay {
     Summary,
     /// The log filter being typed (on the status line).
     Filter,
+    /// A moment to go to being typed (on the status line).
+    GoTo(String),
 }
 
 impl Overlay {
@@ -140,6 +143,7 @@ impl App {
             self.weights_sent.clear();
             self.log.restart();
         }
+        self.notice_run_changes(&frame);
         self.frame = frame;
         self.log.take(&self.frame.snapshot);
         // A weight the snapshot shows has been applied; keep the rest.
@@ -199,6 +203,11 @@ impl App {
                 // screen behind the summary, which closes first.
                 _ => self.overlay = Overlay::None,
             }
+        }
+        if matches!(self.overlay, Overlay::GoTo(_))
+            && let Some(controls) = self.on_goto_field(action)
+        {
+            return controls;
         }
         if self.overlay.is_popup()
             && let Some(controls) = self.popup_shared_key(action)
@@ -260,6 +269,9 @@ impl App {
             | Action::LessonDown
             | Action::LessonUp => self.on_run_and_lesson(action),
             Action::SaveReport => vec![Control::SaveReport(report_file_name(self).into())],
+            Action::SaveRun | Action::RewindBack | Action::RewindForward | Action::GoToTime => {
+                self.on_runs(action)
+            }
             Action::ToggleGuided => self.toggle_guided(),
             Action::Detail
             | Action::ToggleHistogram

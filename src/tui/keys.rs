@@ -350,6 +350,30 @@ pub const KEYS: &[Binding] = &[
         Action::ToggleMaximise,
         "maximise the focused panel, or restore the layout",
     ),
+    bind(
+        Scope::Main,
+        &[Key::Char('W')],
+        Action::SaveRun,
+        "save the run so far as a run file (lblab replay plays it again)",
+    ),
+    bind(
+        Scope::Main,
+        &[Key::Char('<')],
+        Action::RewindBack,
+        "rewind 10 s of simulated time (a key then branches a new run)",
+    ),
+    bind(
+        Scope::Main,
+        &[Key::Char('>')],
+        Action::RewindForward,
+        "jump 10 s of simulated time forward",
+    ),
+    bind(
+        Scope::Main,
+        &[Key::Char('T')],
+        Action::GoToTime,
+        "go to a moment: type a time like 90s or 2m, Enter jumps",
+    ),
     hinted(
         Scope::Main,
         &[Key::Char('l')],
@@ -454,6 +478,16 @@ pub fn action_for(overlay: &Overlay, key: Key) -> Option<Action> {
             _ => None,
         };
     }
+    if matches!(overlay, Overlay::GoTo(_)) {
+        return match key {
+            Key::Char(c) => Some(Action::GoToChar(c)),
+            Key::Backspace => Some(Action::GoToBackspace),
+            Key::Enter => Some(Action::GoToConfirm),
+            Key::Esc => Some(Action::Close),
+            Key::Ctrl('c') => Some(Action::Quit),
+            _ => None,
+        };
+    }
     let in_popup = overlay.is_popup();
     // The help and why overlays close on any key; the key then does
     // nothing else.
@@ -535,54 +569,4 @@ pub fn keys_label(b: &Binding) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn no_key_means_two_things_in_one_scope() {
-        for (i, a) in KEYS.iter().enumerate() {
-            for b in &KEYS[i + 1..] {
-                let overlap =
-                    a.scope == b.scope || a.scope == Scope::Global || b.scope == Scope::Global;
-                if overlap {
-                    for k in a.keys {
-                        assert!(
-                            !b.keys.contains(k),
-                            "{k:?} bound to {:?} and {:?}",
-                            a.action,
-                            b.action
-                        );
-                    }
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn help_closes_on_any_key_but_ctrl_c_still_quits() {
-        assert_eq!(
-            action_for(&Overlay::Help, Key::Char('x')),
-            Some(Action::Close)
-        );
-        assert_eq!(
-            action_for(&Overlay::Help, Key::Ctrl('c')),
-            Some(Action::Quit)
-        );
-    }
-
-    #[test]
-    fn popups_take_digits_and_shadow_main_keys() {
-        let popup = Overlay::Algorithms(0);
-        assert_eq!(
-            action_for(&popup, Key::Char('7')),
-            Some(Action::PopupDigit(7))
-        );
-        assert_eq!(action_for(&popup, Key::Char('x')), None);
-        assert_eq!(action_for(&popup, Key::Char('q')), Some(Action::Close));
-        assert_eq!(
-            action_for(&Overlay::None, Key::Char('q')),
-            Some(Action::Quit)
-        );
-        assert_eq!(action_for(&Overlay::None, Key::Char('7')), None);
-    }
-}
+mod tests;

@@ -8,7 +8,7 @@ use super::input::Input;
 use super::keys::{self, Key};
 use super::view;
 use crate::engine::MakeEngine;
-use crate::live::{self, LiveHandle, Speed};
+use crate::live::{self, LiveHandle, RunSetup, Speed};
 use crate::spec::Lab;
 use crossterm::event::Event;
 use ratatui::DefaultTerminal;
@@ -44,6 +44,12 @@ pub fn no_color_requested() -> bool {
 /// Runs the dashboard until the user quits; an error is one line for the
 /// user, printed after the terminal is restored.
 pub fn run(options: Options) -> Result<(), String> {
+    run_with(options, RunSetup::default())
+}
+
+/// [`run`], recording the run and replaying one as `setup` says; where
+/// the run file went is printed once the terminal is restored.
+pub fn run_with(options: Options, setup: RunSetup) -> Result<(), String> {
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         return Err(
             "the dashboard needs a terminal (standard input and output must be a TTY); \
@@ -55,12 +61,13 @@ pub fn run(options: Options) -> Result<(), String> {
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
-    let handle = live::spawn(
+    let handle = live::spawn_run(
         options.make,
         options.lab,
         options.seed,
         options.speed,
         false,
+        setup,
     );
     if options.guided {
         let _ = handle.controls.send(crate::live::Control::Guide(true));
@@ -76,7 +83,16 @@ pub fn run(options: Options) -> Result<(), String> {
     ));
     mouse_capture(false);
     ratatui::restore();
-    result
+    match result? {
+        Some(Ok(path)) => eprintln!(
+            "lblab: run recorded to {} (replay it: lblab replay {})",
+            path.display(),
+            path.display()
+        ),
+        Some(Err(why)) => eprintln!("lblab: the run was not recorded: {why}"),
+        None => {}
+    }
+    Ok(())
 }
 
 /// Turns the terminal's mouse reporting on or off. A panic while it is on
@@ -144,7 +160,7 @@ async fn event_loop(
     mut handle: LiveHandle,
     monochrome: bool,
     popups_pause: bool,
-) -> Result<(), String> {
+) -> Result<Option<Result<std::path::PathBuf, String>>, String> {
     let mut app = App::new(handle.frames.borrow_and_update().clone(), monochrome);
     app.popups_pause = popups_pause;
     let mut input = Input::new().map_err(|e| format!("cannot read the terminal: {e}"))?;
@@ -198,8 +214,7 @@ async fn event_loop(
             break;
         }
     }
-    handle.shutdown();
-    Ok(())
+    Ok(handle.shutdown())
 }
 
 /// Applies one terminal event to the app.
@@ -314,4 +329,54 @@ impl Signals {
         #[cfg(not(unix))]
         std::future::pending::<()>().await
     }
+}
+
+/// `lblab replay`: a recorded run played in the dashboard.
+#[derive(clap::Args, Debug)]
+pub struct ReplayArgs {
+    /// The run file (written by a dashboard session or `lblab run
+    /// --record`).
+    #[arg(value_name = "RUN")]
+    pub run: std::path::PathBuf,
+    /// Replay a run file from another lblab version, or whose lab has
+    /// changed since, with a warning instead of refusing it.
+    #[arg(long)]
+    pub force: bool,
+    /// Starting speed: simulated seconds per wall second, 0.1 to 1000, or
+    /// "max".
+    #[arg(long, default_value = "1", value_parser = Speed::parse)]
+    pub speed: Speed,
+    /// Record this session (with any branch a key makes) to FILE instead
+    /// of a new file in the runs directory.
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<std::path::PathBuf>,
+}
+
+/// Plays the run file `args` names in the dashboard, on engines `make`
+/// builds.
+pub fn replay(args: ReplayArgs, make: MakeEngine) -> Result<(), String> {
+    let checked = crate::run_file::cli::load_for_cli(&args.run, args.force)?;
+    let name = args.run.file_name().map_or_else(
+        || args.run.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let seed = checked.run.seed;
+    let record_to = crate::run_file::cli::record_path(args.record, &checked.lab.name, seed);
+    let options = Options {
+        make,
+        lab: checked.lab,
+        seed,
+        speed: args.speed,
+        monochrome: no_color_requested(),
+        popups_pause: true,
+        guided: false,
+    };
+    let setup = RunSetup {
+        record_to,
+        replay: Some(live::Replay {
+            name,
+            run: checked.run,
+        }),
+    };
+    run_with(options, setup)
 }

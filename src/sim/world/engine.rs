@@ -85,4 +85,8 @@ impl Engine for World {
     fn objective_statuses(&self, run_over: bool) -> Vec<ObjectiveStatus> {
         World::objective_statuses(self, run_over)
     }
+
+    fn fork(&self) -> Option<Box<dyn Engine>> {
+        Some(Box::new(self.clone()))
+    }
 }

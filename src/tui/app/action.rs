@@ -110,6 +110,20 @@ pub enum Action {
     ToggleGuided,
     /// Maximise the focused panel, or restore the layout.
     ToggleMaximise,
+    /// Save the run so far as a run file.
+    SaveRun,
+    /// Rewind 10 s of simulated time.
+    RewindBack,
+    /// Jump 10 s of simulated time forward.
+    RewindForward,
+    /// Start typing a moment to go to.
+    GoToTime,
+    /// A character typed into the moment to go to.
+    GoToChar(char),
+    /// Delete the last character of the moment to go to.
+    GoToBackspace,
+    /// Go to the typed moment.
+    GoToConfirm,
 }
 
 /// Why `action` does nothing on a real proxy, if it does nothing there.
@@ -127,6 +141,9 @@ pub(crate) fn simulation_only(action: Action) -> Option<&'static str> {
         }
         Action::Restart | Action::Labs | Action::ToggleGuided => {
             Some("a real proxy runs its configuration, not a lab")
+        }
+        Action::SaveRun | Action::RewindBack | Action::RewindForward | Action::GoToTime => {
+            Some("a real proxy's run cannot be replayed or rewound: its clients are real")
         }
         Action::ToggleSlowStart
         | Action::ToggleEjection

@@ -58,7 +58,7 @@ impl App {
         // Nor the filter line: the log it filters keeps coming.
         let open = !matches!(
             self.overlay,
-            Overlay::None | Overlay::Summary | Overlay::Filter
+            Overlay::None | Overlay::Summary | Overlay::Filter | Overlay::GoTo(_)
         );
         if !open {
             self.released = false;
@@ -122,7 +122,8 @@ impl App {
             | Overlay::Why
             | Overlay::Detail(_)
             | Overlay::Summary
-            | Overlay::Filter => (Vec::new(), false),
+            | Overlay::Filter
+            | Overlay::GoTo(_) => (Vec::new(), false),
         };
         // A flood that starts closes its popup and any notice with it.
         let started = controls

@@ -5,6 +5,7 @@
 
 use crate::engine::{ServerState, Settings, Verdict};
 use crate::live::Speed;
+use crate::model::SimTime;
 use crate::spec::CookieMode;
 use crate::text::escape;
 use crate::tui::app::App;
@@ -79,6 +80,7 @@ fn segments(app: &App, theme: &Theme) -> Vec<Segment> {
     out.push(seg(escape(&s.lab).into_owned(), theme.text, 5));
     out.push(seg(format!("t={}", s.now), theme.text, 8));
     out.push(run_state(app, theme));
+    out.extend(replay_state(app, theme));
     if app.frame.pace.guided {
         out.push(seg("guided", theme.info, 4));
     }
@@ -94,6 +96,40 @@ fn segments(app: &App, theme: &Theme) -> Vec<Segment> {
     }
     out.push(seg(format!("seed {}", s.seed), theme.dim, 1));
     out
+}
+
+/// A replay under way (with its commands still to come), or the new run
+/// a key branched off it.
+fn replay_state(app: &App, theme: &Theme) -> Option<Segment> {
+    let run = &app.frame.run;
+    let name = run.replay.as_deref().map(|n| escape(n).into_owned());
+    match (name, run.branched_at) {
+        (Some(name), Some(at)) => Some(Segment {
+            short: Some(format!("BRANCHED at {}", at.saturating_since(SimTime::ZERO))),
+            ..seg(
+                format!(
+                    "BRANCHED from {name} at t={}",
+                    at.saturating_since(SimTime::ZERO)
+                ),
+                theme.warn,
+                6,
+            )
+        }),
+        (Some(name), None) => Some(Segment {
+            short: Some("REPLAY".into()),
+            ..seg(
+                format!("REPLAY {name}: {} to come", run.pending),
+                theme.info,
+                6,
+            )
+        }),
+        (None, Some(at)) => Some(seg(
+            format!("branched at t={}", at.saturating_since(SimTime::ZERO)),
+            theme.warn,
+            4,
+        )),
+        (None, None) => None,
+    }
 }
 
 /// Paused, held for a popup, or the speed (with what the CPU achieves).

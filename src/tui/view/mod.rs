@@ -76,7 +76,7 @@ pub fn draw(f: &mut Frame, app: &App) {
     }
 
     match &app.overlay {
-        Overlay::None | Overlay::Filter => {}
+        Overlay::None | Overlay::Filter | Overlay::GoTo(_) => {}
         Overlay::Help => help::render(f, area, app.help_scroll, &theme),
         Overlay::Why => popups::why(f, area, app, &theme),
         Overlay::Detail(i) => detail::render(f, area, app, &theme, *i),

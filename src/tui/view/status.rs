@@ -20,6 +20,13 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let width = usize::from(area.width);
     let mut used = 0;
     let mut spans = Vec::new();
+    if let Overlay::GoTo(typed) = &app.overlay {
+        // The field being typed, with a cursor, before anything else.
+        let text = format!(" go to t= {}▏ ", escape(typed));
+        used += text.chars().count() + 1;
+        spans.push(Span::styled(text, theme.key));
+        spans.push(Span::styled("│", theme.dim));
+    }
     if let Some(n) = &app.notice {
         // A notice (what the last key did, or what guided mode says to
         // press) matters more than the hints: it may take all but the
@@ -52,6 +59,11 @@ pub fn hints(app: &App) -> Vec<Hint> {
             fixed("type", "words to keep"),
             fixed("Enter", "keep the filter"),
             fixed("Esc", "drop it"),
+        ],
+        Overlay::GoTo(_) => vec![
+            fixed("type", "a time: 90s, 2m"),
+            fixed("Enter", "go"),
+            fixed("Esc", "cancel"),
         ],
         Overlay::Why | Overlay::Detail(_) => vec![fixed("any key", "closes")],
         Overlay::Summary => vec![
