@@ -5,7 +5,7 @@
 mod common;
 
 use common::at;
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use common::dashboard::{app, render};
 use lblab::live::{Control, LiveFrame, Speed};
 use lblab::sim::World;
 use lblab::spec::Algorithm;
@@ -29,47 +29,14 @@ fn world(secs: f64, cmds: &[Command]) -> World {
     w
 }
 
-fn app(w: &World) -> App {
-    App::new(
-        Arc::new(LiveFrame::still(w, w.lab(), Speed::Factor(10.0))),
-        true,
-    )
-}
-
-fn render(app: &App, width: u16, height: u16) -> String {
-    let mut t = Terminal::new(TestBackend::new(width, height)).expect("test terminal");
-    t.draw(|f| view::draw(f, app)).expect("draw");
-    t.backend().to_string()
-}
-
-/// Presses keys (a character per key; `\n` is Enter, `\x1b` Esc, `\t` Tab) and
-/// returns every Control they sent.
+/// Presses keys as `common::dashboard::press` does and returns the
+/// Controls they sent, leaving out the popups' holds of the world (tested
+/// in tui_input.rs): here only what the keys ask of the world counts.
 fn press(app: &mut App, keys_typed: &str) -> Vec<Control> {
-    let mut out = Vec::new();
-    for c in keys_typed.chars() {
-        let code = match c {
-            '\n' => KeyCode::Enter,
-            '\x1b' => KeyCode::Esc,
-            '↑' => KeyCode::Up,
-            '↓' => KeyCode::Down,
-            '←' => KeyCode::Left,
-            '→' => KeyCode::Right,
-            '\x08' => KeyCode::Backspace,
-            '\t' => KeyCode::Tab,
-            c => KeyCode::Char(c),
-        };
-        let event = KeyEvent::new(code, KeyModifiers::NONE);
-        if let Some(a) = keys::action_for_event(&app.overlay, &event) {
-            // Holding the world for a popup is tested in tui_input.rs;
-            // here only what the keys ask of the world counts.
-            out.extend(
-                app.update(a)
-                    .into_iter()
-                    .filter(|c| !matches!(c, Control::Hold(_))),
-            );
-        }
-    }
-    out
+    common::dashboard::press(app, keys_typed)
+        .into_iter()
+        .filter(|c| !matches!(c, Control::Hold(_)))
+        .collect()
 }
 
 fn apply(cmd: Command) -> Control {

@@ -6,34 +6,13 @@
 
 mod common;
 
-use common::at;
-use lblab::live::{LiveFrame, Speed};
+use common::dashboard::{app, render, world};
 use lblab::sim::World;
 use lblab::spec::Command;
 use lblab::tui::app::{App, Overlay, Panel};
 use lblab::tui::view;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use std::sync::Arc;
-
-/// `lab` run to `secs`, with each command applied at its time.
-fn world(lab: &str, secs: f64, cmds: &[(f64, Command)]) -> World {
-    let lab = lblab::lab::builtin(lab).expect("built-in lab loads");
-    let mut w = World::new(&lab, 1);
-    for (t, c) in cmds {
-        w.run_until(at(*t));
-        w.apply(c.clone());
-    }
-    w.run_until(at(secs));
-    w
-}
-
-fn app(w: &World) -> App {
-    App::new(
-        Arc::new(LiveFrame::still(w, w.lab(), Speed::Factor(10.0))),
-        true,
-    )
-}
 
 /// `app` with `panel` maximised, so a snapshot shows that panel alone.
 fn maximised(w: &World, panel: Panel) -> App {
@@ -41,12 +20,6 @@ fn maximised(w: &World, panel: Panel) -> App {
     a.focus = panel;
     a.maximised = true;
     a
-}
-
-fn render(app: &App, width: u16, height: u16) -> String {
-    let mut t = Terminal::new(TestBackend::new(width, height)).expect("test terminal");
-    t.draw(|f| view::draw(f, app)).expect("draw");
-    t.backend().to_string()
 }
 
 /// The rows `top..bottom` and columns `left..right` of a frame: a panel

@@ -30,6 +30,22 @@ pub enum LogKind {
     Info,
 }
 
+impl LogKind {
+    /// The kind's name in a report and in the dashboard's log filter.
+    pub const fn name(self) -> &'static str {
+        match self {
+            LogKind::Chaos => "chaos",
+            LogKind::Health => "health",
+            LogKind::Flood => "flood",
+            LogKind::Config => "config",
+            LogKind::Drop => "drop",
+            LogKind::Error => "error",
+            LogKind::Objective => "objective",
+            LogKind::Info => "info",
+        }
+    }
+}
+
 /// One line of the event log.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogEntry {

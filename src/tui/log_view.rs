@@ -3,7 +3,7 @@
 //! filter. Memory is bounded: past [`KEPT`] entries the oldest go, and the
 //! panel says how many.
 
-use crate::engine::{LogEntry, LogKind, Snapshot};
+use crate::engine::{LogEntry, Snapshot};
 use std::collections::VecDeque;
 
 /// Entries the dashboard keeps: at about 150 bytes each, 15 MB at most,
@@ -92,26 +92,13 @@ impl LogView {
 
 /// The entry's text or kind contains `needle` (already lower case).
 fn matches(e: &LogEntry, needle: &str) -> bool {
-    e.text.to_lowercase().contains(needle) || kind_name(e.kind).contains(needle)
-}
-
-/// The word a filter can name a kind by.
-pub fn kind_name(kind: LogKind) -> &'static str {
-    match kind {
-        LogKind::Chaos => "chaos",
-        LogKind::Health => "health",
-        LogKind::Flood => "flood",
-        LogKind::Config => "config",
-        LogKind::Drop => "drop",
-        LogKind::Error => "error",
-        LogKind::Objective => "objective",
-        LogKind::Info => "info",
-    }
+    e.text.to_lowercase().contains(needle) || e.kind.name().contains(needle)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::LogKind;
     use crate::model::SimTime;
 
     fn entry(i: u64) -> LogEntry {
