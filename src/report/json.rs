@@ -63,20 +63,6 @@ pub(super) fn drops<S: Serializer>(v: &[(DropReason, u64)], s: S) -> Result<S::O
     s.collect_map(v.iter().map(|(r, n)| (r.name(), n)))
 }
 
-/// The name of a log kind in the JSON report.
-fn log_kind_name(kind: LogKind) -> &'static str {
-    match kind {
-        LogKind::Chaos => "chaos",
-        LogKind::Health => "health",
-        LogKind::Flood => "flood",
-        LogKind::Config => "config",
-        LogKind::Drop => "drop",
-        LogKind::Error => "error",
-        LogKind::Objective => "objective",
-        LogKind::Info => "info",
-    }
-}
-
 #[derive(Serialize)]
 struct LogLine<'a> {
     time_seconds: f64,
@@ -88,7 +74,7 @@ struct LogLine<'a> {
 pub(super) fn log<S: Serializer>(v: &[LogEntry], s: S) -> Result<S::Ok, S::Error> {
     s.collect_seq(v.iter().map(|e| LogLine {
         time_seconds: e.at.as_secs_f64(),
-        kind: log_kind_name(e.kind),
+        kind: LogKind::name(e.kind),
         text: &e.text,
     }))
 }
