@@ -21,6 +21,7 @@ mod detail;
 mod header;
 mod help;
 mod histogram;
+mod ladder;
 pub mod layout;
 mod lesson;
 mod log;
@@ -52,33 +53,28 @@ pub fn draw(f: &mut Frame, app: &App) {
     let areas = layout::layout(area, app);
     header::render(f, areas.header, app, &theme);
     status::render(f, areas.status, app, &theme);
-    let drawn = |r: Rect| r.width > 0 && r.height > 0;
-    if drawn(areas.servers) {
-        servers::render(f, areas.servers, app, &theme);
-    }
-    if drawn(areas.traffic) {
-        charts::render(f, areas.traffic, app, &theme);
-    }
-    if drawn(areas.clients) {
-        clients::render(f, areas.clients, app, &theme);
-    }
-    if drawn(areas.balancer) {
-        balancer::render(f, areas.balancer, app, &theme);
-    }
-    if drawn(areas.histogram) {
-        histogram::render(f, areas.histogram, app, &theme);
-    }
-    if drawn(areas.log) {
-        log::render(f, areas.log, app, &theme);
-    }
-    if drawn(areas.lesson) {
-        lesson::render(f, areas.lesson, app, &theme);
+    // A panel the layout leaves out has an empty rectangle.
+    type Render = fn(&mut Frame, Rect, &App, &Theme);
+    let panels: [(Rect, Render); 7] = [
+        (areas.servers, servers::render),
+        (areas.traffic, charts::render),
+        (areas.clients, clients::render),
+        (areas.balancer, balancer::render),
+        (areas.histogram, histogram::render),
+        (areas.log, log::render),
+        (areas.lesson, lesson::render),
+    ];
+    for (rect, render) in panels {
+        if rect.width > 0 && rect.height > 0 {
+            render(f, rect, app, &theme);
+        }
     }
 
     match &app.overlay {
         Overlay::None | Overlay::Filter | Overlay::GoTo(_) => {}
         Overlay::Help => help::render(f, area, app.help_scroll, &theme),
         Overlay::Why => popups::why(f, area, app, &theme),
+        Overlay::Ladder => ladder::render(f, area, app, &theme),
         Overlay::Detail(i) => detail::render(f, area, app, &theme, *i),
         Overlay::Summary => summary::render(f, area, app, &theme),
         Overlay::Flood(form) => popups::flood(f, area, form, &theme),
