@@ -166,6 +166,11 @@ impl Recorder {
         }
     }
 
+    /// Simulated time between checkpoints now.
+    pub fn every(&self) -> SimDuration {
+        self.every
+    }
+
     /// When the newest checkpoint at or before `t` was taken.
     pub fn checkpoint_before(&self, t: SimTime) -> Option<SimTime> {
         self.checkpoints

@@ -79,13 +79,21 @@ impl Driver {
             }
             _ => now,
         };
+        // In steps of the checkpoint interval, so a long jump leaves
+        // checkpoints behind it like a run that went there at speed.
+        while self.engine.now() < target && self.engine.stalled().is_none() {
+            let step = (self.engine.now() + self.rec.every()).min(target);
+            self.rec
+                .pending
+                .advance(self.engine.as_mut(), step, u64::MAX, &mut self.rec.applied);
+            self.rec.maybe_checkpoint(self.engine.as_ref());
+        }
         self.rec.pending.advance(
             self.engine.as_mut(),
             target,
             u64::MAX,
             &mut self.rec.applied,
         );
-        self.rec.maybe_checkpoint(self.engine.as_ref());
         if target < now {
             // Ends and steps behind the new moment may be met again.
             self.finish_noted = false;
