@@ -20,7 +20,7 @@ pub use series::{
 };
 pub use settings::{Defences, RateLimitState, Settings};
 pub use snapshot::{
-    ClientCounts, DisruptionRecord, Latencies, ProbeSample, ROW_CHANGES, ROW_PROBES,
+    ClientCounts, DisruptionRecord, InspectedPacket, Inspection, Latencies, ProbeSample, ROW_CHANGES, ROW_PROBES,
     SNAPSHOT_LOG_LINES, ServerRow, ServerState, Snapshot, StateChange, TRACKED_SERVERS,
 };
 

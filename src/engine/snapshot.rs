@@ -234,6 +234,35 @@ pub struct Snapshot {
     /// algorithm's mapping, oldest first (the newest few hundred).
     #[serde(default)]
     pub disruptions: Vec<DisruptionRecord>,
+    /// The connection inspector's client and its newest packets, when
+    /// `Command::Inspect` chose one (the dashboard's ladder diagram).
+    #[serde(default)]
+    pub inspected: Option<Inspection>,
+}
+
+/// The newest packets to and from one client, on both sides of the
+/// balancer: at most [`crate::sim::WATCH_PACKETS`] of them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Inspection {
+    /// The client's address.
+    pub address: crate::model::Ip,
+    /// Its number, when the address is a client's (not a flood's).
+    pub client: Option<u32>,
+    /// Its packets, oldest first.
+    pub packets: Vec<InspectedPacket>,
+}
+
+/// One packet of an inspected client, as it was put on a link.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InspectedPacket {
+    /// When it was sent.
+    pub at: SimTime,
+    /// On a backend link (balancer to server), not the client link.
+    pub backend: bool,
+    /// Sent toward the balancer (by the client or the server).
+    pub toward_balancer: bool,
+    /// The packet, with its addresses as on that link.
+    pub packet: crate::model::Packet,
 }
 
 /// What one change of the backends in rotation did to a hashing

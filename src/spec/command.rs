@@ -54,6 +54,17 @@ pub enum LinkTarget {
     AllBackends,
 }
 
+/// Whose packets the connection inspector keeps (the dashboard's ladder).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Inspect {
+    /// Nobody's: the inspector is off.
+    Off,
+    /// Client number `n` (from 0).
+    Client(u32),
+    /// The client behind the newest pick of the server with this name.
+    LastPickOf(String),
+}
+
 /// A change to the World.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Command {
@@ -121,6 +132,9 @@ pub enum Command {
     SetRedispatch(Option<Positive>),
     /// Set (or turn off) sticky sessions by source address.
     SetSticky(Option<Dur>),
+    /// Choose whose packets the connection inspector keeps: changes
+    /// nothing the World does, only what its Snapshot shows.
+    Inspect(Inspect),
 }
 
 impl Command {
@@ -151,6 +165,9 @@ impl fmt::Display for Command {
             Command::AddServer(s) => write!(f, "add server {}", s.name),
             Command::RemoveServer(s) => write!(f, "remove {s}"),
             Command::KillClient(c) => write!(f, "kill client {c}"),
+            Command::Inspect(Inspect::Off) => f.write_str("inspector off"),
+            Command::Inspect(Inspect::Client(c)) => write!(f, "inspect client {c}"),
+            Command::Inspect(Inspect::LastPickOf(s)) => write!(f, "inspect {s}'s last pick"),
             Command::KillRandomClient => f.write_str("kill a random client"),
             Command::SetAlgorithm(a) => write!(f, "algorithm -> {a}"),
             Command::SetTimeout(t, d) => write!(f, "{} -> {d}", t.name()),

@@ -34,7 +34,7 @@ pub use clients::{
     AttackKind, ClientsSpec, ClosedSpec, FloodSpec, MAX_FLOOD_SOURCES, MAX_POPULATION, OpenSpec,
     RetransmitMode, TcpSpec,
 };
-pub use command::{Command, LinkTarget, Origin, TimedCommand, Timeout};
+pub use command::{Command, Inspect, LinkTarget, Origin, TimedCommand, Timeout};
 pub use dist::Dist;
 pub use lab::Lab;
 pub use lesson::{Lesson, Step};

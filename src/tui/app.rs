@@ -12,6 +12,7 @@ use crate::spec::{Algorithm, Command};
 use std::sync::Arc;
 
 mod action;
+mod inspect;
 mod mouse;
 mod overlays;
 mod panels;
@@ -32,6 +33,8 @@ pub enum Overlay {
     Help,
     /// The selected server's last picks and what the algorithm saw.
     Why,
+    /// The connection inspector: a client's packets as a ladder diagram.
+    Ladder,
     /// The SYN-flood popup.
     Flood(FloodForm),
     /// The algorithm picker, with the highlighted row.
@@ -273,6 +276,7 @@ impl App {
                 self.on_runs(action)
             }
             Action::ToggleGuided => self.toggle_guided(),
+            Action::Inspect => self.inspect_selected(),
             Action::Detail
             | Action::ToggleHistogram
             | Action::FocusNext

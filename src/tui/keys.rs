@@ -226,6 +226,12 @@ pub const KEYS: &[Binding] = &[
         Action::Why,
         "why: the selected server's last picks and what the algorithm saw",
     ),
+    bind(
+        Scope::Main,
+        &[Key::Char('i')],
+        Action::Inspect,
+        "inspect: the packets of the selected server's last client, as a ladder",
+    ),
     hinted(
         Scope::Main,
         &[Key::Char('t')],
@@ -498,7 +504,10 @@ pub fn action_for(overlay: &Overlay, key: Key) -> Option<Action> {
             _ => {}
         }
     }
-    if matches!(overlay, Overlay::Help | Overlay::Why | Overlay::Detail(_)) && key != Key::Ctrl('c')
+    if matches!(
+        overlay,
+        Overlay::Help | Overlay::Why | Overlay::Detail(_) | Overlay::Ladder
+    ) && key != Key::Ctrl('c')
     {
         return Some(Action::Close);
     }

@@ -67,6 +67,8 @@ pub(super) fn snapshot(e: &ProxyEngine) -> Snapshot {
         // Real clients bring their own addresses.
         addresses_ran_out: None,
         disruptions: Vec::new(),
+        // Its packets are the kernel's: no inspector.
+        inspected: None,
     }
 }
 

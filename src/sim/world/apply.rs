@@ -44,6 +44,9 @@ pub enum ApplyError {
     /// Every client address is in use.
     #[error("client address space exhausted")]
     AddressSpaceExhausted,
+    /// The connection inspector has no such client to watch.
+    #[error("{0}")]
+    NothingToInspect(String),
     /// The pool already has the most servers a lab may have.
     #[error("the pool already has the most servers, {MAX_SERVERS}")]
     TooManyServers,
@@ -161,6 +164,7 @@ impl World {
                 self.lb.set_sticky(*timeout);
                 Ok(None)
             }
+            Command::Inspect(what) => self.inspect(what).map_err(ApplyError::NothingToInspect),
         }
     }
 

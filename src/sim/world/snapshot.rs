@@ -47,6 +47,7 @@ impl World {
             objectives: self.objective_statuses(self.run_over()),
             addresses_ran_out: self.addresses_ran_out,
             disruptions: self.disruptions.clone(),
+            inspected: self.inspection(),
         }
     }
 

@@ -2,8 +2,11 @@
 //! put on each link, recorded for whoever drives the World to drain.
 
 use super::{Dest, World};
+use crate::engine::{InspectedPacket, Inspection};
 use crate::model::{Ip, Packet};
+use crate::sim::addressing::{client_index, client_ip};
 use crate::sim::tap::{Side, Tap, TapRecord, TapSpec, Watch};
+use crate::spec::Inspect;
 
 impl World {
     /// Offers a packet about to go on the link toward `to` to the tap and
@@ -60,10 +63,59 @@ impl World {
         self.watch = ip.map(|ip| Box::new(Watch::new(ip)));
     }
 
-    /// The watched client's address and its newest packets, oldest first.
-    pub fn watched(&self) -> Option<(Ip, Vec<TapRecord>)> {
-        self.watch
-            .as_deref()
-            .map(|w| (w.ip, w.recent.iter().copied().collect()))
+    /// Applies `Command::Inspect`: whom the inspector watches now, in
+    /// words for the log, or why nobody can be.
+    pub(super) fn inspect(&mut self, what: &Inspect) -> Result<Option<String>, String> {
+        let (ip, said) = match what {
+            Inspect::Off => (None, None),
+            Inspect::Client(c) if (*c as usize) < self.clients.len() => {
+                (Some(client_ip(*c as usize)), None)
+            }
+            Inspect::Client(c) => {
+                return Err(format!(
+                    "there is no client {c} (the lab has {})",
+                    self.clients.len()
+                ));
+            }
+            Inspect::LastPickOf(name) => {
+                let s = self
+                    .server_index(name)
+                    .ok_or_else(|| format!("no server is named \"{name}\""))?;
+                let pick = self.lb.picks.recent(s as usize).last();
+                let ip = pick
+                    .map(|p| p.flow.src.ip)
+                    .ok_or_else(|| format!("{name} has not been picked yet"))?;
+                let who = match client_index(ip) {
+                    Some(c) => format!("client {c}"),
+                    None => format!("{ip}"),
+                };
+                (
+                    Some(ip),
+                    Some(format!("inspect {who} ({name}'s last pick)")),
+                )
+            }
+        };
+        self.watch_client(ip);
+        Ok(said)
+    }
+
+    /// What the Snapshot shows of the watched client.
+    pub(super) fn inspection(&self) -> Option<Inspection> {
+        let w = self.watch.as_deref()?;
+        let packets = w
+            .recent
+            .iter()
+            .map(|r| InspectedPacket {
+                at: r.at,
+                backend: r.side == Side::Backend,
+                toward_balancer: r.toward_balancer,
+                packet: r.packet,
+            })
+            .collect();
+        Some(Inspection {
+            address: w.ip,
+            client: client_index(w.ip).map(|c| c as u32),
+            packets,
+        })
     }
 }

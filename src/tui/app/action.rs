@@ -14,6 +14,9 @@ pub enum Action {
     Help,
     /// Show why the selected server got its last picks.
     Why,
+    /// Inspect the packets of the client behind the selected server's
+    /// last pick, as a ladder diagram.
+    Inspect,
     /// Select the server above.
     SelectUp,
     /// Select the server below.
@@ -133,6 +136,7 @@ pub(crate) fn simulation_only(action: Action) -> Option<&'static str> {
             "SYN floods are simulation-only: spoofed packets need raw sockets a proxy does not have",
         ),
         Action::KillRandomClient => Some("a real proxy's clients are not its to kill"),
+        Action::Inspect => Some("a real proxy's packets are the kernel's: no inspector"),
         Action::CycleCookies => Some(
             "SYN cookies are the kernel's on real sockets (net.ipv4.tcp_syncookies), not the proxy's",
         ),

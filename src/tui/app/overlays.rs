@@ -120,6 +120,7 @@ impl App {
             Overlay::None
             | Overlay::Help
             | Overlay::Why
+            | Overlay::Ladder
             | Overlay::Detail(_)
             | Overlay::Summary
             | Overlay::Filter

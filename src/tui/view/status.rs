@@ -65,7 +65,7 @@ pub fn hints(app: &App) -> Vec<Hint> {
             fixed("Enter", "go"),
             fixed("Esc", "cancel"),
         ],
-        Overlay::Why | Overlay::Detail(_) => vec![fixed("any key", "closes")],
+        Overlay::Why | Overlay::Detail(_) | Overlay::Ladder => vec![fixed("any key", "closes")],
         Overlay::Summary => vec![
             fixed("space", "run on"),
             fixed("R", "restart"),
