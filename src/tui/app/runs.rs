@@ -94,9 +94,7 @@ pub fn parse_moment(typed: &str) -> Result<SimTime, String> {
         return Err(bad());
     }
     let d = match typed.parse::<f64>() {
-        Ok(secs) if secs.is_finite() && secs >= 0.0 && secs <= 86_400.0 => {
-            SimDuration::from_secs_f64(secs)
-        }
+        Ok(secs) if (0.0..=86_400.0).contains(&secs) => SimDuration::from_secs_f64(secs),
         Ok(_) => return Err(bad()),
         Err(_) => crate::spec::parse_duration(typed).map_err(|_| bad())?,
     };
