@@ -12,6 +12,7 @@
 #![warn(missing_docs)]
 
 pub mod backends;
+pub mod compare;
 pub mod engine;
 pub mod export;
 pub mod headless;

@@ -90,7 +90,12 @@ enum Cmd {
         pcap: lblab::pcap::cli::PcapArgs,
         #[command(flatten)]
         runs: lblab::run_file::cli::RunFileArgs,
+        #[command(flatten)]
+        series: lblab::report::SeriesArgs,
     },
+    /// Run a lab twice with the same seed, once with each side's commands,
+    /// and print one report with A, B and B−A columns.
+    Compare(lblab::compare::cli::CompareArgs),
     /// Play a recorded run in the dashboard: its commands at their times;
     /// pause, step and speed work, and a key branches a new run.
     Replay(dashboard::ReplayArgs),
@@ -151,6 +156,7 @@ struct RunArgs {
     strict: bool,
     pcap: lblab::pcap::cli::PcapArgs,
     runs: lblab::run_file::cli::RunFileArgs,
+    series: lblab::report::SeriesArgs,
 }
 
 fn run(args: RunArgs) -> Result<ExitCode, String> {
@@ -164,6 +170,7 @@ fn run(args: RunArgs) -> Result<ExitCode, String> {
         strict,
         pcap,
         runs,
+        series,
     } = args;
     let (lab, replayed) = runs.resolve(lab_name.as_deref(), seed)?;
     let script = match &commands {
@@ -174,21 +181,27 @@ fn run(args: RunArgs) -> Result<ExitCode, String> {
         .as_ref()
         .map_or(seed.unwrap_or(lab.seed), |c| c.run.seed);
     let capture = pcap.start()?;
+    let keep_series = series.wanted();
     let build = move |lab: &lblab::spec::Lab, seed: u64| {
         let mut world = World::new(lab, seed);
+        if keep_series {
+            world.keep_series();
+        }
         if let Some(n) = explain {
             world.explain_first(n);
         }
         world
     };
     let maker = lblab::pcap::cli::maker(capture.as_ref(), build);
-    let (report, _) = match &replayed {
+    let (mut report, engine) = match &replayed {
         Some(c) => headless::replay(maker, &lab, &c.run, run_for),
         None => headless::run(maker, &lab, seed, run_for, &script),
     }
     .map_err(|e| e.to_string())?;
     runs.record(&lab, seed, run_for, &script, replayed.as_ref())?;
     pcap.finish(capture)?;
+    series.write(engine.as_ref())?;
+    report.describe_lab(&lab);
     out(&report.render(format))?;
     let missed = report.objectives_missed();
     if !strict || missed.is_empty() {
@@ -375,6 +388,7 @@ fn main() -> ExitCode {
             strict,
             pcap,
             runs,
+            series,
         }) => run(RunArgs {
             lab,
             seed: seed.or(global_seed),
@@ -385,7 +399,9 @@ fn main() -> ExitCode {
             strict,
             pcap,
             runs,
+            series,
         }),
+        Some(Cmd::Compare(args)) => return lblab::compare::cli::run_cli(args),
         Some(Cmd::Replay(args)) => {
             dashboard::replay(args, World::maker()).map(|()| ExitCode::SUCCESS)
         }

@@ -74,6 +74,9 @@ pub struct Percentiles {
     pub p99: Option<SimDuration>,
     /// Largest.
     pub max: Option<SimDuration>,
+    /// Mean (absent from Snapshots of older versions).
+    #[serde(default)]
+    pub mean: Option<SimDuration>,
 }
 
 /// Counters of one link, both directions together.
@@ -96,6 +99,78 @@ impl LinkStats {
     pub const fn is_conserved(&self) -> bool {
         self.sent == self.delivered + self.lost + self.in_flight
     }
+}
+
+/// An order-independent hash of what a simulation drew: how many draws
+/// and the wrapping sum of a mix of each (key, value) pair, so two runs
+/// that drew the same things in another order hash alike.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DrawHash {
+    /// Draws hashed.
+    pub count: u64,
+    /// Their hash.
+    pub hash: u64,
+}
+
+impl DrawHash {
+    /// Adds the draw `value` named `key` (SplitMix64's finaliser over the
+    /// pair, summed: nearby pairs hash far apart, order does not matter).
+    #[inline]
+    pub fn add(&mut self, key: u64, value: u64) {
+        let mut z = key ^ value.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        self.count += 1;
+        self.hash = self.hash.wrapping_add(z ^ (z >> 31));
+    }
+}
+
+/// The draws a simulation made for its clients (arrival times, start and
+/// think delays) and servers (service times), hashed; the (key, value)
+/// pairs too when the run was asked to keep them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DrawHashes {
+    /// Arrivals: open arrivals' times, closed clients' start and think delays.
+    pub arrivals: DrawHash,
+    /// Every sampled service time.
+    pub service: DrawHash,
+    /// The arrival pairs, when kept.
+    pub arrival_pairs: Option<Vec<(u64, u64)>>,
+    /// The service pairs, when kept.
+    pub service_pairs: Option<Vec<(u64, u64)>>,
+}
+
+/// Gauges averaged over a run's simulated time: what a student needs to
+/// check queueing theory (Little's law, utilisation) from a report.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct TimeAverages {
+    /// Simulated seconds the averages cover.
+    pub seconds: f64,
+    /// Mean conn-table entries.
+    pub table_entries: f64,
+    /// Mean half-open conn-table entries.
+    pub half_open: f64,
+    /// Each backend's, in server order.
+    pub backends: Vec<BackendAverages>,
+}
+
+/// One backend's gauges averaged over time.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct BackendAverages {
+    /// Server name.
+    pub name: String,
+    /// Mean established connections the server held.
+    pub active: f64,
+    /// Mean segments waiting for a worker.
+    pub queue: f64,
+    /// Mean workers busy serving a segment.
+    pub busy_workers: f64,
+    /// Mean busy workers over workers, in percent.
+    pub utilisation_pct: Option<f64>,
+    /// Segments served.
+    pub segments_served: u64,
+    /// Segments that found every worker busy and waited in the queue.
+    pub segments_waited: u64,
 }
 
 #[cfg(test)]

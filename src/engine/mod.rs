@@ -12,11 +12,15 @@ mod series;
 mod settings;
 mod snapshot;
 
-pub use counters::{ConnCounters, LinkStats, Percentiles, RetransmitCounters};
+pub use counters::{
+    BackendAverages, ConnCounters, DrawHash, DrawHashes, LinkStats, Percentiles, RetransmitCounters,
+    TimeAverages,
+};
 pub use log::{EventLog, LOG_CAPACITY, LogEntry, LogKind};
 pub use objective::{ObjectiveStatus, Verdict};
 pub use series::{
-    HISTOGRAM_SECONDS, LatencyHistogram, RecentLatency, SERIES_LEN, Series, SeriesSet,
+    HISTOGRAM_SECONDS, LatencyHistogram, RecentLatency, SERIES_LEN, SecondRow, Series, SeriesLog,
+    SeriesSet,
 };
 pub use settings::{Defences, RateLimitState, Settings};
 pub use snapshot::{
@@ -100,6 +104,24 @@ pub trait Engine: Send {
     /// none.
     fn explained_picks(&self) -> Vec<String> {
         Vec::new()
+    }
+
+    /// Gauges averaged over the run (conn table, each backend's queue and
+    /// workers), where the engine keeps them.
+    fn time_averages(&self) -> Option<TimeAverages> {
+        None
+    }
+
+    /// Hashes of the clients' arrivals and the servers' service times,
+    /// where the engine draws them.
+    fn draw_hashes(&self) -> Option<DrawHashes> {
+        None
+    }
+
+    /// Every per-second row of the run, where the engine was asked to
+    /// keep them.
+    fn series_log(&self) -> Option<SeriesLog> {
+        None
     }
 
     /// The engine runs in real time on real sockets: it cannot be paused,

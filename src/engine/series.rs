@@ -192,6 +192,120 @@ impl RecentLatency {
     }
 }
 
+/// One second of a run, every per-second series at once: a row of the
+/// `--series` export.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecondRow {
+    /// The second's end, in whole simulated seconds.
+    pub second: u64,
+    /// Connections started.
+    pub new_conns: u64,
+    /// Connections completed.
+    pub completed: u64,
+    /// Connections failed.
+    pub failed: u64,
+    /// Packets dropped, all reasons.
+    pub drops: u64,
+    /// Packets dropped, by [`DropReason`] index.
+    pub drops_by_reason: Vec<u64>,
+    /// Segment latencies measured.
+    pub latency_samples: u64,
+    /// Their p95 in microseconds (`None` with no sample).
+    pub latency_p95_us: Option<u64>,
+    /// Conn-table entries at the second's end.
+    pub table: u64,
+    /// Half-open entries at the second's end.
+    pub half_open: u64,
+    /// Connections assigned to each backend in the second, in server order.
+    pub backend_new: Vec<u64>,
+    /// Active connections of each backend at the second's end.
+    pub backend_active: Vec<u64>,
+}
+
+/// Every second of a run, kept in full when asked (`lblab run --series`):
+/// unlike [`SeriesSet`], it grows with the run, so engines keep it only on
+/// request.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeriesLog {
+    /// Backend names, in the order of the rows' backend columns.
+    pub backends: Vec<String>,
+    /// One row per simulated second.
+    pub rows: Vec<SecondRow>,
+    /// Each backend's connections assigned up to the last row: the engine
+    /// keeps totals, a row holds one second's.
+    #[serde(skip)]
+    pub picks_before: Vec<u64>,
+}
+
+impl SeriesLog {
+    /// The log as CSV: a header, then one line per second; per-reason
+    /// drops and per-backend columns are named after their reason or
+    /// backend.
+    pub fn to_csv(&self) -> String {
+        let mut head = vec![
+            "second".to_string(),
+            "new_conns".into(),
+            "completed".into(),
+            "failed".into(),
+            "drops".into(),
+        ];
+        head.extend(
+            DropReason::ALL
+                .iter()
+                .map(|r| format!("drops_{}", r.name())),
+        );
+        head.extend(["latency_samples", "latency_p95_us", "table", "half_open"].map(String::from));
+        for b in &self.backends {
+            head.push(format!("{}_new", crate::text::escape(b)));
+            head.push(format!("{}_active", crate::text::escape(b)));
+        }
+        let mut w = ::csv::WriterBuilder::new()
+            .terminator(::csv::Terminator::Any(b'\n'))
+            .from_writer(Vec::new());
+        let _ = w.write_record(&head);
+        for r in &self.rows {
+            let mut f = vec![
+                r.second.to_string(),
+                r.new_conns.to_string(),
+                r.completed.to_string(),
+                r.failed.to_string(),
+                r.drops.to_string(),
+            ];
+            f.extend(r.drops_by_reason.iter().map(u64::to_string));
+            f.push(r.latency_samples.to_string());
+            f.push(r.latency_p95_us.map_or(String::new(), |v| v.to_string()));
+            f.push(r.table.to_string());
+            f.push(r.half_open.to_string());
+            // A backend added mid-run has empty fields before it existed.
+            for i in 0..self.backends.len() {
+                let cell = |v: &[u64]| v.get(i).map_or(String::new(), u64::to_string);
+                f.push(cell(&r.backend_new));
+                f.push(cell(&r.backend_active));
+            }
+            let _ = w.write_record(&f);
+        }
+        // Writing to memory cannot fail, and every field is UTF-8.
+        String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+    }
+
+    /// The log as one JSON object: `{backends, drop_reasons, rows}`.
+    pub fn to_json(&self) -> String {
+        #[derive(Serialize)]
+        struct Out<'a> {
+            backends: &'a [String],
+            drop_reasons: Vec<&'static str>,
+            rows: &'a [SecondRow],
+        }
+        let out = Out {
+            backends: &self.backends,
+            drop_reasons: DropReason::ALL.iter().map(|r| r.name()).collect(),
+            rows: &self.rows,
+        };
+        // Plain numbers and strings always serialize.
+        serde_json::to_string_pretty(&out).unwrap_or_default() + "\n"
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -57,7 +57,9 @@ impl Report {
             o.row(&scope, "p95_ms", decimal(l.p95_ms));
             o.row(&scope, "p99_ms", decimal(l.p99_ms));
             o.row(&scope, "max_ms", decimal(l.max_ms));
+            o.row(&scope, "mean_ms", decimal(l.mean_ms));
         }
+        self.csv_averages(&mut o);
         for obj in &self.objectives {
             let scope = format!("objective:{}", escape(&obj.name));
             o.row(&scope, "verdict", obj.verdict.to_string());
@@ -88,6 +90,28 @@ impl Report {
             o.row(&scope, "drops", b.drops.to_string());
             o.row(&scope, "probe_p95_ms", decimal(b.probe_p95_ms));
             o.row(&scope, "state", b.state.to_string());
+        }
+    }
+
+    /// Time averages: `averages` for the conn table and the segments
+    /// that waited, `average:NAME` for each backend.
+    fn csv_averages(&self, o: &mut Rows) {
+        let Some(a) = &self.averages else { return };
+        let f = |v: f64| format!("{v:.6}");
+        o.row("averages", "seconds", f(a.seconds));
+        o.row("averages", "table_entries", f(a.table_entries));
+        o.row("averages", "half_open", f(a.half_open));
+        let (served, waited) = super::theory::waited(a);
+        o.row("averages", "segments_served", served.to_string());
+        o.row("averages", "segments_waited", waited.to_string());
+        for b in &a.backends {
+            let scope = format!("average:{}", escape(&b.name));
+            o.row(&scope, "active", f(b.active));
+            o.row(&scope, "queue", f(b.queue));
+            o.row(&scope, "busy_workers", f(b.busy_workers));
+            o.row(&scope, "utilisation_pct", decimal(b.utilisation_pct));
+            o.row(&scope, "segments_served", b.segments_served.to_string());
+            o.row(&scope, "segments_waited", b.segments_waited.to_string());
         }
     }
 

@@ -13,13 +13,18 @@
 
 mod csv;
 mod json;
+mod markdown;
+mod series;
 mod table;
+mod theory;
 
 pub use json::LinkReport;
+pub use markdown::About;
+pub use series::SeriesArgs;
 
 use crate::engine::{
     DisruptionRecord, Engine, LogEntry, ObjectiveStatus, Percentiles, RetransmitCounters, Snapshot,
-    Verdict,
+    TimeAverages, Verdict,
 };
 use crate::model::{SimDuration, SimTime};
 use crate::spec::{DropReason, FailReason};
@@ -90,6 +95,8 @@ pub struct LatencyReport {
     pub p99_ms: Option<f64>,
     /// Largest.
     pub max_ms: Option<f64>,
+    /// Mean: with the percentiles, what queueing theory predicts.
+    pub mean_ms: Option<f64>,
 }
 
 impl From<Percentiles> for LatencyReport {
@@ -101,6 +108,7 @@ impl From<Percentiles> for LatencyReport {
             p95_ms: ms(p.p95),
             p99_ms: ms(p.p99),
             max_ms: ms(p.max),
+            mean_ms: ms(p.mean),
         }
     }
 }
@@ -202,6 +210,15 @@ pub struct Report {
     /// The first picks and why each backend was chosen (`--explain N`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub picks: Vec<String>,
+    /// Gauges averaged over the run (conn table; each backend's active
+    /// connections, queue and workers), where the engine keeps them: what
+    /// checking Little's law or a utilisation takes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub averages: Option<TimeAverages>,
+    /// The lab's summary and lesson, for the Markdown hand-out
+    /// ([`Report::describe_lab`]).
+    #[serde(skip)]
+    pub about: Option<markdown::About>,
 }
 
 /// Output formats of `lblab run`.
@@ -213,6 +230,8 @@ pub enum Format {
     Json,
     /// `scope,metric,value` rows.
     Csv,
+    /// A hand-out in Markdown: the lab, its lesson, objectives and tables.
+    Markdown,
 }
 
 impl Report {
@@ -285,6 +304,8 @@ impl Report {
             addresses_ran_out_s: snap.addresses_ran_out.map(|t| t.as_secs_f64()),
             disruptions: snap.disruptions.clone(),
             picks: engine.explained_picks(),
+            averages: engine.time_averages(),
+            about: None,
         }
     }
 
@@ -303,6 +324,7 @@ impl Report {
             // Serializing plain numbers and strings cannot fail.
             Format::Json => serde_json::to_string_pretty(self).unwrap_or_default() + "\n",
             Format::Csv => self.to_csv(),
+            Format::Markdown => self.to_markdown(),
         }
     }
 }

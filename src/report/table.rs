@@ -14,6 +14,7 @@ impl Report {
         self.table_backends(&mut o);
         self.table_totals(&mut o);
         self.table_latencies(&mut o);
+        self.table_averages(&mut o);
         self.table_disruptions(&mut o);
         self.table_objectives_and_log(&mut o);
         self.table_picks(&mut o);
@@ -160,8 +161,8 @@ impl Report {
         let _ = writeln!(o);
         let _ = writeln!(
             o,
-            "{:<12} {:>10} {:>10} {:>10} {:>10} {:>10}",
-            "latency", "count", "p50", "p95", "p99", "max"
+            "{:<12} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}",
+            "latency", "count", "p50", "p95", "p99", "max", "mean"
         );
         for (name, l) in self.latency.rows() {
             if name == "detection" && l.count == 0 {
@@ -170,13 +171,14 @@ impl Report {
             let ms = |v: Option<f64>| v.map_or(NONE.to_string(), fmt_ms);
             let _ = writeln!(
                 o,
-                "{:<12} {:>10} {:>10} {:>10} {:>10} {:>10}",
+                "{:<12} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}",
                 name,
                 l.count,
                 ms(l.p50_ms),
                 ms(l.p95_ms),
                 ms(l.p99_ms),
-                ms(l.max_ms)
+                ms(l.max_ms),
+                ms(l.mean_ms)
             );
         }
     }

@@ -108,6 +108,10 @@ fn connect_times(e: &ProxyEngine) -> Percentiles {
         p95: at(0.95),
         p99: at(0.99),
         max: at(1.0),
+        mean: (!all.is_empty()).then(|| {
+            let sum: u64 = all.iter().map(|&us| u64::from(us)).sum();
+            SimDuration::from_micros(sum / all.len() as u64)
+        }),
     }
 }
 

@@ -159,12 +159,20 @@ pub struct ConnTable {
     newest: Vec<u32>,
     /// Counters.
     pub stats: TableStats,
+    /// Half-open entries of every backend: kept here so the World can
+    /// average it over time at each event without summing the backends.
+    half_open: u64,
 }
 
 impl ConnTable {
     /// Entries in the table.
     pub fn len(&self) -> usize {
         self.index.len()
+    }
+
+    /// Half-open entries now, of every backend.
+    pub fn half_open(&self) -> u64 {
+        self.half_open
     }
 
     /// The table is empty.
@@ -363,6 +371,7 @@ impl ConnTable {
             queue.push_back((slot, generation));
         }
         views[b].half_open += 1;
+        self.half_open += 1;
         views[b].outstanding += 1;
         self.stats.created += 1;
         tracing::trace!(slot, backend = b, state = %state, "conn-table entry created");
@@ -384,6 +393,7 @@ impl ConnTable {
         let v = &mut views[e.backend as usize];
         if from.is_half_open() && !to.is_half_open() {
             v.half_open -= 1;
+            self.half_open -= 1;
             v.active += 1;
         }
         tracing::trace!(slot, at = %now, %from, %to, "conn-table entry");
@@ -402,6 +412,7 @@ impl ConnTable {
         let v = &mut views[e.backend as usize];
         if e.state.is_half_open() {
             v.half_open -= 1;
+            self.half_open -= 1;
         } else {
             v.active -= 1;
         }

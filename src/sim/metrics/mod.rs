@@ -84,6 +84,7 @@ impl Latency {
             p95: self.quantile(0.95),
             p99: self.quantile(0.99),
             max: self.max(),
+            mean: self.mean(),
         }
     }
 }

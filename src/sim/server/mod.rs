@@ -40,6 +40,9 @@ pub struct Job {
     pub seq: u32,
     /// Payload length.
     pub len: u32,
+    /// The client's initial sequence number: with `seq`, the key of the
+    /// segment's service-time draw.
+    pub irs: u32,
 }
 
 /// What a server counted.
@@ -61,6 +64,9 @@ pub struct ServerStats {
     pub half_open_expired: u64,
     /// Established connections dropped for idleness.
     pub idle_expired: u64,
+    /// Data segments that found every worker busy and waited in the queue.
+    #[serde(default)]
+    pub segments_queued: u64,
 }
 
 /// Packets to send and jobs started by one server step.
@@ -100,6 +106,10 @@ pub struct Server {
     queue: VecDeque<Job>,
     /// Counters over the server's whole run.
     pub stats: ServerStats,
+    /// What service-time draws are keyed with besides the segment (the
+    /// World sets it from its seed), so a segment takes the same time on
+    /// any server with the same distribution.
+    pub service_seed: u64,
 }
 
 /// What a server step does with one packet: nothing more to say, or drop
@@ -122,6 +132,7 @@ impl Server {
             busy_workers: 0,
             queue: VecDeque::new(),
             stats: ServerStats::default(),
+            service_seed: 0,
         }
     }
 
@@ -223,7 +234,7 @@ impl Server {
                 self.stats.accepted += 1;
                 self.conns.set_state(slot, now, ConnState::Established);
                 if p.len > 0 {
-                    return self.on_data(slot, p, rng, out);
+                    return self.on_data(slot, p, out);
                 }
                 Ok(())
             }
@@ -245,7 +256,7 @@ impl Server {
                 );
                 Ok(())
             }
-            ConnState::Established if p.len > 0 => self.on_data(slot, p, rng, out),
+            ConnState::Established if p.len > 0 => self.on_data(slot, p, out),
             // A bare ACK of our handshake: nothing new, nothing wrong.
             ConnState::Established if p.ack == conn.iss.wrapping_add(1) => Ok(()),
             ConnState::Established => Err(DropReason::Unexpected),
@@ -327,13 +338,7 @@ impl Server {
     }
 
     /// A data segment on connection `slot`.
-    fn on_data<R: Rng + ?Sized>(
-        &mut self,
-        slot: u32,
-        p: &Packet,
-        rng: &mut R,
-        out: &mut ServerOut,
-    ) -> Fate {
+    fn on_data(&mut self, slot: u32, p: &Packet, out: &mut ServerOut) -> Fate {
         let conn = self.conns.get_mut(slot);
         if p.seq != conn.rcv_nxt {
             // Already served (our ACK was lost): acknowledge again.
@@ -351,24 +356,20 @@ impl Server {
             generation: conn.generation,
             seq: p.seq,
             len: p.len,
+            irs: conn.irs,
         };
         if self.busy_workers < self.workers {
             self.busy_workers += 1;
-            out.jobs
-                .push((sample_duration(&self.service_time, rng), job));
+            out.jobs.push((self.service_time_of(&job), job));
         } else {
+            self.stats.segments_queued += 1;
             self.queue.push_back(job);
         }
         Ok(())
     }
 
     /// A worker finished `job`: acknowledge it and take the next one.
-    pub fn on_service_done<R: Rng + ?Sized>(
-        &mut self,
-        job: &Job,
-        rng: &mut R,
-        out: &mut ServerOut,
-    ) {
+    pub fn on_service_done(&mut self, job: &Job, out: &mut ServerOut) {
         self.busy_workers = self.busy_workers.saturating_sub(1);
         if let Some(conn) = self.conns.current(job.slot, job.generation)
             && conn.busy
@@ -385,9 +386,16 @@ impl Server {
         }
         if let Some(next) = self.queue.pop_front() {
             self.busy_workers += 1;
-            out.jobs
-                .push((sample_duration(&self.service_time, rng), next));
+            out.jobs.push((self.service_time_of(&next), next));
         }
+    }
+
+    /// How long `job` keeps a worker: drawn from a stream keyed by the
+    /// segment alone (see `sim::world::streams`), not from the World's
+    /// shared draws, so which server serves it and when change nothing.
+    fn service_time_of(&self, job: &Job) -> SimDuration {
+        let mut rng = crate::sim::world::service_stream(self.service_seed, job.irs, job.seq);
+        sample_duration(&self.service_time, &mut rng)
     }
 
     /// Expires half-open connections older than [`SYN_RECEIVED_TIMEOUT`] and

@@ -131,7 +131,7 @@ fn test_established_segment_is_served_then_acked() {
     let (service, job) = out.jobs[0];
     assert_eq!(service, SimDuration::from_micros(100));
     let mut done = ServerOut::default();
-    s.on_service_done(&job, &mut rng, &mut done);
+    s.on_service_done(&job, &mut done);
     assert_eq!(done.packets[0].flags, Flags::ACK);
     assert_eq!(done.packets[0].ack, 101 + 1024);
     assert_eq!(s.stats.segments_served, 1);
@@ -152,11 +152,11 @@ fn test_established_segments_queue_fifo_behind_busy_workers() {
     assert!(second.jobs.is_empty());
     assert_eq!(s.queued(), 1);
     let mut out = ServerOut::default();
-    s.on_service_done(&first.jobs[0].1, &mut rng, &mut out);
+    s.on_service_done(&first.jobs[0].1, &mut out);
     assert_eq!(out.packets[0].key, key(1).reversed(), "the first is acked");
     let next = out.jobs[0].1;
     let mut done = ServerOut::default();
-    s.on_service_done(&next, &mut rng, &mut done);
+    s.on_service_done(&next, &mut done);
     assert_eq!(
         done.packets[0].key,
         key(2).reversed(),
@@ -173,7 +173,7 @@ fn test_established_retransmitted_segment_is_acked_again() {
     let (fate, dup) = send(&mut s, &mut rng, data(1, 101, iss));
     assert_eq!(fate, Err(DropReason::Duplicate));
     assert!(dup.packets.is_empty() && dup.jobs.is_empty());
-    s.on_service_done(&out.jobs[0].1, &mut rng, &mut ServerOut::default());
+    s.on_service_done(&out.jobs[0].1, &mut ServerOut::default());
     // After service, it is acknowledged without serving it again.
     let (_, again) = send(&mut s, &mut rng, data(1, 101, iss));
     assert_eq!(again.packets[0].ack, 101 + 1024);

@@ -183,7 +183,7 @@ impl World {
                 if alive.is_empty() {
                     return Err(ApplyError::AllDown);
                 }
-                let s = alive[(self.rng.next_u64() % alive.len() as u64) as usize];
+                let s = alive[(self.streams.chaos.next_u64() % alive.len() as u64) as usize];
                 self.kill_server(s)?;
                 let name = &self.servers[s as usize].name;
                 return Ok(Some(format!("killed {name} (random pick)")));
@@ -228,6 +228,7 @@ impl World {
             Command::RemoveServer(name) => {
                 let s = self.named(name)?;
                 self.servers[s as usize].kill();
+                self.note_server(s);
                 self.lb.remove_backend(s as usize);
                 self.history[s as usize].change(self.now, "removed");
                 // Taken out by hand, not by health checks: its connections
@@ -372,6 +373,7 @@ impl World {
             return Err(ApplyError::AlreadyDown(server.name.clone()));
         }
         server.kill();
+        self.note_server(s);
         self.history[s as usize].killed_at = Some(self.now);
         self.history[s as usize].change(self.now, "killed");
         Ok(())
@@ -383,7 +385,7 @@ impl World {
             return Err(ApplyError::NoClientRunning);
         }
         // Draw a rank among the running clients.
-        let k = self.rng.next_u64() % self.active_clients;
+        let k = self.streams.chaos.next_u64() % self.active_clients;
         let c = (0..self.meta.len())
             .filter(|&c| self.meta[c].life == Life::Active && !self.meta[c].workload.is_attack())
             .nth(k as usize)

@@ -1,6 +1,7 @@
 //! Client connections as the World drives them: timers, packets in,
 //! outcomes counted, and what each workload does next.
 
+use super::streams::{Streams, mix};
 use super::{Dest, Event, Life, Workload, World};
 use crate::model::{Packet, SimDuration, SimTime};
 use crate::sim::addressing;
@@ -12,8 +13,19 @@ use rand::Rng;
 
 impl World {
     pub(super) fn connect(&mut self, c: u32) {
-        let segments = sample(&self.segments_dist(c), &mut self.rng).max(1);
-        let iss = self.rng.next_u32();
+        // Each connection draws from its own keyed stream (see `streams`).
+        let identity = match self.meta[c as usize].workload {
+            Workload::Closed => self
+                .streams
+                .closed_identity(c, self.meta[c as usize].connections_made),
+            Workload::Open => self.meta[c as usize].identity,
+            Workload::Attack(_) => self.streams.floods.next_u64(),
+        };
+        let m = &mut self.meta[c as usize];
+        m.identity = identity;
+        m.drawn = 0;
+        let segments = sample(&self.segments_dist(c), &mut self.conn_rng(c)).max(1);
+        let iss = self.conn_rng(c).next_u32();
         let m = &mut self.meta[c as usize];
         let port = addressing::ephemeral_port(m.connections_made);
         m.connections_made += 1;
@@ -214,9 +226,12 @@ impl World {
             self.finish_client(c, Life::Done);
             return;
         }
+        let identity = m.identity;
         let think = self.closed.as_ref().map_or(SimDuration::ZERO, |s| {
-            sample_duration(&s.think, &mut self.rng)
+            sample_duration(&s.think, &mut Streams::think(identity))
         });
+        // The think time sets the next connection's arrival.
+        self.draws.arrival(mix(identity, 0), think.as_nanos());
         self.clients[c as usize].wake_at(self.now + think);
         self.sync_timers(c);
     }

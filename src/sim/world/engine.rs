@@ -1,7 +1,10 @@
 //! The World behind the engine boundary.
 
 use super::World;
-use crate::engine::{Advance, Engine, LinkStats, MakeEngine, ObjectiveStatus, ServerRow, Snapshot};
+use crate::engine::{
+    Advance, DrawHashes, Engine, LinkStats, MakeEngine, ObjectiveStatus, SeriesLog, ServerRow,
+    Snapshot, TimeAverages,
+};
 use crate::model::SimTime;
 use crate::spec::{Command, Lab, Origin};
 
@@ -24,6 +27,18 @@ impl Engine for World {
 
     fn explained_picks(&self) -> Vec<String> {
         self.first_picks()
+    }
+
+    fn time_averages(&self) -> Option<TimeAverages> {
+        Some(World::time_averages(self))
+    }
+
+    fn draw_hashes(&self) -> Option<DrawHashes> {
+        Some(World::draw_hashes(self))
+    }
+
+    fn series_log(&self) -> Option<SeriesLog> {
+        World::series_log(self).cloned()
     }
 
     fn seed(&self) -> u64 {

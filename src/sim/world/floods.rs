@@ -47,14 +47,14 @@ impl World {
         if kind != AttackKind::SpoofedSyn {
             self.metrics.flood_syns += 1;
             self.spawn_attacker(index);
-            let gap = standard_exponential(&mut self.rng) / rate;
+            let gap = standard_exponential(&mut self.streams.floods) / rate;
             self.queue.push(
                 now + SimDuration::from_secs_f64(gap).max(SimDuration::from_nanos(1)),
                 Event::FloodTick { flood: index },
             );
             return;
         }
-        let word = self.rng.next_u64();
+        let word = self.streams.floods.next_u64();
         let src_ip = addressing::FLOOD_BASE.offset((word % u64::from(sources)) as u32);
         let port = addressing::spoofed_port(word >> 32);
         let syn = Packet::control(
@@ -65,7 +65,7 @@ impl World {
         );
         self.metrics.flood_syns += 1;
         self.send(Dest::Balancer, syn);
-        let gap = standard_exponential(&mut self.rng) / rate;
+        let gap = standard_exponential(&mut self.streams.floods) / rate;
         self.queue.push(
             now + SimDuration::from_secs_f64(gap).max(SimDuration::from_nanos(1)),
             Event::FloodTick { flood: index },

@@ -4,8 +4,10 @@
 //! lab, seed and commands give the same run, byte for byte.
 
 mod apply;
+mod averages;
 mod clients;
 mod disruption;
+mod draws;
 mod engine;
 mod floods;
 mod health;
@@ -16,6 +18,7 @@ mod resilience;
 mod seconds;
 mod snapshot;
 mod stall;
+mod streams;
 mod tap;
 #[cfg(test)]
 mod tests;
@@ -34,8 +37,7 @@ use super::server::{Job, Server, ServerOut};
 use crate::engine::{Advance, DisruptionRecord, EventLog, LinkStats, LogKind, ObjectiveStatus};
 use crate::model::{Packet, SimDuration, SimTime};
 use crate::spec::{ClosedSpec, Command, FloodSpec, Lab, OpenSpec, Origin, ServerSpec};
-use rand::{Rng, SeedableRng};
-use rand_pcg::Pcg64Mcg;
+use rand::Rng;
 
 /// Worlds with at least this many clients prefetch what the next event
 /// touches; smaller ones fit the caches and would only pay for the asking.
@@ -120,6 +122,10 @@ pub(super) struct ClientMeta {
     pub connections_left: u64,
     pub connections_made: u64,
     pub retire: bool,
+    /// The identity the current connection's draws are keyed by (see
+    /// `streams`), and how many it has drawn.
+    pub identity: u64,
+    pub drawn: u32,
 }
 
 #[derive(Clone)]
@@ -149,7 +155,14 @@ pub struct World {
     pub(super) seed: u64,
     pub(super) now: SimTime,
     pub(super) queue: EventQueue<Event>,
-    pub(super) rng: Pcg64Mcg,
+    /// Random streams, one per purpose (see `streams`).
+    pub(super) streams: streams::Streams,
+    /// Hashes of what clients and servers drew (see `draws`).
+    pub(super) draws: draws::Draws,
+    /// Gauges averaged over time (see `averages`).
+    pub(super) averages: averages::Averages,
+    /// Every second's row, kept when asked (`keep_series`).
+    pub(super) series_log: Option<crate::engine::SeriesLog>,
     pub(super) links: Vec<Link>,
     pub(super) clients: Vec<Client>,
     pub(super) meta: Vec<ClientMeta>,
@@ -195,12 +208,28 @@ pub struct World {
 impl World {
     /// Builds the World a lab describes, seeded with `seed`.
     pub fn new(lab: &Lab, seed: u64) -> World {
+        World::new_with(lab, seed, draws::Draws::default())
+    }
+
+    /// As [`World::new`], keeping every draw's (key, value) pair from the
+    /// first (the closed population's start times are drawn here), for
+    /// `lblab compare`'s one-by-one check.
+    pub fn new_keeping_draws(lab: &Lab, seed: u64) -> World {
+        let mut draws = draws::Draws::default();
+        draws.keep();
+        World::new_with(lab, seed, draws)
+    }
+
+    fn new_with(lab: &Lab, seed: u64, draws: draws::Draws) -> World {
         let mut w = World {
             lab: lab.clone(),
             seed,
             now: SimTime::ZERO,
             queue: EventQueue::default(),
-            rng: Pcg64Mcg::seed_from_u64(seed),
+            streams: streams::Streams::new(seed),
+            draws,
+            averages: averages::Averages::default(),
+            series_log: None,
             links: vec![Link::new(lab.network.client_link)],
             clients: Vec::new(),
             meta: Vec::new(),
@@ -268,7 +297,7 @@ impl World {
             for _ in 0..closed.population {
                 let spread = closed.start_spread.get().as_nanos();
                 let start = if spread > 0 {
-                    self.rng.next_u64() % spread
+                    self.streams.arrivals.next_u64() % spread
                 } else {
                     0
                 };
@@ -335,7 +364,10 @@ impl World {
     pub(super) fn add_server(&mut self, spec: &ServerSpec, probe_offset: SimDuration) -> u32 {
         let i = self.servers.len();
         let endpoint = addressing::server_endpoint(i);
-        self.servers.push(Server::new(spec, endpoint));
+        let mut server = Server::new(spec, endpoint);
+        server.service_seed = self.streams.service_seed();
+        self.servers.push(server);
+        self.averages.servers.push(averages::ServerAreas::default());
         self.history.push(ServerHistory::default());
         // A new server's link behaves like the backend links do now, which
         // commands may have changed since the lab started.
@@ -512,6 +544,7 @@ impl World {
             Event::ServiceDone { server, epoch, job } => self.on_service_done(server, epoch, job),
             Event::ServerSweep { server } => {
                 self.servers[server as usize].sweep(t);
+                self.note_server(server);
                 if !self.lb.backends[server as usize].removed {
                     self.queue
                         .push(t + SERVER_SWEEP_INTERVAL, Event::ServerSweep { server });
@@ -542,6 +575,7 @@ impl World {
         if self.lb.has_pending() {
             self.balancer_pending();
         }
+        self.note_table();
         true
     }
 
@@ -570,6 +604,12 @@ impl World {
             queued_events: self.queue.len(),
         }
     }
+}
+
+/// The stream one segment's service time is drawn from (servers call it;
+/// see `streams`).
+pub(in crate::sim) fn service_stream(seed: u64, irs: u32, seq: u32) -> rand_pcg::Pcg64Mcg {
+    streams::Streams::service(seed, irs, seq)
 }
 
 /// Where a World's memory goes.

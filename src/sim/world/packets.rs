@@ -17,7 +17,7 @@ impl World {
             self.capture(to, &p);
         }
         let link = to.link();
-        match self.links[link].transmit(p.wire_bytes(), &mut self.rng) {
+        match self.links[link].transmit(p.wire_bytes(), &mut self.streams.net) {
             Some(delay) => self
                 .queue
                 .push(self.now + delay, Event::Deliver { to, packet: p }),
@@ -51,7 +51,9 @@ impl World {
     }
 
     pub(super) fn balancer_from_client(&mut self, p: Packet) {
-        let forward = self.lb.from_client(&p, self.now, &mut Draw(&mut self.rng));
+        let forward = self
+            .lb
+            .from_client(&p, self.now, &mut Draw(&mut self.streams.balancer));
         // A scripted algorithm's fault, as the selector hands it over (the
         // first, a retirement, and at 10, 100, 1000... faults).
         if let Some(fault) = self.lb.selector.take_script_fault() {
@@ -142,7 +144,7 @@ impl World {
             let hint = client
                 .and_then(|c| self.conn_hints.get(c))
                 .and_then(|&h| h.checked_sub(1));
-            server.on_packet(&p, self.now, &mut self.rng, &mut out, hint)
+            server.on_packet(&p, self.now, &mut self.streams.servers, &mut out, hint)
         };
         if let (Some(c), Some(slot)) = (client, out.slot.take()) {
             if c >= self.conn_hints.len() {
@@ -163,7 +165,9 @@ impl World {
 
     pub(super) fn flush_server(&mut self, s: u32, out: &mut ServerOut) {
         let epoch = self.servers[s as usize].epoch;
+        self.note_server(s);
         for (service, job) in out.jobs.drain(..) {
+            self.draws.service(job.irs, job.seq, service.as_nanos());
             self.queue.push(
                 self.now + service,
                 Event::ServiceDone {
@@ -184,7 +188,7 @@ impl World {
             return; // served in a life the server no longer has
         }
         let mut out = std::mem::take(&mut self.sout);
-        server.on_service_done(&job, &mut self.rng, &mut out);
+        server.on_service_done(&job, &mut out);
         self.flush_server(s, &mut out);
         self.sout = out;
     }

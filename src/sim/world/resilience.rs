@@ -9,7 +9,9 @@ use crate::sim::balancer::{Draw, Note};
 impl World {
     /// Sends the SYNs the balancer's queue lets go and logs its notes.
     pub(super) fn balancer_pending(&mut self) {
-        let released = self.lb.release_queued(self.now, &mut Draw(&mut self.rng));
+        let released = self
+            .lb
+            .release_queued(self.now, &mut Draw(&mut self.streams.balancer));
         self.send_released(released);
         for note in self.lb.take_notes() {
             match &note {

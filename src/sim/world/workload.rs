@@ -1,6 +1,7 @@
 //! Workloads: the closed population, open arrivals, and the draws that
 //! shape each connection (segments, sizes, gaps).
 
+use super::streams::{Streams, mix};
 use super::{ClientMeta, Event, Life, Workload, World};
 use crate::engine::LogKind;
 use crate::model::{Endpoint, SimDuration, SimTime};
@@ -8,6 +9,7 @@ use crate::sim::addressing::{self, VIP};
 use crate::sim::client::{Client, TcpState};
 use crate::sim::dist::{sample, sample_duration, standard_exponential};
 use crate::spec::{AttackKind, Dist, Dur};
+use rand_pcg::Pcg64Mcg;
 
 impl World {
     pub(super) fn spawn_closed_client(&mut self, start: SimTime) {
@@ -22,7 +24,11 @@ impl World {
             connections_left: connections.unwrap_or(u64::MAX),
             connections_made: 0,
             retire: false,
+            identity: self.streams.closed_identity(i as u32, 0),
+            drawn: 0,
         });
+        // The start time of a closed client is its first arrival.
+        self.draws.arrival(self.meta[i].identity, start.as_nanos());
         self.active_clients += 1;
         self.client_states.enter(TcpState::Closed);
         self.sync_timers(i as u32);
@@ -34,7 +40,7 @@ impl World {
             return;
         }
         let (rate, epoch) = (open.rate, open.epoch);
-        let gap = standard_exponential(&mut self.rng) / rate;
+        let gap = standard_exponential(&mut self.streams.arrivals) / rate;
         self.queue.push(
             self.now + SimDuration::from_secs_f64(gap),
             Event::OpenArrival { epoch },
@@ -77,6 +83,8 @@ impl World {
             connections_left: 0,
             connections_made: 0,
             retire: false,
+            identity: 0,
+            drawn: 0,
         });
         Some(i as u32)
     }
@@ -86,7 +94,12 @@ impl World {
         if open.epoch != epoch || open.spec.limit.is_some_and(|l| open.started >= l) {
             return;
         }
+        let n = open.started;
         open.started += 1;
+        // The n-th arrival is the same connection in every run of the
+        // seed, whichever slot it gets.
+        let identity = self.streams.open_identity(n);
+        self.draws.arrival(identity, self.now.as_nanos());
         let Some(i) = self.take_slot(Workload::Open) else {
             // This arrival is lost, not the ones after it: they come as
             // soon as clients finish and free their addresses.
@@ -97,6 +110,7 @@ impl World {
         m.life = Life::Active;
         m.connections_left = 1;
         m.retire = false;
+        m.identity = identity;
         self.active_clients += 1;
         self.client_states.enter(TcpState::Closed);
         self.connect(i);
@@ -120,7 +134,7 @@ impl World {
             Workload::Attack(_) => Some(Dist::Constant(1)),
         }
         .unwrap_or(Dist::Constant(1024));
-        sample(&dist, &mut self.rng).clamp(1, u64::from(u32::MAX / 2)) as u32
+        sample(&dist, &mut self.conn_rng(c)).clamp(1, u64::from(u32::MAX / 2)) as u32
     }
 
     pub(super) fn gap(&mut self, c: u32) -> SimDuration {
@@ -132,6 +146,17 @@ impl World {
                 _ => Dur::from_secs(3600),
             })),
         };
-        dist.map_or(SimDuration::ZERO, |d| sample_duration(&d, &mut self.rng))
+        dist.map_or(SimDuration::ZERO, |d| {
+            sample_duration(&d, &mut self.conn_rng(c))
+        })
+    }
+
+    /// The stream for client `c`'s next draw: keyed by its connection's
+    /// identity and the draw's number, so the j-th draw of a connection is
+    /// the same in every run of the seed, whatever came before it.
+    pub(super) fn conn_rng(&mut self, c: u32) -> Pcg64Mcg {
+        let m = &mut self.meta[c as usize];
+        m.drawn = m.drawn.wrapping_add(1);
+        Streams::connection(mix(m.identity, u64::from(m.drawn)))
     }
 }
