@@ -94,7 +94,7 @@ pub(crate) fn half_open_limits(lab: &Lab) -> String {
 pub fn time(d: SimDuration) -> String {
     let ns = d.as_nanos();
     let ms = ns.div_ceil(1_000_000).max(1);
-    if ms % 1000 == 0 {
+    if ms.is_multiple_of(1000) {
         format!("{}s", ms / 1000)
     } else {
         format!("{ms}ms")
