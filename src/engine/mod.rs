@@ -13,8 +13,8 @@ mod settings;
 mod snapshot;
 
 pub use counters::{
-    BackendAverages, ConnCounters, DrawHash, DrawHashes, LinkStats, Percentiles, RetransmitCounters,
-    TimeAverages,
+    BackendAverages, ConnCounters, DrawHash, DrawHashes, LinkStats, Percentiles,
+    RetransmitCounters, TimeAverages,
 };
 pub use log::{EventLog, LOG_CAPACITY, LogEntry, LogKind};
 pub use objective::{ObjectiveStatus, Verdict};
@@ -24,8 +24,9 @@ pub use series::{
 };
 pub use settings::{Defences, RateLimitState, Settings};
 pub use snapshot::{
-    ClientCounts, DisruptionRecord, InspectedPacket, Inspection, Latencies, ProbeSample, ROW_CHANGES, ROW_PROBES,
-    SNAPSHOT_LOG_LINES, ServerRow, ServerState, Snapshot, StateChange, TRACKED_SERVERS,
+    ClientCounts, DisruptionRecord, InspectedPacket, Inspection, Latencies, ProbeSample,
+    ROW_CHANGES, ROW_PROBES, SNAPSHOT_LOG_LINES, ServerRow, ServerState, Snapshot, StateChange,
+    TRACKED_SERVERS,
 };
 
 use crate::model::SimTime;

@@ -105,7 +105,10 @@ fn replay_state(app: &App, theme: &Theme) -> Option<Segment> {
     let name = run.replay.as_deref().map(|n| escape(n).into_owned());
     match (name, run.branched_at) {
         (Some(name), Some(at)) => Some(Segment {
-            short: Some(format!("BRANCHED at {}", at.saturating_since(SimTime::ZERO))),
+            short: Some(format!(
+                "BRANCHED at {}",
+                at.saturating_since(SimTime::ZERO)
+            )),
             ..seg(
                 format!(
                     "BRANCHED from {name} at t={}",
