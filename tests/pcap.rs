@@ -245,3 +245,45 @@ fn lblab_run_writes_a_pcap_tcpdump_reads() {
     assert_eq!(bad.status.code(), Some(2));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The JSON report of `lblab run ARGS`, its wall-clock part left out.
+fn report_without_wall(args: &[&str]) -> serde_json::Value {
+    let out = Process::new(env!("CARGO_BIN_EXE_lblab"))
+        .args(args)
+        .output()
+        .expect("lblab runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a JSON report");
+    v.as_object_mut().expect("an object").remove("wall");
+    v
+}
+
+#[test]
+fn a_capture_leaves_the_report_as_it_was() {
+    let dir = std::env::temp_dir().join(format!("lblab-pcap-same-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("same.pcap");
+    let file = file.to_str().expect("a UTF-8 temp path");
+    // 95 s of classic: its first server death at 90 s included.
+    let plain = report_without_wall(&["run", "classic", "--for", "95s", "--format", "json"]);
+    let captured = report_without_wall(&[
+        "run",
+        "classic",
+        "--for",
+        "95s",
+        "--format",
+        "json",
+        "--pcap",
+        file,
+        "--pcap-side",
+        "both",
+        "--pcap-for",
+        "3s",
+    ]);
+    assert_eq!(plain, captured);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -3,7 +3,10 @@
 //! same report as one without.
 
 use super::{PcapError, PcapFile};
-use crate::engine::{Advance, Engine, LinkStats, MakeEngine, ObjectiveStatus, ServerRow, Snapshot};
+use crate::engine::{
+    Advance, DrawHashes, Engine, LinkStats, MakeEngine, ObjectiveStatus, SeriesLog, ServerRow,
+    Snapshot, TimeAverages,
+};
 use crate::model::{SimDuration, SimTime};
 use crate::sim::{TapRecord, TapSpec, World};
 use crate::spec::{Command, Lab, Origin};
@@ -75,7 +78,10 @@ impl Capture {
     }
 }
 
-/// The World with its tap, drained after every step.
+/// The World with its tap, drained after every step. Every method of
+/// [`Engine`] is passed on to the World, those with a default body too: a
+/// default here would quietly drop what the World reports (a test checks
+/// that a report is the same with and without a capture).
 struct Tapped {
     world: World,
     shared: Arc<Mutex<Shared>>,
@@ -198,6 +204,24 @@ impl Engine for Tapped {
 
     fn explained_picks(&self) -> Vec<String> {
         Engine::explained_picks(&self.world)
+    }
+
+    fn time_averages(&self) -> Option<TimeAverages> {
+        Engine::time_averages(&self.world)
+    }
+
+    fn draw_hashes(&self) -> Option<DrawHashes> {
+        Engine::draw_hashes(&self.world)
+    }
+
+    fn series_log(&self) -> Option<SeriesLog> {
+        Engine::series_log(&self.world)
+    }
+
+    /// A copy of the World without the tap's file: a fork does not write
+    /// packets twice.
+    fn fork(&self) -> Option<Box<dyn Engine>> {
+        Engine::fork(&self.world)
     }
 
     fn real_time(&self) -> bool {
