@@ -82,8 +82,17 @@ fn a_typed_flood_rate_is_the_rate_sent() {
 fn ten_plus_presses_raise_a_weight_by_ten_with_one_log_line_each() {
     let mut w = world("classic", 6.0, &[]);
     let mut a = app(&w);
+    // No new frame arrives between the presses, as when keys come faster
+    // than the dashboard draws: each builds on the one before.
     let sent = commands(&press(&mut a, "++++++++++"));
-    assert_eq!(sent.len(), 10);
+    let weights: Vec<u32> = sent
+        .iter()
+        .map(|c| match c {
+            Command::SetWeight(name, w) if name == "srv-1" => *w,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(weights, (2..=11).collect::<Vec<u32>>());
     let before = w.snapshot().log_total;
     for c in sent {
         w.apply(c);
@@ -385,5 +394,26 @@ fn guided_mode_pauses_at_a_step_and_says_what_to_press() {
     assert!(
         screen.lines().next().is_some_and(|h| h.contains("guided")),
         "{screen}"
+    );
+}
+
+#[test]
+fn a_long_list_scrolls_to_keep_the_highlighted_row_in_view() {
+    let mut a = app(&world("classic", 6.0, &[]));
+    press(&mut a, "l");
+    let last = lblab::lab::BUILTIN.len() - 1;
+    for _ in 0..last {
+        press(&mut a, "↓");
+    }
+    let (name, _) = lblab::lab::BUILTIN[last];
+    let screen = render(&a, 80, 24);
+    let row = screen
+        .lines()
+        .find(|l| l.contains('▶'))
+        .unwrap_or_else(|| panic!("no highlighted row at 80x24:\n{screen}"));
+    assert!(row.contains(name), "{row}");
+    assert!(
+        screen.contains("Enter start it"),
+        "the hint stays:\n{screen}"
     );
 }
