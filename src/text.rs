@@ -45,6 +45,20 @@ fn needs_escape(c: char) -> bool {
     c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
+/// `name` as a piece of a file name: ASCII letters, digits and `-` kept,
+/// anything else (a path separator, a space, a control character) `_`.
+pub fn file_safe(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,5 +84,11 @@ mod tests {
         let once = escape("x\u{1b}]0;title\u{7}\n").into_owned();
         assert_eq!(once, "x\\u{1b}]0;title\\u{7}\\n");
         assert_eq!(escape(&once), once);
+    }
+
+    #[test]
+    fn file_names_keep_letters_digits_and_dashes_only() {
+        assert_eq!(super::file_safe("syn-cookies"), "syn-cookies");
+        assert_eq!(super::file_safe("../a b\n"), "___a_b_");
     }
 }

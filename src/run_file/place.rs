@@ -20,16 +20,7 @@ pub fn runs_dir() -> Option<PathBuf> {
 /// `-3`… when that name is taken.
 pub fn default_path(lab: &str, seed: u64, unix_secs: u64) -> Option<PathBuf> {
     let dir = runs_dir()?;
-    let lab: String = lab
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let lab = crate::text::file_safe(lab);
     let stem = format!("{lab}-seed{seed}-{}", utc_stamp(unix_secs));
     let mut path = dir.join(format!("{stem}.ron"));
     let mut n = 2;

@@ -11,17 +11,7 @@ use crate::tui::popup_keys::{algorithms_key, flood_key, labs_key, timeouts_key};
 /// within a run.
 pub fn report_file_name(app: &App) -> String {
     let s = &app.frame.snapshot;
-    let lab: String = s
-        .lab
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let lab = crate::text::file_safe(&s.lab);
     format!(
         "lblab-{lab}-seed{}-t{}s.txt",
         s.seed,
