@@ -13,7 +13,6 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 /// Cells of the labels on the left.
 const LABEL: usize = 16;
@@ -167,18 +166,6 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme, index: usize)
     for p in &r.recent_picks {
         lines.push(row("", vec![text(escape(p).into_owned(), theme.text)]));
     }
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(theme.border)
-        .title(Span::styled(
-            format!(" {} in detail (any key closes) ", escape(&r.name)),
-            theme.title,
-        ));
-    f.render_widget(Clear, rect);
-    f.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .block(block),
-        rect,
-    );
+    let title = format!(" {} in detail (any key closes) ", escape(&r.name));
+    super::boxed(f, rect, title, lines, theme);
 }

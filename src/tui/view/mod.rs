@@ -89,6 +89,29 @@ fn fraction(n: u16, num: u32, den: u32) -> u16 {
     u16::try_from(u32::from(n) * num / den).unwrap_or(u16::MAX)
 }
 
+/// Draws `lines` wrapped in a bordered box titled `title` over `rect`,
+/// clearing what was under it: the overlays' frame.
+pub(crate) fn boxed(
+    f: &mut Frame,
+    rect: Rect,
+    title: String,
+    lines: Vec<ratatui::text::Line<'_>>,
+    theme: &Theme,
+) {
+    use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border)
+        .title(ratatui::text::Span::styled(title, theme.title));
+    f.render_widget(Clear, rect);
+    f.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(block),
+        rect,
+    );
+}
+
 /// A rectangle of `w`×`h` centred in `area`, clipped to it.
 pub(crate) fn centered(area: Rect, w: u16, h: u16) -> Rect {
     let w = w.min(area.width);

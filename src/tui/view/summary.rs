@@ -10,7 +10,6 @@ use crate::tui::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 /// Draws the summary over `area`.
 pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
@@ -102,17 +101,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     ]));
     let height = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
     let rect = super::centered(area, area.width.saturating_sub(6).min(100), height);
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(theme.border)
-        .title(Span::styled(" the lab is over: summary ", theme.title));
-    f.render_widget(Clear, rect);
-    f.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .block(block),
-        rect,
-    );
+    super::boxed(f, rect, " the lab is over: summary ".into(), lines, theme);
 }
 
 /// `p50 12.3 ms · p95 … · p99 …` with "–" where nothing was measured.
