@@ -51,6 +51,11 @@ struct Cli {
     /// $XDG_DATA_HOME/lblab/runs, or ~/.local/share/lblab/runs).
     #[arg(long, value_name = "FILE")]
     record: Option<PathBuf>,
+    /// Run a second world beside the first, with this command applied at
+    /// t=0 (or a RON list of At(...) entries, or a commands file), both in
+    /// lockstep: e.g. --compare 'SetAlgorithm(PowerOfTwoChoices)'.
+    #[arg(long, value_name = "COMMAND|FILE")]
+    compare: Option<String>,
     #[command(subcommand)]
     command: Option<Cmd>,
 }
@@ -291,8 +296,14 @@ fn dashboard(cli: &Cli) -> Result<(), String> {
         .map(|path| lblab::logging::to_file(path, tracing::Level::DEBUG))
         .transpose()?;
     tracing::info!(lab = %lab.name, seed = cli.seed.unwrap_or(lab.seed), "dashboard starts");
+    let make = match &cli.compare {
+        Some(text) => {
+            lblab::compare::twin::Twin::maker(lblab::compare::Side::parse("compare", text, &lab)?)
+        }
+        None => World::maker(),
+    };
     let options = Options {
-        make: World::maker(),
+        make,
         seed: cli.seed.unwrap_or(lab.seed),
         lab,
         speed: cli.speed,

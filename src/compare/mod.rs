@@ -12,6 +12,7 @@
 
 pub mod cli;
 mod render;
+pub mod twin;
 
 use crate::engine::{DrawHash, DrawHashes};
 use crate::headless::{self, RunError};

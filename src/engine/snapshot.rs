@@ -224,6 +224,10 @@ pub struct Snapshot {
     /// keeps the whole log by taking the entries past the count it has.
     #[serde(default)]
     pub log_total: u64,
+    /// The second world of the dashboard's `--compare`, at the same
+    /// instant; `None` for a single world.
+    #[serde(skip)]
+    pub twin: Option<Box<Snapshot>>,
     /// The lab's objectives and where they stand.
     pub objectives: Vec<ObjectiveStatus>,
     /// When every client address was first in use at once, so arrivals

@@ -63,6 +63,7 @@ pub(super) fn snapshot(e: &ProxyEngine) -> Snapshot {
         series: e.series.clone(),
         log: e.log.tail(SNAPSHOT_LOG_LINES),
         log_total: e.log.total(),
+        twin: None,
         objectives: Vec::new(),
         // Real clients bring their own addresses.
         addresses_ran_out: None,

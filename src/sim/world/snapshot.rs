@@ -44,6 +44,7 @@ impl World {
             series: m.series.clone(),
             log: self.log.tail(SNAPSHOT_LOG_LINES),
             log_total: self.log.total(),
+            twin: None,
             objectives: self.objective_statuses(self.run_over()),
             addresses_ran_out: self.addresses_ran_out,
             disruptions: self.disruptions.clone(),

@@ -62,6 +62,11 @@ pub fn layout(area: Rect, app: &App) -> Areas {
         status,
         ..Areas::default()
     };
+    if app.frame.snapshot.twin.is_some() {
+        // Two worlds side by side (`--compare`) are drawn by `twin.rs`;
+        // the mouse acts on pickers only there.
+        return a;
+    }
     if app.maximised {
         let whole = match app.focus {
             Panel::Servers => &mut a.servers,

@@ -31,6 +31,7 @@ mod servers;
 mod small;
 mod status;
 mod summary;
+mod twin;
 
 use super::app::{App, Overlay};
 use super::theme::Theme;
@@ -48,6 +49,11 @@ pub fn draw(f: &mut Frame, app: &App) {
     let area = f.area();
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         small::render(f, area, &theme);
+        return;
+    }
+    if let Some(b) = &app.frame.snapshot.twin {
+        twin::render(f, area, app, b, &theme);
+        overlays(f, area, app, &theme);
         return;
     }
     let areas = layout::layout(area, app);
@@ -70,17 +76,22 @@ pub fn draw(f: &mut Frame, app: &App) {
         }
     }
 
+    overlays(f, area, app, &theme);
+}
+
+/// Whatever is drawn over the main screen.
+fn overlays(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     match &app.overlay {
         Overlay::None | Overlay::Filter | Overlay::GoTo(_) => {}
-        Overlay::Help => help::render(f, area, app.help_scroll, &theme),
-        Overlay::Why => popups::why(f, area, app, &theme),
-        Overlay::Ladder => ladder::render(f, area, app, &theme),
-        Overlay::Detail(i) => detail::render(f, area, app, &theme, *i),
-        Overlay::Summary => summary::render(f, area, app, &theme),
-        Overlay::Flood(form) => popups::flood(f, area, form, &theme),
-        Overlay::Algorithms(i) => popups::algorithms(f, area, *i, app, &theme),
-        Overlay::Timeouts(form) => popups::timeouts(f, area, form, &theme),
-        Overlay::Labs(i) => popups::labs(f, area, *i, app, &theme),
+        Overlay::Help => help::render(f, area, app.help_scroll, theme),
+        Overlay::Why => popups::why(f, area, app, theme),
+        Overlay::Ladder => ladder::render(f, area, app, theme),
+        Overlay::Detail(i) => detail::render(f, area, app, theme, *i),
+        Overlay::Summary => summary::render(f, area, app, theme),
+        Overlay::Flood(form) => popups::flood(f, area, form, theme),
+        Overlay::Algorithms(i) => popups::algorithms(f, area, *i, app, theme),
+        Overlay::Timeouts(form) => popups::timeouts(f, area, form, theme),
+        Overlay::Labs(i) => popups::labs(f, area, *i, app, theme),
     }
 }
 
