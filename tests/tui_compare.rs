@@ -48,3 +48,41 @@ fn two_worlds_side_by_side_react_to_the_same_kill() {
         .count();
     assert_eq!(killed_rows, 1, "srv-2 is killed on both sides:\n{screen}");
 }
+
+#[test]
+fn b_aims_the_keys_at_one_world_and_says_so() {
+    let lab = lblab::lab::builtin("round-robin").expect("loads");
+    let side = Side::parse("compare", "SetAlgorithm(Random)", &lab).expect("parses");
+    let twin = Twin::new(&lab, 1, &side);
+    let mut app = App::new(
+        Arc::new(LiveFrame::still(&twin, &lab, Speed::Factor(10.0))),
+        true,
+    );
+    let aims: Vec<_> = "BBB"
+        .chars()
+        .map(|k| press(&mut app, &k.to_string()))
+        .collect();
+    use lblab::engine::Aim;
+    use lblab::live::Control;
+    assert_eq!(
+        aims,
+        [
+            vec![Control::Aim(Aim::A)],
+            vec![Control::Aim(Aim::B)],
+            vec![Control::Aim(Aim::Both)]
+        ]
+    );
+    press(&mut app, "B");
+    let screen = render(&app, 160, 48);
+    let title = screen.lines().nth(1).unwrap_or_default();
+    assert_eq!(title.matches("◀ keys").count(), 1, "{title}");
+    // One world: B says there is nothing to aim at.
+    let mut single = common::dashboard::app(&common::dashboard::world("classic", 2.0, &[]));
+    assert!(press(&mut single, "B").is_empty());
+    assert!(
+        single
+            .notice
+            .as_deref()
+            .is_some_and(|n| n.contains("--compare"))
+    );
+}

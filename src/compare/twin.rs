@@ -4,7 +4,9 @@
 //! A's so the screen can draw them side by side.
 
 use super::Side;
-use crate::engine::{Advance, Engine, LinkStats, MakeEngine, ObjectiveStatus, ServerRow, Snapshot};
+use crate::engine::{
+    Advance, Aim, Engine, LinkStats, MakeEngine, ObjectiveStatus, ServerRow, Snapshot,
+};
 use crate::model::SimTime;
 use crate::sim::World;
 use crate::spec::{Command, Lab, Origin};
@@ -17,6 +19,8 @@ pub struct Twin {
     b: World,
     /// How the screen names B.
     label: String,
+    /// Which world the keys act on.
+    aim: Aim,
 }
 
 impl Twin {
@@ -35,6 +39,7 @@ impl Twin {
             a,
             b,
             label: side.label.clone(),
+            aim: Aim::Both,
         }
     }
 
@@ -60,8 +65,19 @@ impl Engine for Twin {
     }
 
     fn apply(&mut self, command: Command, origin: Origin) {
-        self.a.apply_from(command.clone(), origin);
-        self.b.apply_from(command, origin);
+        match self.aim {
+            Aim::Both => {
+                self.a.apply_from(command.clone(), origin);
+                self.b.apply_from(command, origin);
+            }
+            Aim::A => self.a.apply_from(command, origin),
+            Aim::B => self.b.apply_from(command, origin),
+        }
+    }
+
+    fn aim(&mut self, aim: Aim) -> bool {
+        self.aim = aim;
+        true
     }
 
     fn schedule(&mut self, at: SimTime, command: Command, origin: Origin) {
@@ -160,6 +176,25 @@ mod tests {
         assert_eq!(s.settings.algorithm, Algorithm::RoundRobin);
         assert_eq!(b.settings.algorithm, Algorithm::Random);
         assert_eq!(s.now, b.now);
+    }
+
+    #[test]
+    fn aimed_keys_reach_one_world_only() {
+        let mut t = twin();
+        t.advance(
+            SimTime::ZERO + crate::model::SimDuration::from_secs(2),
+            u64::MAX,
+        );
+        assert!(t.aim(Aim::B));
+        t.apply(Command::KillServer("srv-3".into()), Origin::User);
+        let s = t.snapshot();
+        let b = s.twin.expect("a twin");
+        assert_eq!(
+            s.servers[2].state,
+            crate::engine::ServerState::Up,
+            "A untouched"
+        );
+        assert_eq!(b.servers[2].state, crate::engine::ServerState::Killed);
     }
 
     #[test]

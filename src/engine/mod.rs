@@ -138,6 +138,44 @@ pub trait Engine: Send {
     fn fork(&self) -> Option<Box<dyn Engine>> {
         None
     }
+
+    /// Sends later commands to one of a comparison's worlds, or both;
+    /// false for an engine that runs one world.
+    fn aim(&mut self, _aim: Aim) -> bool {
+        false
+    }
+}
+
+/// Which of a comparison's two worlds the keys act on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Aim {
+    /// Both, at the same instant.
+    #[default]
+    Both,
+    /// A only: the lab as it is.
+    A,
+    /// B only: the lab with the comparison's commands.
+    B,
+}
+
+impl Aim {
+    /// The next in the order the dashboard's key cycles through.
+    pub const fn next(self) -> Aim {
+        match self {
+            Aim::Both => Aim::A,
+            Aim::A => Aim::B,
+            Aim::B => Aim::Both,
+        }
+    }
+
+    /// In words, for the header and the log.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Aim::Both => "both worlds",
+            Aim::A => "A only",
+            Aim::B => "B only",
+        }
+    }
 }
 
 /// Builds an engine for a lab and seed: what drivers call to start, restart

@@ -61,6 +61,8 @@ pub enum Control {
     /// Write the run's report so far, as `lblab run` prints it, to this
     /// file; the log says where it went or why it could not.
     SaveReport(std::path::PathBuf),
+    /// Send later keys' commands to one of a comparison's worlds, or both.
+    Aim(crate::engine::Aim),
     /// Save the run so far as a run file (beside the session's own, or in
     /// the runs directory); the log and the status bar say where.
     SaveRun,
@@ -353,6 +355,11 @@ impl Driver {
                 self.reanchor();
             }
             Control::SaveReport(path) => self.save_report(&path),
+            Control::Aim(aim) => {
+                if self.engine.aim(aim) {
+                    self.engine.note(format!("keys now act on {}", aim.name()));
+                }
+            }
             Control::Guide(on) => self.guided = on,
             Control::SaveRun => self.save_run(),
             Control::Seek(seek) => self.seek(seek),

@@ -181,6 +181,7 @@ pub(super) fn not_in_real_time(c: &Control) -> Option<&'static str> {
         Control::Guide(_) => Some("a real proxy has no lesson to guide"),
         Control::SaveRun => Some("a real proxy's run cannot be replayed: its clients are real"),
         Control::Seek(_) => Some("a real proxy cannot rewind: its clients are real"),
+        Control::Aim(_) => Some("a real proxy runs one world"),
         Control::Apply(_) | Control::Hold(_) | Control::SaveReport(_) | Control::Quit => None,
     }
 }

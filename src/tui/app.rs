@@ -106,6 +106,8 @@ pub struct App {
     pub log: LogView,
     /// Lines the help is scrolled down by.
     pub help_scroll: u16,
+    /// In `--compare`, the world(s) the keys act on.
+    pub aim: crate::engine::Aim,
 }
 
 impl App {
@@ -133,6 +135,7 @@ impl App {
             step_announced: None,
             log,
             help_scroll: 0,
+            aim: crate::engine::Aim::Both,
         }
     }
 
@@ -276,6 +279,7 @@ impl App {
                 self.on_runs(action)
             }
             Action::ToggleGuided => self.toggle_guided(),
+            Action::CycleAim => self.cycle_aim(),
             Action::Inspect => self.inspect_selected(),
             Action::Detail
             | Action::ToggleHistogram

@@ -340,6 +340,12 @@ pub const KEYS: &[Binding] = &[
     ),
     bind(
         Scope::Main,
+        &[Key::Char('B')],
+        Action::CycleAim,
+        "with --compare: keys act on both worlds, A only, or B only",
+    ),
+    bind(
+        Scope::Main,
         &[Key::Char('h')],
         Action::ToggleHistogram,
         "latency histogram panel on/off",

@@ -111,6 +111,8 @@ pub enum Action {
     SaveReport,
     /// Guided mode on or off: pause at each lesson step's moment.
     ToggleGuided,
+    /// In `--compare`, send keys to both worlds, A only or B only.
+    CycleAim,
     /// Maximise the focused panel, or restore the layout.
     ToggleMaximise,
     /// Save the run so far as a run file.

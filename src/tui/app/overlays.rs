@@ -158,4 +158,15 @@ impl App {
             self.notice = Some(crate::tui::guide::what_to_press(&lesson.steps[i], i + 1));
         }
     }
+
+    /// In `--compare`: keys to both worlds, then A only, then B only.
+    pub(super) fn cycle_aim(&mut self) -> Vec<Control> {
+        if self.frame.snapshot.twin.is_none() {
+            self.notice = Some("one world runs here: --compare 'COMMAND' runs two".into());
+            return Vec::new();
+        }
+        self.aim = self.aim.next();
+        self.notice = Some(format!("keys now act on {}", self.aim.name()));
+        vec![Control::Aim(self.aim)]
+    }
 }

@@ -36,11 +36,19 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, twin: &Snapshot, theme: &The
     b.selected = app.selected;
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(body);
+    use crate::engine::Aim;
+    let keys = |on: bool| if on { "  ◀ keys (B switches)" } else { "" };
     let a_label = format!(
-        "A: the lab as it is · {}",
-        app.frame.snapshot.settings.algorithm
+        "A: the lab as it is · {}{}",
+        app.frame.snapshot.settings.algorithm,
+        keys(app.aim != Aim::B)
     );
-    let b_label = format!("{} · {}", twin.lab, twin.settings.algorithm);
+    let b_label = format!(
+        "{} · {}{}",
+        twin.lab,
+        twin.settings.algorithm,
+        keys(app.aim != Aim::A)
+    );
     side(f, left, app, &a_label, theme);
     side(f, right, &b, &b_label, theme);
 }
