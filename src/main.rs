@@ -63,41 +63,7 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Cmd {
     /// Run a lab headless, as fast as the CPU allows, and print its report.
-    Run {
-        /// A built-in lab name or the path of a .ron lab file (none with
-        /// --replay).
-        #[arg(required_unless_present = "replay")]
-        lab: Option<String>,
-        /// Seed of the run, 0 to 18446744073709551615 (default: the lab's
-        /// own seed).
-        #[arg(long, value_parser = parse_seed)]
-        seed: Option<u64>,
-        /// Simulated time to run, like 90s or 2m (default: the lab's
-        /// duration, or until every client has finished).
-        #[arg(long = "for", value_name = "DURATION", value_parser = parse_duration)]
-        run_for: Option<SimDuration>,
-        /// Report format.
-        #[arg(long, value_enum, default_value_t = Format::Table)]
-        format: Format,
-        /// A RON list of timed commands to apply, like
-        /// [At("10s", KillServer("srv-1"))].
-        #[arg(long, value_name = "FILE")]
-        commands: Option<PathBuf>,
-        /// Print the first N picks and why each backend was chosen.
-        #[arg(long, value_name = "N", value_parser = parse_picks)]
-        explain: Option<usize>,
-        /// Exit with status 3 when any objective fails (or cannot be
-        /// judged), for scripts and CI; without it the exit status is 0
-        /// whatever the verdicts.
-        #[arg(long)]
-        strict: bool,
-        #[command(flatten)]
-        pcap: lblab::pcap::cli::PcapArgs,
-        #[command(flatten)]
-        runs: lblab::run_file::cli::RunFileArgs,
-        #[command(flatten)]
-        series: lblab::report::SeriesArgs,
-    },
+    Run(RunArgs),
     /// Run a lab twice with the same seed, once with each side's commands,
     /// and print one report with A, B and B−A columns.
     Compare(lblab::compare::cli::CompareArgs),
@@ -151,16 +117,40 @@ fn parse_duration(s: &str) -> Result<SimDuration, String> {
 }
 
 /// What `lblab run` was asked for.
+#[derive(clap::Args, Debug)]
 struct RunArgs {
+    /// A built-in lab name or the path of a .ron lab file (none with
+    /// --replay).
+    #[arg(required_unless_present = "replay")]
     lab: Option<String>,
+    /// Seed of the run, 0 to 18446744073709551615 (default: the lab's
+    /// own seed).
+    #[arg(long, value_parser = parse_seed)]
     seed: Option<u64>,
+    /// Simulated time to run, like 90s or 2m (default: the lab's
+    /// duration, or until every client has finished).
+    #[arg(long = "for", value_name = "DURATION", value_parser = parse_duration)]
     run_for: Option<SimDuration>,
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
+    /// A RON list of timed commands to apply, like
+    /// [At("10s", KillServer("srv-1"))].
+    #[arg(long, value_name = "FILE")]
     commands: Option<PathBuf>,
+    /// Print the first N picks and why each backend was chosen.
+    #[arg(long, value_name = "N", value_parser = parse_picks)]
     explain: Option<usize>,
+    /// Exit with status 3 when any objective fails (or cannot be
+    /// judged), for scripts and CI; without it the exit status is 0
+    /// whatever the verdicts.
+    #[arg(long)]
     strict: bool,
+    #[command(flatten)]
     pcap: lblab::pcap::cli::PcapArgs,
+    #[command(flatten)]
     runs: lblab::run_file::cli::RunFileArgs,
+    #[command(flatten)]
     series: lblab::report::SeriesArgs,
 }
 
@@ -359,14 +349,14 @@ fn merge_global_flags(cli: &Cli, matches: &ArgMatches) -> Result<Option<u64>, St
     match (&cli.command, cli.seed) {
         (_, None) => Ok(None),
         (
-            Some(Cmd::Run {
+            Some(Cmd::Run(RunArgs {
                 seed: Some(after), ..
-            }),
+            })),
             Some(before),
         ) if *after != before => Err(format!(
             "--seed is given twice, {before} before `run` and {after} after it; give it once"
         )),
-        (Some(Cmd::Run { .. }), Some(before)) => Ok(Some(before)),
+        (Some(Cmd::Run(_)), Some(before)) => Ok(Some(before)),
         (_, Some(_)) => Err(format!(
             "--seed is an option of the dashboard and of `lblab run`, not of `lblab {command}`"
         )),
@@ -389,28 +379,9 @@ fn main() -> ExitCode {
         Some(Cmd::Backends(args)) => return lblab::backends::cli::run_cli(args),
         Some(Cmd::Cert(args)) => return lblab::proxy::tls::run_cli(args),
         Some(Cmd::Export(args)) => return lblab::export::cli::run_cli(args),
-        Some(Cmd::Run {
-            lab,
-            seed,
-            run_for,
-            format,
-            commands,
-            explain,
-            strict,
-            pcap,
-            runs,
-            series,
-        }) => run(RunArgs {
-            lab,
-            seed: seed.or(global_seed),
-            run_for,
-            format,
-            commands,
-            explain,
-            strict,
-            pcap,
-            runs,
-            series,
+        Some(Cmd::Run(args)) => run(RunArgs {
+            seed: args.seed.or(global_seed),
+            ..args
         }),
         Some(Cmd::Compare(args)) => return lblab::compare::cli::run_cli(args),
         Some(Cmd::Replay(args)) => {

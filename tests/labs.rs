@@ -203,20 +203,24 @@ fn check_objectives(name: &str) -> Option<String> {
     }
 }
 
-#[test]
-fn objectives_fail_untouched_and_pass_with_the_solution() {
-    // One thread per lab: the runs are independent and the slowest (classic,
-    // to completion) sets the pace.
-    let problems: Vec<String> = std::thread::scope(|scope| {
+/// `check` of every built-in lab, one thread per lab: the runs are
+/// independent and the slowest (classic, to completion) sets the pace.
+fn problems_of_every_lab(check: fn(&str) -> Option<String>) -> Vec<String> {
+    std::thread::scope(|scope| {
         let handles: Vec<_> = BUILTIN
             .iter()
-            .map(|(name, _)| scope.spawn(move || check_objectives(name)))
+            .map(|(name, _)| scope.spawn(move || check(name)))
             .collect();
         handles
             .into_iter()
             .filter_map(|h| h.join().expect("a lab run panicked"))
             .collect()
-    });
+    })
+}
+
+#[test]
+fn objectives_fail_untouched_and_pass_with_the_solution() {
+    let problems = problems_of_every_lab(check_objectives);
     assert!(problems.is_empty(), "\n{}", problems.join("\n"));
 }
 
@@ -256,16 +260,7 @@ fn check_lesson(name: &str) -> Option<String> {
 
 #[test]
 fn following_every_lesson_step_leaves_every_objective_passing() {
-    let problems: Vec<String> = std::thread::scope(|scope| {
-        let handles: Vec<_> = BUILTIN
-            .iter()
-            .map(|(name, _)| scope.spawn(move || check_lesson(name)))
-            .collect();
-        handles
-            .into_iter()
-            .filter_map(|h| h.join().expect("a lab run panicked"))
-            .collect()
-    });
+    let problems = problems_of_every_lab(check_lesson);
     assert!(problems.is_empty(), "\n{}", problems.join("\n"));
 }
 

@@ -292,7 +292,7 @@ impl Comparison {
 
     /// The comparison as Markdown.
     pub fn to_markdown(&self) -> String {
-        let cell = |s: &str| escape(&s.replace(['\n', '\r'], " ")).replace('|', "\\|");
+        let cell = crate::report::markdown_cell;
         let mut o = String::new();
         let _ = writeln!(o, "# Compare: {}", cell(&self.report_a.lab));
         let _ = writeln!(o);

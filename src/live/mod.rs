@@ -476,59 +476,10 @@ impl Driver {
                 .reached;
             self.rec.maybe_checkpoint(self.engine.as_ref());
         }
-        if let Some(at) = self.engine.stalled() {
+        if let Some(why) = self.reason_to_stop(step, replay_end, stop_at_end) {
+            // The run stops itself and says why in its log; space runs on.
             self.paused = true;
-            self.engine.note(format!(
-                "the simulated clock stopped at t={:.6}s: events kept running without time passing, so the run is paused for good (the lab's delays and timers are too short; see lblab check)",
-                at.as_secs_f64()
-            ));
-            self.reanchor();
-            return;
-        }
-        if let Some((i, at)) = step
-            && self.engine.now() >= at
-        {
-            self.paused = true;
-            let text = self.lab.lesson.steps.get(i).map_or("", |s| s.text.as_str());
-            self.engine.note(format!(
-                "lesson step {} at {}: {text} (paused: space runs on)",
-                i + 1,
-                at.saturating_since(SimTime::ZERO)
-            ));
-            self.reanchor();
-            return;
-        }
-        if let Some(e) = replay_end
-            && self.engine.now() >= e
-        {
-            self.replay_end_noted = true;
-            self.paused = true;
-            self.engine.note(format!(
-                "the recorded run ends here, at t={}: paused (space runs on; a key branches a new run)",
-                e.saturating_since(SimTime::ZERO)
-            ));
-            self.reanchor();
-            return;
-        }
-        if let Some(e) = stop_at_end
-            && self.engine.now() >= e
-        {
-            self.paused = true;
-            self.engine.note(format!(
-                "the lab's {} are up: paused (space runs on)",
-                lab_duration_words(e)
-            ));
-            self.reanchor();
-            return;
-        }
-        // A workload that ends (a lab with no duration) pauses once too,
-        // so the end-of-lab summary is not scrolled away by idle time.
-        if !self.finish_noted && self.engine.workload_is_finite() && self.engine.workload_finished()
-        {
-            self.finish_noted = true;
-            self.paused = true;
-            self.engine
-                .note("every client has finished: paused (space runs on)".to_string());
+            self.engine.note(why);
             self.reanchor();
             return;
         }
@@ -550,6 +501,60 @@ impl Driver {
                 }
             }
         }
+    }
+
+    /// Why the run should pause by itself where it stands now, if it
+    /// should: a stalled clock, a guided lesson step's moment, the end of
+    /// a replayed recording, the lab's duration, or (once) the end of a
+    /// finite workload.
+    fn reason_to_stop(
+        &mut self,
+        step: Option<(usize, SimTime)>,
+        replay_end: Option<SimTime>,
+        stop_at_end: Option<SimTime>,
+    ) -> Option<String> {
+        let now = self.engine.now();
+        if let Some(at) = self.engine.stalled() {
+            return Some(format!(
+                "the simulated clock stopped at t={:.6}s: events kept running without time passing, so the run is paused for good (the lab's delays and timers are too short; see lblab check)",
+                at.as_secs_f64()
+            ));
+        }
+        if let Some((i, at)) = step
+            && now >= at
+        {
+            let text = self.lab.lesson.steps.get(i).map_or("", |s| s.text.as_str());
+            return Some(format!(
+                "lesson step {} at {}: {text} (paused: space runs on)",
+                i + 1,
+                at.saturating_since(SimTime::ZERO)
+            ));
+        }
+        if let Some(e) = replay_end
+            && now >= e
+        {
+            self.replay_end_noted = true;
+            return Some(format!(
+                "the recorded run ends here, at t={}: paused (space runs on; a key branches a new run)",
+                e.saturating_since(SimTime::ZERO)
+            ));
+        }
+        if let Some(e) = stop_at_end
+            && now >= e
+        {
+            return Some(format!(
+                "the lab's {} are up: paused (space runs on)",
+                lab_duration_words(e)
+            ));
+        }
+        // A workload that ends (a lab with no duration) pauses once too,
+        // so the end-of-lab summary is not scrolled away by idle time.
+        if !self.finish_noted && self.engine.workload_is_finite() && self.engine.workload_finished()
+        {
+            self.finish_noted = true;
+            return Some("every client has finished: paused (space runs on)".to_string());
+        }
+        None
     }
 
     /// In guided mode, the next lesson step's index and moment if the run

@@ -190,19 +190,8 @@ impl Report {
         );
         let _ = writeln!(o, "|---|--:|--:|--:|--:|--:|--:|");
         for b in &a.backends {
-            let per_sec = if a.seconds > 0.0 {
-                format!("{:.3}", b.segments_served as f64 / a.seconds)
-            } else {
-                NONE.to_string()
-            };
-            let waited_pct = if b.segments_served == 0 {
-                NONE.to_string()
-            } else {
-                format!(
-                    "{:.2}%",
-                    b.segments_waited as f64 * 100.0 / b.segments_served as f64
-                )
-            };
+            let per_sec = super::theory::per_second(b.segments_served, a.seconds);
+            let waited_pct = super::theory::share(b.segments_waited, b.segments_served);
             let _ = writeln!(
                 o,
                 "| {} | {:.3} | {:.3} | {:.3} | {} | {per_sec} | {waited_pct} |",
@@ -259,8 +248,9 @@ fn text(s: &str) -> String {
     escape(&s.replace(['\n', '\r'], " ")).into_owned()
 }
 
-/// Text for a table cell: on one line, and a `|` cannot end the cell.
-fn cell(s: &str) -> String {
+/// Text for a Markdown table cell: on one line, and a `|` cannot end the
+/// cell.
+pub(crate) fn cell(s: &str) -> String {
     text(s).replace('|', "\\|")
 }
 

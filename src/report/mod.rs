@@ -20,6 +20,7 @@ mod theory;
 
 pub use json::LinkReport;
 pub use markdown::About;
+pub(crate) use markdown::cell as markdown_cell;
 pub use series::SeriesArgs;
 
 use crate::engine::{

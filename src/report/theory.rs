@@ -16,11 +16,20 @@ pub(super) fn waited(a: &TimeAverages) -> (u64, u64) {
 }
 
 /// `part` of `whole` in percent, `–` of nothing.
-fn share(part: u64, whole: u64) -> String {
+pub(super) fn share(part: u64, whole: u64) -> String {
     if whole == 0 {
         NONE.to_string()
     } else {
         format!("{:.2}%", part as f64 * 100.0 / whole as f64)
+    }
+}
+
+/// `count` over `seconds` to three places, "–" over no time.
+pub(super) fn per_second(count: u64, seconds: f64) -> String {
+    if seconds > 0.0 {
+        format!("{:.3}", count as f64 / seconds)
+    } else {
+        NONE.to_string()
     }
 }
 
@@ -41,11 +50,7 @@ impl Report {
             "backend", "active", "queue", "busy", "util", "served/s", "waited"
         );
         for b in &a.backends {
-            let per_sec = if a.seconds > 0.0 {
-                format!("{:.3}", b.segments_served as f64 / a.seconds)
-            } else {
-                NONE.to_string()
-            };
+            let per_sec = per_second(b.segments_served, a.seconds);
             let _ = writeln!(
                 o,
                 "{:<12} {:>9.3} {:>9.3} {:>9.3} {:>8} {:>10} {:>8}",
