@@ -156,8 +156,11 @@ impl Driver {
 
     /// Writes the report of the run so far to `path` and logs the outcome.
     pub(super) fn save_report(&mut self, path: &Path) {
-        let report =
-            crate::report::Report::from_engine(&*self.engine, self.engine.run_over(), None);
+        let report = crate::report::Report::from_engine(
+            &*self.engine,
+            self.engine.workload_finished(),
+            None,
+        );
         let text = report.render(crate::report::Format::Table);
         let note = match std::fs::write(path, text) {
             Ok(()) => format!("report saved to {}", path.display()),
