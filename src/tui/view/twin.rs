@@ -66,7 +66,14 @@ fn side(f: &mut Frame, area: Rect, app: &App, label: &str, theme: &Theme) {
     .areas(area);
     f.render_widget(
         Paragraph::new(Line::from(Span::styled(
-            format!(" {}", escape(label)),
+            // A long command is cut between words, never mid-word.
+            format!(
+                " {}",
+                super::header::cut_at_word(
+                    &escape(label),
+                    usize::from(area.width).saturating_sub(2)
+                )
+            ),
             theme.title,
         ))),
         title,
