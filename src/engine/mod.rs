@@ -6,16 +6,19 @@
 //! The deterministic simulation (`sim::World`) is the first engine.
 
 mod counters;
+mod latency;
 mod log;
 mod objective;
 mod series;
 mod settings;
 mod snapshot;
+mod tracker;
 
 pub use counters::{
     BackendAverages, ConnCounters, DrawHash, DrawHashes, LinkStats, Percentiles,
     RetransmitCounters, TimeAverages,
 };
+pub use latency::Latency;
 pub use log::{EventLog, LOG_CAPACITY, LogEntry, LogKind};
 pub use objective::{ObjectiveStatus, Verdict};
 pub use series::{
@@ -28,6 +31,8 @@ pub use snapshot::{
     ROW_CHANGES, ROW_PROBES, SNAPSHOT_LOG_LINES, ServerRow, ServerState, Snapshot, StateChange,
     TRACKED_SERVERS,
 };
+
+pub use tracker::{Sample, Tally, Tracker};
 
 use crate::model::SimTime;
 use crate::spec::{Command, Lab, Origin};

@@ -11,7 +11,6 @@ mod client;
 mod dist;
 mod metrics;
 mod net;
-mod objectives;
 mod queue;
 mod rto;
 mod server;

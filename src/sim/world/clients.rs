@@ -7,7 +7,7 @@ use crate::model::{Packet, SimDuration, SimTime};
 use crate::sim::addressing;
 use crate::sim::client::{Io, Outcome, TcpState, Timer};
 use crate::sim::dist::{sample, sample_duration};
-use crate::sim::objectives::Sample;
+use crate::engine::Sample;
 use crate::spec::DropReason;
 use rand::Rng;
 

@@ -6,7 +6,7 @@ use crate::engine::LogKind;
 use crate::model::{Endpoint, Flags, FourTuple, Packet, SimDuration};
 use crate::policy::HealthTransition;
 use crate::sim::addressing::{self, HEALTH_SOURCE};
-use crate::sim::objectives::Sample;
+use crate::engine::Sample;
 use crate::spec::DropReason;
 
 impl World {

@@ -32,7 +32,7 @@ use super::balancer::{Balancer, IdleCheck};
 use super::client::{Client, ClientStates, TcpConfig, Timer};
 use super::metrics::Metrics;
 use super::net::Link;
-use super::objectives::Tracker;
+use crate::engine::Tracker;
 use super::queue::EventQueue;
 use super::server::{Job, Server, ServerOut};
 use crate::engine::{Advance, DisruptionRecord, EventLog, LinkStats, LogKind, ObjectiveStatus};

@@ -4,7 +4,7 @@
 use super::{Event, World};
 use crate::engine::{LogKind, SecondRow, TRACKED_SERVERS};
 use crate::model::SimDuration;
-use crate::sim::objectives::Sample;
+use crate::engine::Sample;
 
 impl World {
     pub(super) fn on_second(&mut self) {

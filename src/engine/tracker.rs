@@ -1,15 +1,27 @@
-//! Objectives checked while the World runs: each measures its metric over
+//! Objectives checked while an engine runs: each measures its metric over
 //! its window from a baseline taken when the window opens, and gives a
-//! verdict when the window closes (or when the run ends).
+//! verdict when the window closes (or when the run ends). The simulation
+//! and the real-socket lab share it, so a lab's claims mean the same on
+//! both.
 
-use super::metrics::{Latency, Metrics};
-use crate::engine::{ConnCounters, ObjectiveStatus, Verdict};
+use super::{ConnCounters, Latency, ObjectiveStatus, Verdict};
 use crate::model::SimDuration;
 use crate::spec::{DropReason, Metric, Objective};
 
+/// The counters an objective's window measures from: what an engine
+/// keeps, seen the one way every tracker reads it.
+pub trait Tally {
+    /// Connection counters.
+    fn conns(&self) -> ConnCounters;
+    /// Drops by [`DropReason`] index.
+    fn drops(&self) -> [u64; DropReason::COUNT];
+    /// Retransmissions of every kind.
+    fn retransmits(&self) -> u64;
+}
+
 /// A timed sample the World hands to objectives.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Sample {
+pub enum Sample {
     /// First SYN to SYN|ACK.
     Handshake,
     /// Segment to its ACK.
@@ -44,7 +56,7 @@ struct Baseline {
 
 /// One objective being tracked.
 #[derive(Clone, Debug)]
-pub(super) struct Tracker {
+pub struct Tracker {
     spec: Objective,
     baseline: Option<Baseline>,
     latency: Option<Latency>,
@@ -58,7 +70,8 @@ pub(super) struct Tracker {
 }
 
 impl Tracker {
-    pub(super) fn new(spec: Objective) -> Tracker {
+    /// Tracks `spec`; its window opens when the engine says so.
+    pub fn new(spec: Objective) -> Tracker {
         Tracker {
             spec,
             baseline: None,
@@ -72,7 +85,7 @@ impl Tracker {
 
     /// Marks the objective as not judgeable, unless its window has closed
     /// already (its verdict then stands on what it saw).
-    pub(super) fn invalidate(&mut self) {
+    pub fn invalidate(&mut self) {
         if self.closed.is_none() {
             self.invalid = true;
         }
@@ -83,11 +96,11 @@ impl Tracker {
     }
 
     /// The window opens: remember where the counters stand.
-    pub(super) fn open(&mut self, m: &Metrics, picks: Vec<u64>) {
+    pub fn open(&mut self, m: &impl Tally, picks: Vec<u64>) {
         self.baseline = Some(Baseline {
-            conns: m.conns,
-            drops: m.drops,
-            retransmits: m.retransmits.total(),
+            conns: m.conns(),
+            drops: m.drops(),
+            retransmits: m.retransmits(),
             picks,
         });
         if matches!(
@@ -99,7 +112,7 @@ impl Tracker {
     }
 
     /// The window closes: the verdict is final.
-    pub(super) fn close(&mut self, m: &Metrics, picks: &[u64]) {
+    pub fn close(&mut self, m: &impl Tally, picks: &[u64]) {
         if self.closed.is_none() {
             let value = self.value(m, picks);
             self.closed = Some((value, self.judge(value)));
@@ -108,7 +121,7 @@ impl Tracker {
 
     /// Records a sample of `kind` while the window is open, if this
     /// objective measures it.
-    pub(super) fn record(&mut self, kind: Sample, d: SimDuration) {
+    pub fn record(&mut self, kind: Sample, d: SimDuration) {
         if !self.open_now() || Sample::of(self.spec.metric) != Some(kind) {
             return;
         }
@@ -121,7 +134,7 @@ impl Tracker {
 
     /// Records the share of flow keys (in %) a change of the backends in
     /// rotation moved, if this objective measures it and is open.
-    pub(super) fn record_moved(&mut self, percent: f64) {
+    pub fn record_moved(&mut self, percent: f64) {
         if self.open_now() && self.spec.metric == Metric::KeysMoved {
             self.moved = Some(self.moved.map_or(percent, |m| m.max(percent)));
         }
@@ -134,10 +147,12 @@ impl Tracker {
         }
     }
 
-    fn value(&self, m: &Metrics, picks: &[u64]) -> Option<f64> {
+    fn value(&self, m: &impl Tally, picks: &[u64]) -> Option<f64> {
         let b = self.baseline.as_ref()?;
-        let completed = m.conns.completed - b.conns.completed;
-        let failed = m.conns.failed_total() - b.conns.failed_total();
+        let conns = m.conns();
+        let drops = m.drops();
+        let completed = conns.completed - b.conns.completed;
+        let failed = conns.failed_total() - b.conns.failed_total();
         let ms = |d: Option<SimDuration>| d.map(|d| d.as_millis_f64());
         let latency = |q| self.latency.as_ref().and_then(|l| l.quantile(q));
         match self.spec.metric {
@@ -146,11 +161,11 @@ impl Tracker {
             Metric::FailedConnections => Some(failed as f64),
             Metric::HandshakeP95 | Metric::SegmentP95 | Metric::CompletionP95 => ms(latency(0.95)),
             Metric::SegmentP99 => ms(latency(0.99)),
-            Metric::Drops(r) => Some((m.drops[r.index()] - b.drops[r.index()]) as f64),
+            Metric::Drops(r) => Some((drops[r.index()] - b.drops[r.index()]) as f64),
             Metric::AllDrops => {
-                Some((m.drops.iter().sum::<u64>() - b.drops.iter().sum::<u64>()) as f64)
+                Some((drops.iter().sum::<u64>() - b.drops.iter().sum::<u64>()) as f64)
             }
-            Metric::Retransmissions => Some((m.retransmits.total() - b.retransmits) as f64),
+            Metric::Retransmissions => Some((m.retransmits() - b.retransmits) as f64),
             Metric::MaxShare => {
                 let deltas: Vec<u64> = picks
                     .iter()
@@ -168,7 +183,7 @@ impl Tracker {
 
     /// The status now; with `run_over`, an open window is judged as if it
     /// closed now (the run has ended).
-    pub(super) fn status(&self, m: &Metrics, picks: &[u64], run_over: bool) -> ObjectiveStatus {
+    pub fn status(&self, m: &impl Tally, picks: &[u64], run_over: bool) -> ObjectiveStatus {
         let (value, verdict) = match self.closed {
             Some(done) => done,
             None => {
@@ -205,6 +220,21 @@ mod tests {
     use super::*;
     use crate::spec::{Comparison, Window};
 
+    /// Counters that never move.
+    struct Still;
+
+    impl Tally for Still {
+        fn conns(&self) -> ConnCounters {
+            ConnCounters::default()
+        }
+        fn drops(&self) -> [u64; DropReason::COUNT] {
+            [0; DropReason::COUNT]
+        }
+        fn retransmits(&self) -> u64 {
+            0
+        }
+    }
+
     fn completed_at_least_one() -> Tracker {
         Tracker::new(Objective {
             name: "some finish".to_string(),
@@ -217,7 +247,7 @@ mod tests {
 
     #[test]
     fn an_objective_open_when_addresses_ran_out_is_invalid_whatever_its_value() {
-        let m = Metrics::default();
+        let m = Still;
         let mut t = completed_at_least_one();
         t.open(&m, Vec::new());
         assert_eq!(t.status(&m, &[], true).verdict, Verdict::Pass);
@@ -227,7 +257,7 @@ mod tests {
 
     #[test]
     fn an_objective_already_judged_keeps_its_verdict() {
-        let m = Metrics::default();
+        let m = Still;
         let mut t = completed_at_least_one();
         t.open(&m, Vec::new());
         t.close(&m, &[]);
