@@ -23,6 +23,7 @@ pub mod model;
 pub mod pcap;
 pub mod policy;
 pub mod proxy;
+pub mod real;
 pub mod report;
 pub mod run_file;
 pub mod sim;

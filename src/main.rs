@@ -152,6 +152,10 @@ struct RunArgs {
     runs: lblab::run_file::cli::RunFileArgs,
     #[command(flatten)]
     series: lblab::report::SeriesArgs,
+    /// Run the lab on real loopback sockets: real servers and clients
+    /// through lblab proxy, in real time.
+    #[arg(long, conflicts_with_all = ["replay", "explain"])]
+    real: bool,
 }
 
 fn run(args: RunArgs) -> Result<ExitCode, String> {
@@ -166,6 +170,7 @@ fn run(args: RunArgs) -> Result<ExitCode, String> {
         pcap,
         runs,
         series,
+        real,
     } = args;
     let (lab, replayed) = runs.resolve(lab_name.as_deref(), seed)?;
     let script = match &commands {
@@ -187,7 +192,16 @@ fn run(args: RunArgs) -> Result<ExitCode, String> {
         }
         world
     };
-    let maker = lblab::pcap::cli::maker(capture.as_ref(), build);
+    if real && (capture.is_some() || keep_series) {
+        return Err(
+            "--real runs on the kernel's sockets: --pcap and --series need the simulation".into(),
+        );
+    }
+    let maker = if real {
+        lblab::real::RealLab::try_maker()
+    } else {
+        lblab::pcap::cli::maker(capture.as_ref(), build)
+    };
     let (mut report, engine) = match &replayed {
         Some(c) => headless::replay(maker, &lab, &c.run, run_for),
         None => headless::run(maker, &lab, seed, run_for, &script),

@@ -2,7 +2,7 @@
 //! revive them.
 
 use super::shared::Shared;
-use super::{BackendOptions, Mode, echo, http_conn};
+use super::{BackendOptions, Mode, Service, echo, http_conn};
 use std::future::poll_fn;
 use std::io;
 use std::net::SocketAddr;
@@ -38,6 +38,30 @@ impl DemoBackend {
         let listener = bind(addr).await?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared::new(name, options, addr.port()));
+        let run = Run::start(listener, &shared);
+        Ok(DemoBackend {
+            shared,
+            addr,
+            run: Mutex::new(run),
+            reviving: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    /// Like [`spawn`](Self::spawn), speaking `service` on every
+    /// connection instead of HTTP or echo.
+    pub async fn spawn_service(
+        name: impl Into<String>,
+        addr: SocketAddr,
+        service: Arc<dyn Service>,
+    ) -> io::Result<DemoBackend> {
+        let name = name.into();
+        let options = BackendOptions::default();
+        check(&name, &options)?;
+        let listener = bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let mut shared = Shared::new(name, options, addr.port());
+        shared.service = Some(service);
+        let shared = Arc::new(shared);
         let run = Run::start(listener, &shared);
         Ok(DemoBackend {
             shared,
@@ -243,6 +267,9 @@ async fn connection(stream: TcpStream, shared: Arc<Shared>, cancel: Cancellation
         tracing::debug!(backend = %shared.name, "cannot set TCP_NODELAY: {e}");
     }
     let served = async {
+        if let Some(service) = &shared.service {
+            return Arc::clone(service).serve(stream).await;
+        }
         match shared.options.mode {
             Mode::Http => http_conn::serve(stream, &shared).await,
             Mode::Echo => echo::serve(stream, &shared).await,

@@ -13,6 +13,7 @@
 //! http.rs     request heads parsed and responses written, no I/O
 //! http_conn.rs  one HTTP connection: keep-alive, pipelining, bodies
 //! echo.rs     one echo connection
+//! service.rs  a protocol of the caller's (a lab's server on real sockets)
 //! cli.rs      BackendsArgs and run_cli
 //! console.rs  stdin commands: toggle a backend, quit
 //! signal.rs   Ctrl-C and SIGTERM
@@ -24,11 +25,13 @@ mod console;
 mod echo;
 mod http;
 mod http_conn;
+mod service;
 mod shared;
 mod signal;
 
 pub use backend::DemoBackend;
 pub use cli::{BackendsArgs, run_cli};
+pub use service::{Service, Serving};
 
 use std::fmt;
 use std::io;

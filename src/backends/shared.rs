@@ -1,8 +1,9 @@
 //! What every connection of one backend shares, across kills and revives.
 
-use super::BackendOptions;
+use super::{BackendOptions, Service};
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64Mcg;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 
@@ -14,6 +15,8 @@ pub(crate) struct Shared {
     served: AtomicU64,
     connections: AtomicU64,
     rng: Mutex<Pcg64Mcg>,
+    /// Speaks this instead of the mode's protocol, when set.
+    pub(crate) service: Option<Arc<dyn Service>>,
 }
 
 impl Shared {
@@ -27,6 +30,7 @@ impl Shared {
             served: AtomicU64::new(0),
             connections: AtomicU64::new(0),
             rng: Mutex::new(Pcg64Mcg::seed_from_u64(seed)),
+            service: None,
         }
     }
 

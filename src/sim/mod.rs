@@ -20,7 +20,7 @@ mod world;
 pub use addressing::{VIP, client_ip, server_endpoint};
 pub use balancer::{Balancer, EntryState};
 pub use client::{Client, Outcome, Retransmission, TcpConfig, TcpState};
-pub use dist::{mean, sample};
+pub use dist::{mean, sample, standard_exponential};
 pub use metrics::{Latency, Metrics};
 pub use queue::EventQueue;
 pub use rto::RtoEstimator;

@@ -156,7 +156,8 @@ impl ProxyEngine {
         lab
     }
 
-    fn note_now(&mut self, kind: LogKind, text: String) {
+    /// Adds a line of `kind` to the event log, at the proxy's clock.
+    pub fn note_now(&mut self, kind: LogKind, text: String) {
         let now = self.now();
         self.log.push(now, kind, text);
     }
