@@ -179,9 +179,26 @@ impl Pool {
         if self.algorithm == Algorithm::RoundRobin {
             // Round robin needs only each backend's eligibility, read
             // straight from its atomics: no views, no lock.
-            let start = self.cursor.0.fetch_add(1, Relaxed) % n.max(1);
+            let raw = self.cursor.0.fetch_add(1, Relaxed);
+            let start = raw % n.max(1);
             let eligible = |i: usize| !tried.contains(&i) && self.backends[i].view().eligible();
-            return round_robin::pick_from_by(n, start, eligible).ok_or_else(|| {
+            let picked = round_robin::pick_from_by(n, start, eligible);
+            if let Some(i) = picked
+                && i != start
+            {
+                // Resume after the pick, as the simulation's cursor does:
+                // otherwise the backend after an ineligible one takes its
+                // turns too, twice its share. A lost race leaves the cursor
+                // to the thread that moved it.
+                let skipped = (i + n - start) % n;
+                let _ = self.cursor.0.compare_exchange(
+                    raw.wrapping_add(1),
+                    raw.wrapping_add(1 + skipped),
+                    Relaxed,
+                    Relaxed,
+                );
+            }
+            return picked.ok_or_else(|| {
                 let mut views = vec![BackendView::idle(); n];
                 self.fill_views(&mut views, tried);
                 NoBackend::explain(&views)
@@ -324,6 +341,19 @@ mod tests {
         p.backends()[1].healthy.store(false, Relaxed);
         let picks: Vec<_> = (0..4).map(|_| p.pick(Ip(1), &[]).unwrap()).collect();
         assert!(!picks.contains(&1), "{picks:?}");
+    }
+
+    #[test]
+    fn round_robin_past_an_unhealthy_backend_keeps_the_others_shares_equal() {
+        let p = pool(4, Algorithm::RoundRobin);
+        p.backends()[1].healthy.store(false, Relaxed);
+        let mut counts = [0; 4];
+        for _ in 0..300 {
+            counts[p.pick(Ip(1), &[]).unwrap()] += 1;
+        }
+        // The simulation's cursor resumes after each pick: 100 each. A
+        // cursor that only counts gives the one after the hole 150.
+        assert_eq!(counts, [100, 0, 100, 100]);
     }
 
     #[test]
