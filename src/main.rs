@@ -56,6 +56,10 @@ struct Cli {
     /// lockstep: e.g. --compare 'SetAlgorithm(PowerOfTwoChoices)'.
     #[arg(long, value_name = "COMMAND|FILE")]
     compare: Option<String>,
+    /// Run the lab on real loopback sockets (real servers and clients
+    /// through lblab proxy), in real time.
+    #[arg(long, conflicts_with = "compare")]
+    real: bool,
     #[command(subcommand)]
     command: Option<Cmd>,
 }
@@ -77,6 +81,9 @@ enum Cmd {
         /// Lab files (or built-in names) to check.
         #[arg(required = true)]
         files: Vec<String>,
+        /// Also refuse what cannot run on real sockets (run --real).
+        #[arg(long)]
+        real: bool,
     },
     /// Run a real TCP load balancer on the lab's policies (config in .ron
     /// or the source design's config.json).
@@ -156,6 +163,10 @@ struct RunArgs {
     /// through lblab proxy, in real time.
     #[arg(long, conflicts_with_all = ["replay", "explain"])]
     real: bool,
+    /// Run the lab simulated and on real sockets with the same seed and
+    /// print both side by side, flagging differences beyond tolerance.
+    #[arg(long, conflicts_with_all = ["replay", "explain", "real", "commands"])]
+    vs_real: bool,
 }
 
 fn run(args: RunArgs) -> Result<ExitCode, String> {
@@ -171,8 +182,23 @@ fn run(args: RunArgs) -> Result<ExitCode, String> {
         runs,
         series,
         real,
+        vs_real,
     } = args;
     let (lab, replayed) = runs.resolve(lab_name.as_deref(), seed)?;
+    if real || vs_real {
+        // What real sockets cannot do is refused before anything starts.
+        if let Some(name) = &lab_name {
+            lab::resolve_real(name)?;
+        }
+        if let Some(path) = &commands {
+            lab::load_real_commands(path, &lab)?;
+        }
+    }
+    if vs_real {
+        let both = lblab::real::versus::run(&lab, seed.unwrap_or(lab.seed), run_for)?;
+        out(&both.to_table())?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let script = match &commands {
         Some(path) => lab::load_commands(path, &lab).map_err(|e| e.to_string())?,
         None => Vec::new(),
@@ -256,19 +282,21 @@ fn labs() -> Result<(), String> {
     Ok(())
 }
 
-fn check(files: &[String]) -> Result<(), String> {
+fn check(files: &[String], real: bool) -> Result<(), String> {
     let mut failed = 0;
     let make = World::maker();
     for f in files {
         // What `run` would refuse of a lab that loads, `check` refuses too,
         // with the same words.
-        let checked =
-            lab::resolve(f).map_err(|e| e.to_string()).and_then(
-                |l| match headless::check_runnable(&make, &l) {
-                    Ok(_) => Ok(l),
-                    Err(e) => Err(format!("{}: {e}", lblab::text::escape(f))),
-                },
-            );
+        let resolved = if real {
+            lab::resolve_real(f)
+        } else {
+            lab::resolve(f).map_err(|e| e.to_string())
+        };
+        let checked = resolved.and_then(|l| match headless::check_runnable(&make, &l) {
+            Ok(_) => Ok(l),
+            Err(e) => Err(format!("{}: {e}", lblab::text::escape(f))),
+        });
         match checked {
             // A name can hold anything a file can; the terminal gets it
             // escaped, never raw.
@@ -293,7 +321,11 @@ fn check(files: &[String]) -> Result<(), String> {
 }
 
 fn dashboard(cli: &Cli) -> Result<(), String> {
-    let lab = lab::resolve(&cli.lab).map_err(|e| e.to_string())?;
+    let lab = if cli.real {
+        lab::resolve_real(&cli.lab)?
+    } else {
+        lab::resolve(&cli.lab).map_err(|e| e.to_string())?
+    };
     let guard = cli
         .log
         .as_ref()
@@ -304,6 +336,7 @@ fn dashboard(cli: &Cli) -> Result<(), String> {
         Some(text) => {
             lblab::compare::twin::Twin::maker(lblab::compare::Side::parse("compare", text, &lab)?)
         }
+        None if cli.real => lblab::real::RealLab::try_maker(),
         None => World::maker(),
     };
     let options = Options {
@@ -402,7 +435,7 @@ fn main() -> ExitCode {
             dashboard::replay(args, World::maker()).map(|()| ExitCode::SUCCESS)
         }
         Some(Cmd::Labs) => labs().map(|()| ExitCode::SUCCESS),
-        Some(Cmd::Check { files }) => check(&files).map(|()| ExitCode::SUCCESS),
+        Some(Cmd::Check { files, real }) => check(&files, real).map(|()| ExitCode::SUCCESS),
         None => dashboard(&cli).map(|()| ExitCode::SUCCESS),
     };
     match result {

@@ -11,7 +11,7 @@
 //! while every shared draw is the same).
 
 pub mod cli;
-mod render;
+pub mod render;
 pub mod twin;
 
 use crate::engine::{DrawHash, DrawHashes};

@@ -66,7 +66,12 @@ type Figure = fn(&LatencyReport) -> Option<f64>;
 
 /// Every row, in report order.
 pub fn rows(c: &Comparison) -> Vec<Row> {
-    let (a, b) = (&c.report_a, &c.report_b);
+    rows_of(&c.report_a, &c.report_b)
+}
+
+/// Every row of two reports of one lab, in report order: what a
+/// comparison and the simulated-versus-real report both print.
+pub fn rows_of(a: &Report, b: &Report) -> Vec<Row> {
     let mut out = Vec::new();
     let names = union(
         a.backends.iter().map(|x| x.name.as_str()),
@@ -158,7 +163,7 @@ pub fn rows(c: &Comparison) -> Vec<Row> {
 }
 
 /// A figure as the table prints it.
-fn figure(v: Option<f64>, unit: Unit) -> String {
+pub(crate) fn figure(v: Option<f64>, unit: Unit) -> String {
     match (v, unit) {
         (None, _) => "–".into(),
         (Some(v), Unit::Count) => format!("{v:.0}"),
@@ -168,7 +173,7 @@ fn figure(v: Option<f64>, unit: Unit) -> String {
 }
 
 /// B − A as the table prints it, signed.
-fn difference(v: Option<f64>, unit: Unit) -> String {
+pub(crate) fn difference(v: Option<f64>, unit: Unit) -> String {
     match (v, unit) {
         (None, _) => "–".into(),
         (Some(v), Unit::Count) => format!("{v:+.0}"),
@@ -187,7 +192,14 @@ fn verdict(o: Option<&ObjectiveStatus>) -> String {
 
 /// The objectives of both runs, by name in A's order.
 fn objectives(c: &Comparison) -> Vec<(String, String, String)> {
-    let (a, b) = (&c.report_a.objectives, &c.report_b.objectives);
+    objectives_of(&c.report_a.objectives, &c.report_b.objectives)
+}
+
+/// Each objective's name and its verdict in two runs, in A's order.
+pub(crate) fn objectives_of(
+    a: &[ObjectiveStatus],
+    b: &[ObjectiveStatus],
+) -> Vec<(String, String, String)> {
     union(
         a.iter().map(|o| o.name.as_str()),
         b.iter().map(|o| o.name.as_str()),

@@ -136,6 +136,8 @@ async fn exchange(
     delay: &LinkDelay,
     started: Instant,
 ) -> Result<(), FailReason> {
+    // The handshake crosses the path there and back, as in the simulation.
+    delay.wait_round_trip().await;
     let mut stream = match timeout(deadlines.connect, connect(source, target)).await {
         Err(_) => return Err(FailReason::SynTimeout),
         Ok(Err(e)) => return Err(reason_of(&e)),

@@ -52,6 +52,15 @@ impl LinkDelay {
         delay + Duration::from_nanos(s.2.random_range(0..=nanos))
     }
 
+    /// Sleeps there and back in one sleep, so the timer's rounding is
+    /// paid once (a handshake).
+    pub async fn wait_round_trip(&self) {
+        let d = self.draw() + self.draw();
+        if !d.is_zero() {
+            tokio::time::sleep(d).await;
+        }
+    }
+
     /// Sleeps the next write's delay (nothing when there is none).
     pub async fn wait(&self) {
         let d = self.draw();

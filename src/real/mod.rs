@@ -15,6 +15,7 @@
 //! engine.rs      RealLab: rig + proxy behind the engine boundary
 //! commands.rs    Commands routed to the rig or the proxy
 //! view.rs        Snapshots and server rows
+//! versus.rs      --vs-real: both ways, two columns, tolerances
 //! ```
 
 mod book;
@@ -26,6 +27,7 @@ mod engine;
 mod link;
 pub mod rig;
 mod server;
+pub mod versus;
 mod view;
 mod wire;
 

@@ -154,6 +154,18 @@ impl Metrics {
     }
 }
 
+impl Tally for Metrics {
+    fn conns(&self) -> ConnCounters {
+        self.conns
+    }
+    fn drops(&self) -> [u64; DropReason::COUNT] {
+        self.drops
+    }
+    fn retransmits(&self) -> u64 {
+        self.retransmits.total()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -206,17 +218,5 @@ mod tests {
         m.end_second(0, 0);
         assert_eq!(m.series.new_conns.last(), Some(0));
         assert_eq!(m.series.latency_p95_us.last(), Some(0));
-    }
-}
-
-impl Tally for Metrics {
-    fn conns(&self) -> ConnCounters {
-        self.conns
-    }
-    fn drops(&self) -> [u64; DropReason::COUNT] {
-        self.drops
-    }
-    fn retransmits(&self) -> u64 {
-        self.retransmits.total()
     }
 }
