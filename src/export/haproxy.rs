@@ -3,7 +3,7 @@
 //! table), a backend with the algorithm, health checks, server weights and
 //! limits, slow start, queueing, redispatch and stickiness.
 
-use super::{ident, one_line, time};
+use super::{Addresses, ident, one_line, time};
 use crate::model::SimDuration;
 use crate::spec::{Algorithm, CookieMode, Lab, OnBackendDown};
 
@@ -11,7 +11,7 @@ use crate::spec::{Algorithm, CookieMode, Lab, OnBackendDown};
 const MAX_WEIGHT: u32 = 256;
 
 /// The configuration's text and what it could not express.
-pub(super) fn config(lab: &Lab) -> (String, Vec<String>) {
+pub(super) fn config(lab: &Lab, at: &Addresses) -> (String, Vec<String>) {
     let b = &lab.balancer;
     let mut notes = Vec::new();
     let mut out = String::new();
@@ -42,17 +42,17 @@ pub(super) fn config(lab: &Lab) -> (String, Vec<String>) {
     }
     out.push('\n');
 
-    frontend(lab, &mut out, &mut notes);
-    backend(lab, &balance, weighted, &mut out, &mut notes);
+    frontend(lab, at, &mut out, &mut notes);
+    backend(lab, at, &balance, weighted, &mut out, &mut notes);
     unsupported_defences(lab, &mut notes);
     (out, notes)
 }
 
 /// The frontend: the VIP, the source filter, the per-source rate limit.
-fn frontend(lab: &Lab, out: &mut String, notes: &mut Vec<String>) {
+fn frontend(lab: &Lab, at: &Addresses, out: &mut String, notes: &mut Vec<String>) {
     let d = &lab.balancer.defences;
     out.push_str("frontend vip\n");
-    out.push_str(&format!("    bind {}\n", crate::sim::VIP));
+    out.push_str(&format!("    bind {}\n", at.listen));
     if !d.filter.allow.is_empty() {
         let nets: Vec<String> = d.filter.allow.iter().map(|c| c.to_string()).collect();
         out.push_str(&format!("    acl allowed src {}\n", nets.join(" ")));
@@ -91,7 +91,14 @@ fn frontend(lab: &Lab, out: &mut String, notes: &mut Vec<String>) {
 }
 
 /// The backend: algorithm, health checks, servers and resilience.
-fn backend(lab: &Lab, balance: &str, weighted: bool, out: &mut String, notes: &mut Vec<String>) {
+fn backend(
+    lab: &Lab,
+    at: &Addresses,
+    balance: &str,
+    weighted: bool,
+    out: &mut String,
+    notes: &mut Vec<String>,
+) {
     let b = &lab.balancer;
     let r = &b.resilience;
     out.push_str("backend servers\n");
@@ -150,7 +157,7 @@ fn backend(lab: &Lab, balance: &str, weighted: bool, out: &mut String, notes: &m
         out.push_str(&format!(
             "    server {} {} weight {} maxconn {maxconn}\n",
             ident(&spec.name),
-            crate::sim::server_endpoint(i),
+            at.servers.get(i).map_or("", String::as_str),
             weight.min(MAX_WEIGHT)
         ));
     }

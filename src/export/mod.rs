@@ -39,21 +39,55 @@ pub struct Exported {
     pub unsupported: Vec<String>,
 }
 
+/// Where an exported balancer listens and where its servers are, in the
+/// lab's order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Addresses {
+    /// The address clients connect to.
+    pub listen: String,
+    /// Each server's address.
+    pub servers: Vec<String>,
+}
+
+impl Addresses {
+    /// The lab's simulated addresses: the VIP and the servers' endpoints.
+    pub fn simulated(lab: &Lab) -> Addresses {
+        Addresses {
+            listen: crate::sim::VIP.to_string(),
+            servers: (0..lab.servers.count())
+                .map(|i| crate::sim::server_endpoint(i).to_string())
+                .collect(),
+        }
+    }
+}
+
 /// `lab`'s balancer as a configuration for `engine`.
 pub fn export(lab: &Lab, engine: Engine) -> Exported {
+    export_at(lab, engine, &Addresses::simulated(lab))
+}
+
+/// [`export`], listening and reaching the servers at `at` (what `lblab
+/// conform` runs the daemon with).
+pub fn export_at(lab: &Lab, engine: Engine, at: &Addresses) -> Exported {
     let (body, unsupported) = match engine {
-        Engine::Haproxy => haproxy::config(lab),
-        Engine::Nginx => nginx::config(lab),
+        Engine::Haproxy => haproxy::config(lab, at),
+        Engine::Nginx => nginx::config(lab, at),
+    };
+    let whose = if *at == Addresses::simulated(lab) {
+        format!(
+            "# The addresses are the lab's simulated ones (the VIP {} and the\n\
+             # servers from {} on): replace them with yours.\n",
+            at.listen,
+            at.servers.first().map_or("", String::as_str)
+        )
+    } else {
+        "# The addresses are where this run's servers listen.\n".to_string()
     };
     let mut text = format!(
         "# {engine} configuration for the balancer of lblab's lab \"{}\",\n\
-         # written by lblab {} (lblab export).\n\
-         # The addresses are the lab's simulated ones (the VIP {} and the\n\
-         # servers from {} on): replace them with yours.\n",
+         # written by lblab {} (lblab export).\n{whose}",
         one_line(&lab.name),
         env!("CARGO_PKG_VERSION"),
-        crate::sim::VIP,
-        crate::sim::server_endpoint(0),
     );
     if unsupported.is_empty() {
         text.push_str("#\n# Everything the lab's balancer does is expressed below.\n");

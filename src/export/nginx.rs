@@ -3,11 +3,11 @@
 //! filter and timeouts. Open-source nginx checks backends only passively
 //! (max_fails within fail_timeout); active health checks are NGINX Plus's.
 
-use super::{one_line, time};
+use super::{Addresses, one_line, time};
 use crate::spec::{Algorithm, CookieMode, Lab};
 
 /// The configuration's text and what it could not express.
-pub(super) fn config(lab: &Lab) -> (String, Vec<String>) {
+pub(super) fn config(lab: &Lab, at: &Addresses) -> (String, Vec<String>) {
     let b = &lab.balancer;
     let r = &b.resilience;
     let mut notes = Vec::new();
@@ -35,7 +35,7 @@ pub(super) fn config(lab: &Lab) -> (String, Vec<String>) {
             .map_or(spec.max_connections.get(), |q| q.max_connections.get());
         let mut line = format!(
             "        server {} max_conns={max_conns} max_fails={fails} fail_timeout={window}",
-            crate::sim::server_endpoint(i)
+            at.servers.get(i).map_or("", String::as_str)
         );
         if weight == 0 {
             // nginx refuses weight=0; `down` takes no new connections.
@@ -66,7 +66,7 @@ pub(super) fn config(lab: &Lab) -> (String, Vec<String>) {
         ));
     }
     out.push_str("    server {\n");
-    out.push_str(&format!("        listen {};\n", crate::sim::VIP));
+    out.push_str(&format!("        listen {};\n", at.listen));
     for c in &d.filter.deny {
         out.push_str(&format!("        deny {c};\n"));
     }
