@@ -13,6 +13,7 @@
 
 pub mod backends;
 pub mod compare;
+pub mod conform;
 pub mod engine;
 pub mod export;
 pub mod headless;

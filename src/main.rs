@@ -85,6 +85,9 @@ enum Cmd {
         #[arg(long)]
         real: bool,
     },
+    /// Run a lab's exported balancer under HAProxy or nginx beside lblab
+    /// proxy, on real loopback sockets, and compare them.
+    Conform(lblab::conform::cli::ConformArgs),
     /// Run a real TCP load balancer on the lab's policies (config in .ron
     /// or the source design's config.json).
     Proxy(lblab::proxy::cli::ProxyArgs),
@@ -426,6 +429,7 @@ fn main() -> ExitCode {
         Some(Cmd::Backends(args)) => return lblab::backends::cli::run_cli(args),
         Some(Cmd::Cert(args)) => return lblab::proxy::tls::run_cli(args),
         Some(Cmd::Export(args)) => return lblab::export::cli::run_cli(args),
+        Some(Cmd::Conform(args)) => return lblab::conform::cli::run_cli(args),
         Some(Cmd::Run(args)) => run(RunArgs {
             seed: args.seed.or(global_seed),
             ..args

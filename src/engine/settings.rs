@@ -40,6 +40,41 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// The settings a lab starts with, as its file gives them: what an
+    /// engine that cannot be asked (a daemon) shows.
+    pub fn of_lab(lab: &crate::spec::Lab) -> Settings {
+        let b = &lab.balancer;
+        let tcp = &lab.clients.tcp;
+        Settings {
+            algorithm: b.algorithm,
+            syn_timeout: tcp.syn_timeout.get(),
+            segment_timeout: tcp.segment_timeout.get(),
+            max_retransmissions: tcp.max_retransmissions,
+            retransmit: tcp.retransmit,
+            half_open_timeout: b.half_open_timeout.get(),
+            established_timeout: b.established_timeout.get(),
+            health: b.health,
+            max_half_open: lab
+                .servers
+                .expand()
+                .first()
+                .map_or(0, |s| s.max_half_open.get()),
+            on_backend_down: b.on_backend_down,
+            defences: Defences {
+                validate_packets: b.defences.validate_packets,
+                filter: b.defences.filter.clone(),
+                rate_limit: b.defences.rate_limit.map(|spec| RateLimitState {
+                    spec,
+                    sources: 0,
+                    evictions: 0,
+                }),
+                early_drop: b.defences.early_drop,
+                syn_cookies: b.defences.syn_cookies,
+            },
+            resilience: b.resilience,
+        }
+    }
+
     /// The value of one timeout.
     pub fn timeout(&self, which: Timeout) -> SimDuration {
         match which {

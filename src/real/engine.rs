@@ -5,6 +5,7 @@
 //! what the real clients saw.
 
 use super::config::proxy_config;
+use super::front::Front;
 use super::rig::Rig;
 use crate::engine::{
     Advance, ConnCounters, Engine, Latency, LinkStats, LogKind, ObjectiveStatus, Sample, ServerRow,
@@ -42,7 +43,7 @@ pub struct RealLab {
     // The rig is declared first so that it stops first: clients gone, the
     // proxy's drain on drop has nothing to wait for.
     pub(super) rig: Rig,
-    pub(super) proxy: ProxyEngine,
+    pub(super) proxy: Box<dyn Front>,
     judged: Vec<Judged>,
     pub(super) latency: Latencies,
     pub(super) killed_at: HashMap<String, SimTime>,
@@ -74,10 +75,22 @@ impl RealLab {
     /// Starts the lab's servers, a proxy configured from its balancer,
     /// then its clients; the lab's timeline is scheduled.
     pub fn start(lab: &Lab, seed: u64) -> Result<RealLab, String> {
+        RealLab::start_with(lab, seed, |lab, addresses| {
+            let config: ProxyConfig = proxy_config(lab, addresses)?;
+            Ok(Box::new(ProxyEngine::start(config, &lab.name, 1, false)?))
+        })
+    }
+
+    /// [`start`](Self::start) with another balancer in front: `front`
+    /// gets the lab and its servers' real addresses.
+    pub fn start_with(
+        lab: &Lab,
+        seed: u64,
+        front: impl FnOnce(&Lab, &[std::net::SocketAddr]) -> Result<Box<dyn Front>, String>,
+    ) -> Result<RealLab, String> {
         let mut rig = Rig::start(lab, seed, Instant::now())?;
         let addresses: Vec<_> = rig.servers.iter().map(|s| s.backend.addr()).collect();
-        let config: ProxyConfig = proxy_config(lab, &addresses)?;
-        let proxy = ProxyEngine::start(config, &lab.name, 1, false)?;
+        let proxy = front(lab, &addresses)?;
         rig.start_clients(proxy.local_addr());
         let mut engine = RealLab {
             lab: lab.clone(),
@@ -138,8 +151,7 @@ impl RealLab {
     }
 
     pub(super) fn picks(&self) -> Vec<u64> {
-        self.proxy
-            .server_rows()
+        super::view::rows(self)
             .iter()
             .map(|r| r.connections)
             .collect()
@@ -254,10 +266,10 @@ impl Engine for RealLab {
         self.scheduled.push((at, command, origin));
     }
 
-    fn advance(&mut self, until: SimTime, max_events: u64) -> Advance {
+    fn advance(&mut self, until: SimTime, _max_events: u64) -> Advance {
         let before = self.events_processed();
         loop {
-            self.proxy.advance(until, max_events);
+            self.proxy.advance(until);
             self.observe();
             // Headless runs ask for the whole run at once; a dashboard
             // asks for a frame's worth.

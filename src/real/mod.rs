@@ -12,7 +12,8 @@
 //! clients.rs     closed population, open arrivals, real floods
 //! rig.rs         servers and clients on their own runtime, any balancer
 //! config.rs      the lab's balancer as proxy configuration
-//! engine.rs      RealLab: rig + proxy behind the engine boundary
+//! front.rs       the balancer in front: lblab proxy, or a daemon
+//! engine.rs      RealLab: rig + balancer behind the engine boundary
 //! commands.rs    Commands routed to the rig or the proxy
 //! view.rs        Snapshots and server rows
 //! versus.rs      --vs-real: both ways, two columns, tolerances
@@ -24,6 +25,7 @@ mod commands;
 pub mod config;
 mod connection;
 mod engine;
+pub mod front;
 mod link;
 pub mod rig;
 mod server;

@@ -27,12 +27,18 @@ pub const LATENCY_SHARE: f64 = 0.25;
 /// (the scheduler's and the loopback's own costs).
 pub const LATENCY_FLOOR_MS: f64 = 2.0;
 
-/// The same lab and seed run both ways.
+/// The same lab and seed run two ways.
 #[derive(Clone, Debug)]
 pub struct VsReal {
-    /// The simulation's report.
+    /// What each column is: "simulated" and "real", or two balancers.
+    pub labels: (String, String),
+    /// What the report compares, for its first line.
+    pub title: String,
+    /// Lines that explain differences the two ways cannot help.
+    pub notes: Vec<String>,
+    /// The first column's report (the simulation's).
     pub sim: Report,
-    /// The real run's report.
+    /// The second column's report (the real run's).
     pub real: Report,
     /// How far a detection delay may differ: one health interval, as
     /// probes start at another phase of their interval on real sockets.
@@ -46,7 +52,27 @@ pub struct VsReal {
 pub fn run(lab: &Lab, seed: u64, run_for: Option<SimDuration>) -> Result<VsReal, String> {
     let (sim, _) =
         headless::run(World::maker(), lab, seed, run_for, &[]).map_err(|e| e.to_string())?;
-    let mut real = RealLab::start(lab, seed)?;
+    let (real, seconds) = run_real(lab, run_for, RealLab::start(lab, seed)?)?;
+    Ok(VsReal {
+        labels: ("simulated".into(), "real".into()),
+        title: "simulated vs real sockets (loopback)".into(),
+        notes: vec![
+            "on real sockets a killed server's port refuses at once, where the simulation's drops packets: probes fail sooner and connections fail as reset, not by timeout".into(),
+        ],
+        wall: (sim.wall.map_or(0.0, |w| w.seconds), seconds),
+        sim,
+        real,
+        detection_ms: lab.balancer.health.interval.get().as_millis_f64(),
+    })
+}
+
+/// Runs a started real-socket lab to `run_for` or the lab's end; its
+/// report and the wall seconds it took.
+pub fn run_real(
+    lab: &Lab,
+    run_for: Option<SimDuration>,
+    mut real: RealLab,
+) -> Result<(Report, f64), String> {
     let stop = headless::stop_for(lab, &real, run_for).map_err(|e| e.to_string())?;
     let started = Instant::now();
     let finished = headless::run_engine(&mut real, stop);
@@ -56,14 +82,7 @@ pub fn run(lab: &Lab, seed: u64, run_for: Option<SimDuration>) -> Result<VsReal,
         events_per_sec: real.events_processed() as f64 / seconds,
         speedup: real.now().as_secs_f64() / seconds,
     };
-    let real_report = Report::from_engine(&real, finished, Some(wall));
-    drop(real);
-    Ok(VsReal {
-        wall: (sim.wall.map_or(0.0, |w| w.seconds), seconds),
-        sim,
-        real: real_report,
-        detection_ms: lab.balancer.health.interval.get().as_millis_f64(),
-    })
+    Ok((Report::from_engine(&real, finished, Some(wall)), seconds))
 }
 
 impl VsReal {
@@ -110,15 +129,17 @@ impl VsReal {
         let mut o = String::new();
         let _ = writeln!(
             o,
-            "lab {}  seed {}  simulated vs real sockets (loopback)  time {}",
+            "lab {}  seed {}  {}  time {}",
             escape(&self.sim.lab),
             self.sim.seed,
+            self.title,
             self.sim.sim_time
         );
+        let (a, b) = (&self.labels.0, &self.labels.1);
         let _ = writeln!(
             o,
             "\n{:<28} {:>12} {:>12} {:>12}  tolerance",
-            "", "simulated", "real", "real - sim"
+            "", a, b, "difference"
         );
         let mut group = "";
         for r in self.rows() {
@@ -142,10 +163,7 @@ impl VsReal {
                 difference(r.delta, r.unit)
             );
         }
-        let _ = writeln!(
-            o,
-            "\nobjectives                   simulated            real"
-        );
+        let _ = writeln!(o, "\n{:<28} {a:<20} {b}", "objectives");
         for (name, sim, real) in objectives_of(&self.sim.objectives, &self.real.objectives) {
             let _ = writeln!(o, "  {:<26} {sim:<20} {real}", escape(&name));
         }
@@ -156,19 +174,19 @@ impl VsReal {
             beyond.len(),
             if beyond.len() == 1 { "is" } else { "are" }
         );
+        let _ = writeln!(o, "difference: {b} - {a}");
         let _ = writeln!(
             o,
             "tolerances: shares ±{SHARE_POINTS} points; failed connections ±{:.0}% of the simulated (at least ±{FAILED_FLOOR}); latency p50/p95/p99 ±{:.0}% (at least ±{LATENCY_FLOOR_MS} ms); detection ±one health interval",
             FAILED_SHARE * 100.0,
             LATENCY_SHARE * 100.0
         );
+        for n in &self.notes {
+            let _ = writeln!(o, "{n}");
+        }
         let _ = writeln!(
             o,
-            "on real sockets a killed server's port refuses at once, where the simulation's drops packets: probes fail sooner and connections fail as reset, not by timeout"
-        );
-        let _ = writeln!(
-            o,
-            "wall time: simulated {:.3}s, real {:.3}s",
+            "wall time: {a} {:.3}s, {b} {:.3}s",
             self.wall.0, self.wall.1
         );
         o

@@ -10,10 +10,14 @@ use std::sync::atomic::Ordering::Relaxed;
 /// Every server's row: the proxy's, with the server's own counters.
 pub(super) fn rows(e: &RealLab) -> Vec<ServerRow> {
     let mut rows = e.proxy.server_rows();
+    let picks = e.proxy.counts_picks();
     for row in &mut rows {
         let Some(s) = e.rig.server(&row.name) else {
             continue;
         };
+        if !picks {
+            row.connections = s.stats.carried.load(Relaxed);
+        }
         row.server_established = Some(s.stats.established.load(Relaxed) as u32);
         row.max_connections = Some(s.spec.max_connections.get());
         row.segments_served = Some(s.stats.served.load(Relaxed));

@@ -1,0 +1,137 @@
+//! A lab on real loopback sockets (`--real`): real servers and clients
+//! through lblab proxy, in real time. Each test runs a few seconds of a
+//! built-in lab, on ephemeral ports, and stops by itself.
+
+use lblab::engine::{Engine, ServerState};
+use lblab::headless::{Stop, run_engine};
+use lblab::model::SimDuration;
+use lblab::real::RealLab;
+use lblab::real::versus;
+use lblab::spec::{Command, Dur, TimedCommand};
+
+fn lab(name: &str) -> lblab::spec::Lab {
+    lblab::lab::builtin(name).expect("a built-in lab")
+}
+
+#[test]
+fn round_robin_on_real_sockets_deals_each_backend_its_exact_turn() {
+    let lab = lab("round-robin");
+    let mut real = RealLab::start(&lab, 7).expect("starts on loopback");
+    run_engine(&mut real, Stop::After(SimDuration::from_secs(5)));
+    let rows = real.server_rows();
+    let conns: Vec<u64> = rows.iter().map(|r| r.connections).collect();
+    let (min, max) = (conns.iter().min().copied(), conns.iter().max().copied());
+    assert_eq!(rows.len(), 4);
+    assert!(
+        min.unwrap_or(0) >= 10,
+        "too few connections to judge: {conns:?}"
+    );
+    assert!(
+        max.zip(min).is_some_and(|(a, b)| a - b <= 1),
+        "round robin gives every backend its turn, to within one: {conns:?}"
+    );
+    let snap = real.snapshot();
+    assert_eq!(snap.conns.failed_total(), 0, "{:?}", snap.conns);
+    assert!(
+        snap.latency.segment.count > 100,
+        "{:?}",
+        snap.latency.segment
+    );
+    // Every segment the servers served was answered to a client.
+    let served: u64 = rows.iter().filter_map(|r| r.segments_served).sum();
+    assert!(
+        served >= snap.latency.segment.count,
+        "{served} < {:?}",
+        snap.latency.segment
+    );
+}
+
+#[test]
+fn a_killed_server_is_found_by_health_checks_within_fall_intervals_and_a_timeout() {
+    let mut lab = lab("server-dies");
+    lab.timeline = vec![TimedCommand::At(
+        Dur::from_secs(2),
+        Command::KillServer("srv-2".into()),
+    )];
+    let h = lab.balancer.health;
+    let bound = h.interval.get().as_millis_f64() * f64::from(h.fall.get())
+        + h.timeout.get().as_millis_f64();
+    let mut real = RealLab::start(&lab, 3).expect("starts on loopback");
+    run_engine(&mut real, Stop::After(SimDuration::from_secs(4)));
+    let snap = real.snapshot();
+    let detection = snap.latency.detection;
+    assert_eq!(
+        detection.count, 1,
+        "one death, one detection: {detection:?}"
+    );
+    let took = detection.max.map_or(f64::MAX, |d| d.as_millis_f64());
+    assert!(
+        took <= bound,
+        "found after {took} ms, beyond fall x interval + timeout = {bound} ms"
+    );
+    let row = snap
+        .servers
+        .iter()
+        .find(|r| r.name == "srv-2")
+        .expect("srv-2");
+    assert_eq!(row.state, ServerState::Killed);
+    assert!(!row.healthy);
+    // Its clients failed (their connections were cut); the others went on.
+    assert!(snap.conns.failed_total() > 0, "{:?}", snap.conns);
+    let after = row.connections;
+    run_engine(&mut real, Stop::After(SimDuration::from_secs(5)));
+    let later = real.server_rows();
+    let srv2 = later
+        .iter()
+        .find(|r| r.name == "srv-2")
+        .map(|r| r.connections);
+    assert_eq!(
+        srv2,
+        Some(after),
+        "a server marked down takes no new connections"
+    );
+    let others: u64 = later
+        .iter()
+        .filter(|r| r.name != "srv-2")
+        .map(|r| r.connections)
+        .sum();
+    assert!(others > 50, "the other servers carry the clients: {others}");
+}
+
+/// Runs `name` both ways for `secs` seconds and checks the shares agree.
+fn shares_agree(name: &str, secs: u64) -> versus::VsReal {
+    let lab = lab(name);
+    let both =
+        versus::run(&lab, lab.seed, Some(SimDuration::from_secs(secs))).expect("runs both ways");
+    for r in both.rows().iter().filter(|r| r.label.ends_with(" share")) {
+        let d = r.delta.unwrap_or(f64::MAX);
+        assert!(
+            d.abs() <= versus::SHARE_POINTS,
+            "{name}: {} differs by {d:.2} points\n{}",
+            r.label,
+            both.to_table()
+        );
+    }
+    both
+}
+
+#[test]
+fn vs_real_round_robin_agrees_on_shares_and_failures() {
+    let both = shares_agree("round-robin", 8);
+    assert_eq!(both.sim.totals.failed, 0);
+    assert_eq!(both.real.totals.failed, 0, "{}", both.to_table());
+    assert!(both.to_table().contains("simulated vs real sockets"));
+}
+
+#[test]
+fn vs_real_uneven_servers_agrees_on_shares() {
+    let both = shares_agree("uneven-servers", 8);
+    // The small servers queue on real sockets too: their one worker makes
+    // the p95 segment several service times long in both runs.
+    let p95 = |r: &lblab::report::Report| r.latency.segment.p95_ms.unwrap_or(0.0);
+    assert!(
+        p95(&both.sim) > 30.0 && p95(&both.real) > 30.0,
+        "{}",
+        both.to_table()
+    );
+}
