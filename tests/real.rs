@@ -76,7 +76,7 @@ fn a_killed_server_is_found_by_health_checks_within_fall_intervals_and_a_timeout
         .expect("srv-2");
     assert_eq!(row.state, ServerState::Killed);
     assert!(!row.healthy);
-    // Its clients failed (their connections were cut); the others went on.
+    // Its clients failed (it went silent under them); the others went on.
     assert!(snap.conns.failed_total() > 0, "{:?}", snap.conns);
     let after = row.connections;
     run_engine(&mut real, Stop::After(SimDuration::from_secs(5)));
@@ -133,5 +133,31 @@ fn vs_real_uneven_servers_agrees_on_shares() {
         p95(&both.sim) > 30.0 && p95(&both.real) > 30.0,
         "{}",
         both.to_table()
+    );
+}
+
+#[test]
+fn vs_real_server_dies_agrees_on_shares_failures_and_detection() {
+    let both = shares_agree("server-dies", 90);
+    let table = both.to_table();
+    let (sim, real) = (
+        both.sim.totals.failed as f64,
+        both.real.totals.failed as f64,
+    );
+    assert!(
+        sim >= 20.0,
+        "the simulation should lose clients to the deaths: {table}"
+    );
+    assert!(
+        (real - sim).abs() <= sim * versus::FAILED_SHARE,
+        "failed connections differ by more than 10 %: {table}"
+    );
+    // Both deaths are found, each within fall x interval + timeout.
+    let detection = both.real.latency.detection;
+    assert_eq!(detection.count, 2, "{table}");
+    assert!(detection.max_ms.is_some_and(|ms| ms <= 1750.0), "{table}");
+    assert!(
+        both.beyond().iter().all(|r| r.group != "backend"),
+        "{table}"
     );
 }

@@ -18,7 +18,7 @@ impl RealLab {
                     .rig
                     .servers
                     .iter()
-                    .filter(|s| s.backend.is_alive())
+                    .filter(|s| s.is_alive())
                     .map(|s| s.spec.name.clone())
                     .collect();
                 if alive.is_empty() {
@@ -99,17 +99,10 @@ impl RealLab {
 
     fn kill_server(&mut self, name: &str) -> Result<String, String> {
         let now = self.now();
-        let s = self
-            .rig
-            .server(name)
-            .ok_or_else(|| format!("no server named {name}"))?;
-        if !s.backend.is_alive() {
-            return Err(format!("{name} is already dead"));
-        }
-        s.backend.kill();
+        self.rig.kill(name)?;
         self.killed_at.insert(name.to_string(), now);
         Ok(format!(
-            "{name} killed: its listener and connections close; health checks will notice"
+            "{name} killed: it goes silent (SYNs dropped, connections unanswered); health checks will notice"
         ))
     }
 

@@ -10,8 +10,8 @@ use super::server::{LabService, ServerStats};
 use crate::backends::DemoBackend;
 use crate::spec::{Lab, ServerSpec};
 use std::net::{Ipv4Addr, SocketAddr};
-use std::sync::Arc;
-use std::time::Instant;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 use tokio::runtime::Runtime;
 
 /// One of the lab's servers, running or killed.
@@ -23,7 +23,33 @@ pub struct RigServer {
     pub backend: DemoBackend,
     /// Its counters.
     pub stats: Arc<ServerStats>,
+    service: Arc<LabService>,
+    /// While killed: a listener on its port that accepts nothing, its
+    /// queue full, so the kernel drops every SYN (a silent host).
+    silence: Mutex<Option<Silence>>,
 }
+
+/// What keeps a killed server's port silent.
+#[derive(Debug)]
+struct Silence {
+    _listener: std::net::TcpListener,
+    _fillers: Vec<std::net::TcpStream>,
+}
+
+impl RigServer {
+    /// Running (not killed).
+    pub fn is_alive(&self) -> bool {
+        self.backend.is_alive()
+            && self
+                .silence
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .is_none()
+    }
+}
+
+/// How long a kill waits for the server's connections to freeze.
+const FREEZE_WAIT: Duration = Duration::from_millis(200);
 
 /// The lab's servers, listening; clients start later, once the balancer
 /// in front of them is known.
@@ -90,11 +116,49 @@ impl Rig {
         self.servers.iter().find(|s| s.spec.name == name)
     }
 
+    /// Kills a server as the simulation does: it goes silent. Its
+    /// connections stop answering, held open; its port drops every SYN
+    /// (a listener that never accepts, its one-place queue filled), so
+    /// clients and health probes time out rather than being refused.
+    pub fn kill(&self, name: &str) -> Result<(), String> {
+        let s = self
+            .server(name)
+            .ok_or_else(|| format!("no server named {name}"))?;
+        if !s.is_alive() {
+            return Err(format!("{name} is already dead"));
+        }
+        s.service.freeze();
+        let deadline = Instant::now() + FREEZE_WAIT;
+        while s
+            .stats
+            .established
+            .load(std::sync::atomic::Ordering::Relaxed)
+            > 0
+            && Instant::now() < deadline
+        {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        s.backend.kill();
+        let silence = self
+            .runtime
+            .block_on(silence(s.backend.addr()))
+            .map_err(|e| format!("cannot silence {name}'s port: {e}"))?;
+        *s.silence.lock().unwrap_or_else(PoisonError::into_inner) = Some(silence);
+        Ok(())
+    }
+
     /// Reopens a killed server's listener on its port.
     pub fn revive(&self, name: &str) -> Result<(), String> {
         let s = self
             .server(name)
             .ok_or_else(|| format!("no server named {name}"))?;
+        let silence = s
+            .silence
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        drop(silence);
+        s.service.thaw();
         self.runtime
             .block_on(s.backend.revive())
             .map_err(|e| format!("cannot revive {name}: {e}"))
@@ -131,12 +195,35 @@ async fn start_server(lab: &Lab, spec: ServerSpec, seed: u64, i: u64) -> Result<
     ));
     let stats = Arc::clone(&service.stats);
     let at = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
-    let backend = DemoBackend::spawn_service(spec.name.clone(), at, service)
+    let backend = DemoBackend::spawn_service(spec.name.clone(), at, service.clone())
         .await
         .map_err(|e| format!("cannot start server {}: {e}", spec.name))?;
     Ok(RigServer {
         spec,
         backend,
         stats,
+        service,
+        silence: Mutex::new(None),
+    })
+}
+
+/// A listener on `addr` that never accepts, with its queue filled: the
+/// kernel then drops new SYNs, as a dead host's network would.
+async fn silence(addr: SocketAddr) -> std::io::Result<Silence> {
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    // A backlog of 0 queues one connection; the filler takes that place.
+    let listener = socket.listen(0)?.into_std()?;
+    let mut fillers = Vec::new();
+    for _ in 0..2 {
+        match std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(50)) {
+            Ok(s) => fillers.push(s),
+            Err(_) => break,
+        }
+    }
+    Ok(Silence {
+        _listener: listener,
+        _fillers: fillers,
     })
 }

@@ -3,6 +3,11 @@
 //! distribution, the rest waiting in line; past `max_connections`
 //! established connections a new one is reset at once, as the simulated
 //! server refuses a SYN with an RST.
+//!
+//! A killed server goes silent, as the simulation's does (it "drops
+//! everything until revived"): its connections are frozen, held open and
+//! never answered, so their clients time out as in the lab rather than
+//! seeing a reset the lab never shows.
 
 use super::wire::{self, ACK};
 use crate::backends::{Service, Serving};
@@ -15,7 +20,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, watch};
 
 /// What one lab server counts, across kills and revives.
 #[derive(Debug, Default)]
@@ -44,6 +49,9 @@ pub struct LabService {
     delay: Arc<super::link::LinkDelay>,
     /// Its counters, shared with the engine.
     pub stats: Arc<ServerStats>,
+    frozen: watch::Sender<bool>,
+    /// Frozen connections, held open until the server is revived.
+    buried: Mutex<Vec<std::net::TcpStream>>,
 }
 
 impl LabService {
@@ -56,6 +64,33 @@ impl LabService {
             rng: Mutex::new(Pcg64Mcg::seed_from_u64(seed)),
             delay,
             stats: Arc::new(ServerStats::default()),
+            frozen: watch::Sender::new(false),
+            buried: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Goes silent: every connection stops answering and is held open.
+    pub fn freeze(&self) {
+        self.frozen.send_replace(true);
+    }
+
+    /// Answers again; the frozen connections are closed (their clients
+    /// gave up on them long ago).
+    pub fn thaw(&self) {
+        self.frozen.send_replace(false);
+        self.buried
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+    }
+
+    fn bury(&self, stream: TcpStream) {
+        // Out of the reactor, the socket stays open and nobody reads it.
+        if let Ok(s) = stream.into_std() {
+            self.buried
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(s);
         }
     }
 
@@ -73,9 +108,9 @@ impl LabService {
                 self.stats.carried.fetch_add(1, Relaxed);
                 first = false;
             }
-            self.stats.queued.fetch_add(1, Relaxed);
+            let waiting = Held::new(&self.stats.queued);
             let permit = self.workers.acquire().await;
-            self.stats.queued.fetch_sub(1, Relaxed);
+            drop(waiting);
             let work = self.draw_service_time();
             if !work.is_zero() {
                 tokio::time::sleep(work).await;
@@ -89,9 +124,16 @@ impl LabService {
     }
 }
 
-/// Takes one off the established count when a connection ends, however
-/// it ends (a kill drops the future mid-way).
+/// One on a gauge while it lives: taken off however its future ends
+/// (a kill or a freeze drops it mid-way).
 struct Held<'a>(&'a AtomicU64);
+
+impl<'a> Held<'a> {
+    fn new(gauge: &'a AtomicU64) -> Held<'a> {
+        gauge.fetch_add(1, Relaxed);
+        Held(gauge)
+    }
+}
 
 impl Drop for Held<'_> {
     fn drop(&mut self) {
@@ -102,15 +144,31 @@ impl Drop for Held<'_> {
 impl Service for LabService {
     fn serve(self: Arc<Self>, mut stream: TcpStream) -> Serving {
         Box::pin(async move {
-            let before = self.stats.established.fetch_add(1, Relaxed);
-            let _held = Held(&self.stats.established);
+            let mut frozen = self.frozen.subscribe();
+            if *frozen.borrow() {
+                self.bury(stream);
+                return Ok(());
+            }
+            let before = self.stats.established.load(Relaxed);
+            let _held = Held::new(&self.stats.established);
             if before >= self.max_connections {
                 self.stats.refused.fetch_add(1, Relaxed);
                 // A zero linger makes the close an RST, as a full server's.
                 return stream.set_zero_linger();
             }
             let _ = stream.set_nodelay(true);
-            self.serve_segments(&mut stream).await
+            let served = tokio::select! {
+                biased;
+                _ = frozen.wait_for(|f| *f) => None,
+                r = self.serve_segments(&mut stream) => Some(r),
+            };
+            match served {
+                Some(result) => result,
+                None => {
+                    self.bury(stream);
+                    Ok(())
+                }
+            }
         })
     }
 }

@@ -22,7 +22,7 @@ pub(super) fn rows(e: &RealLab) -> Vec<ServerRow> {
         row.max_connections = Some(s.spec.max_connections.get());
         row.segments_served = Some(s.stats.served.load(Relaxed));
         row.queued = Some(s.stats.queued.load(Relaxed));
-        if !s.backend.is_alive() {
+        if !s.is_alive() {
             row.state = ServerState::Killed;
         }
     }

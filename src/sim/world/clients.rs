@@ -3,11 +3,11 @@
 
 use super::streams::{Streams, mix};
 use super::{Dest, Event, Life, Workload, World};
+use crate::engine::Sample;
 use crate::model::{Packet, SimDuration, SimTime};
 use crate::sim::addressing;
 use crate::sim::client::{Io, Outcome, TcpState, Timer};
 use crate::sim::dist::{sample, sample_duration};
-use crate::engine::Sample;
 use crate::spec::DropReason;
 use rand::Rng;
 

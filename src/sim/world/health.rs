@@ -3,10 +3,10 @@
 
 use super::{Dest, Event, World};
 use crate::engine::LogKind;
+use crate::engine::Sample;
 use crate::model::{Endpoint, Flags, FourTuple, Packet, SimDuration};
 use crate::policy::HealthTransition;
 use crate::sim::addressing::{self, HEALTH_SOURCE};
-use crate::engine::Sample;
 use crate::spec::DropReason;
 
 impl World {

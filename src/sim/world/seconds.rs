@@ -2,9 +2,9 @@
 //! opening and closing.
 
 use super::{Event, World};
+use crate::engine::Sample;
 use crate::engine::{LogKind, SecondRow, TRACKED_SERVERS};
 use crate::model::SimDuration;
-use crate::engine::Sample;
 
 impl World {
     pub(super) fn on_second(&mut self) {
