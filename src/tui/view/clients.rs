@@ -35,9 +35,10 @@ pub(super) fn failure_reasons(failed: &[u64; FailReason::COUNT]) -> String {
         .join(" · ")
 }
 
-/// Draws the clients panel into `area` (on a real proxy, its connections).
+/// Draws the clients panel into `area` (on a real proxy whose clients are
+/// not lblab's, its connections).
 pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    if app.frame.real_time {
+    if app.frame.real_time && app.frame.snapshot.clients.is_none() {
         return render_proxy(f, area, app, theme);
     }
     let s = &app.frame.snapshot;

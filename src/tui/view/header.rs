@@ -80,6 +80,9 @@ fn segments(app: &App, theme: &Theme) -> Vec<Segment> {
     out.push(seg(escape(&s.lab).into_owned(), theme.text, 5));
     out.push(seg(format!("t={}", s.now), theme.text, 8));
     out.push(run_state(app, theme));
+    if app.frame.real_time {
+        out.push(seg("real sockets", theme.info, 6));
+    }
     out.extend(replay_state(app, theme));
     if app.frame.pace.guided {
         out.push(seg("guided", theme.info, 4));
