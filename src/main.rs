@@ -164,11 +164,11 @@ struct RunArgs {
     series: lblab::report::SeriesArgs,
     /// Run the lab on real loopback sockets: real servers and clients
     /// through lblab proxy, in real time.
-    #[arg(long, conflicts_with_all = ["replay", "explain"])]
+    #[arg(long, conflicts_with_all = ["replay", "explain", "record"])]
     real: bool,
     /// Run the lab simulated and on real sockets with the same seed and
     /// print both side by side, flagging differences beyond tolerance.
-    #[arg(long, conflicts_with_all = ["replay", "explain", "real", "commands"])]
+    #[arg(long, conflicts_with_all = ["replay", "explain", "real", "commands", "record"])]
     vs_real: bool,
 }
 

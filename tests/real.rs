@@ -163,3 +163,44 @@ fn vs_real_server_dies_agrees_on_shares_failures_and_detection() {
         "{table}"
     );
 }
+
+#[test]
+fn a_connection_flood_is_real_connections_the_servers_hold() {
+    let text = r#"Lab(
+        name: "flood-on-loopback",
+        duration: Some("4s"),
+        servers: Replicate(count: 2, template: (name: "srv")),
+        clients: (
+            closed: Some((population: 4, segments: Constant(3), gap: Constant("50ms"),
+                          think: Constant("100ms"), connections: None)),
+            floods: [(kind: ConnectionFlood, rate: 50.0, sources: 10, start: "1s", duration: Some("2s"))],
+        ),
+    )"#;
+    let lab = lblab::lab::load_str(text, "flood.ron").expect("a valid lab");
+    let mut real = RealLab::start(&lab, 1).expect("starts on loopback");
+    run_engine(&mut real, Stop::After(SimDuration::from_millis(2500)));
+    let snap = real.snapshot();
+    // 1.5 s of a 50/s flood: about 75 connections, each sending one
+    // segment and holding on.
+    assert!((50..=100).contains(&snap.flood_syns), "{}", snap.flood_syns);
+    let held: u32 = real
+        .server_rows()
+        .iter()
+        .filter_map(|r| r.server_established)
+        .sum();
+    assert!(
+        held >= 40,
+        "the servers hold the flood's connections: {held}"
+    );
+    // When the flood stops, its connections close.
+    run_engine(&mut real, Stop::After(SimDuration::from_millis(3800)));
+    let held: u32 = real
+        .server_rows()
+        .iter()
+        .filter_map(|r| r.server_established)
+        .sum();
+    assert!(
+        held <= 8,
+        "the flood's connections closed when it stopped: {held}"
+    );
+}

@@ -48,19 +48,22 @@ impl DemoBackend {
     }
 
     /// Like [`spawn`](Self::spawn), speaking `service` on every
-    /// connection instead of HTTP or echo.
+    /// connection instead of HTTP or echo, with a listen queue of
+    /// `backlog` connections (the kernel may cap it).
     pub async fn spawn_service(
         name: impl Into<String>,
         addr: SocketAddr,
         service: Arc<dyn Service>,
+        backlog: u32,
     ) -> io::Result<DemoBackend> {
         let name = name.into();
         let options = BackendOptions::default();
         check(&name, &options)?;
-        let listener = bind(addr).await?;
+        let listener = bind_with(addr, Some(backlog)).await?;
         let addr = listener.local_addr()?;
         let mut shared = Shared::new(name, options, addr.port());
         shared.service = Some(service);
+        shared.backlog = Some(backlog);
         let shared = Arc::new(shared);
         let run = Run::start(listener, &shared);
         Ok(DemoBackend {
@@ -106,7 +109,7 @@ impl DemoBackend {
             run.tracker.clone()
         };
         old.wait().await;
-        let listener = bind(self.addr).await?;
+        let listener = bind_with(self.addr, self.shared.backlog).await?;
         *self.lock_run() = Run::start(listener, &self.shared);
         Ok(())
     }
@@ -158,6 +161,25 @@ fn check(name: &str, options: &BackendOptions) -> io::Result<()> {
         ));
     }
     Ok(())
+}
+
+/// Binds with a listen queue of `backlog` (the default without one).
+async fn bind_with(addr: SocketAddr, backlog: Option<u32>) -> io::Result<TcpListener> {
+    let Some(backlog) = backlog else {
+        return bind(addr).await;
+    };
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()
+    } else {
+        tokio::net::TcpSocket::new_v6()
+    }?;
+    // A revived server takes its port back while its old connections may
+    // linger in TIME_WAIT.
+    socket.set_reuseaddr(true)?;
+    socket
+        .bind(addr)
+        .and_then(|()| socket.listen(backlog))
+        .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))
 }
 
 /// Binds, with the address in the error so that a taken port is obvious.

@@ -17,6 +17,8 @@ pub(crate) struct Shared {
     rng: Mutex<Pcg64Mcg>,
     /// Speaks this instead of the mode's protocol, when set.
     pub(crate) service: Option<Arc<dyn Service>>,
+    /// Its listen queue, when not the default.
+    pub(crate) backlog: Option<u32>,
 }
 
 impl Shared {
@@ -31,6 +33,7 @@ impl Shared {
             connections: AtomicU64::new(0),
             rng: Mutex::new(Pcg64Mcg::seed_from_u64(seed)),
             service: None,
+            backlog: None,
         }
     }
 

@@ -195,9 +195,10 @@ async fn start_server(lab: &Lab, spec: ServerSpec, seed: u64, i: u64) -> Result<
     ));
     let stats = Arc::clone(&service.stats);
     let at = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
-    let backend = DemoBackend::spawn_service(spec.name.clone(), at, service.clone())
-        .await
-        .map_err(|e| format!("cannot start server {}: {e}", spec.name))?;
+    let backend =
+        DemoBackend::spawn_service(spec.name.clone(), at, service.clone(), spec.backlog.get())
+            .await
+            .map_err(|e| format!("cannot start server {}: {e}", spec.name))?;
     Ok(RigServer {
         spec,
         backend,
