@@ -2,26 +2,14 @@
 //! in its `.expected` sibling, so a change to any message or position is a
 //! visible, reviewed change.
 
+mod common;
+
+use common::corpus;
 use lblab::lab::{BUILTIN, builtin, load_file};
-use std::path::{Path, PathBuf};
-
-fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad-labs")
-}
-
-fn files_with(ext: &str) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(corpus())
-        .expect("the bad-labs corpus is readable")
-        .map(|entry| entry.expect("a readable directory entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == ext))
-        .collect();
-    files.sort();
-    files
-}
 
 #[test]
 fn every_bad_lab_fails_with_its_expected_error() {
-    let labs = files_with("ron");
+    let labs = corpus::files("bad-labs", "ron");
     assert!(labs.len() >= 15, "only {} bad labs", labs.len());
     let mut wrong = Vec::new();
     for lab in &labs {
@@ -42,13 +30,7 @@ fn every_bad_lab_fails_with_its_expected_error() {
 
 #[test]
 fn every_expectation_has_its_lab() {
-    for expected in files_with("expected") {
-        assert!(
-            expected.with_extension("ron").exists(),
-            "{} has no .ron beside it",
-            expected.display()
-        );
-    }
+    corpus::assert_every_expectation_has_its_lab("bad-labs");
 }
 
 #[test]

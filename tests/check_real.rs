@@ -4,25 +4,14 @@
 //! refused with exactly the errors in its `.expected` sibling, one per
 //! line, each line written after the file's path.
 
+mod common;
+
+use common::corpus;
 use lblab::lab::{
     BUILTIN, LabError, builtin, check_real, check_real_commands, load_commands_str, load_file,
     load_real_commands, resolve_real,
 };
-use std::path::{Path, PathBuf};
-
-fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad-labs-real")
-}
-
-fn files_with(ext: &str) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(corpus())
-        .expect("the bad-labs-real corpus is readable")
-        .map(|entry| entry.expect("a readable directory entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == ext))
-        .collect();
-    files.sort();
-    files
-}
+use std::path::Path;
 
 /// The text of the built-in lab `name`.
 fn builtin_text(name: &str) -> &'static str {
@@ -80,7 +69,7 @@ fn labs_with_nothing_fake_pass() {
 
 #[test]
 fn a_lab_file_is_checked_as_a_file() {
-    let path = corpus().join("slow-start-on.ron");
+    let path = corpus::dir("bad-labs-real").join("slow-start-on.ron");
     let path = path.to_str().expect("a UTF-8 path");
     let refused = resolve_real(path).expect_err("slow start is refused");
     assert!(refused.starts_with(&format!("{path}:")), "{refused}");
@@ -93,7 +82,7 @@ fn a_lab_file_is_checked_as_a_file() {
 
 #[test]
 fn every_bad_real_lab_fails_with_its_expected_errors() {
-    let labs = files_with("ron");
+    let labs = corpus::files("bad-labs-real", "ron");
     assert!(labs.len() >= 8, "only {} bad real labs", labs.len());
     let mut wrong = Vec::new();
     for lab in &labs {
@@ -126,13 +115,7 @@ fn every_bad_real_lab_fails_with_its_expected_errors() {
 
 #[test]
 fn every_expectation_has_its_lab() {
-    for expected in files_with("expected") {
-        assert!(
-            expected.with_extension("ron").exists(),
-            "{} has no .ron beside it",
-            expected.display()
-        );
-    }
+    corpus::assert_every_expectation_has_its_lab("bad-labs-real");
 }
 
 #[test]

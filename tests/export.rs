@@ -6,7 +6,7 @@
 
 use lblab::export::{Engine, Exported, export};
 use lblab::lab::{BUILTIN, builtin};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 fn exported(lab: &str, engine: Engine) -> Exported {
@@ -55,24 +55,6 @@ fn every_built_in_lab_passes_haproxy_c() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
-/// The stream module's file where a distribution builds it as a dynamic
-/// module, or `None` where it is built in (or absent).
-fn stream_module(nginx: &Path) -> Option<PathBuf> {
-    let version = Command::new(nginx).arg("-V").output().ok()?;
-    let flags = String::from_utf8_lossy(&version.stderr).to_string();
-    if flags.contains("--with-stream ") || flags.ends_with("--with-stream") {
-        return None;
-    }
-    [
-        "/usr/lib/nginx/modules",
-        "/usr/lib64/nginx/modules",
-        "/usr/share/nginx/modules",
-    ]
-    .iter()
-    .map(|d| Path::new(d).join("ngx_stream_module.so"))
-    .find(|p| p.is_file())
-}
-
 #[test]
 fn every_built_in_lab_passes_nginx_t() {
     let Some(nginx) = program("nginx") else {
@@ -80,7 +62,8 @@ fn every_built_in_lab_passes_nginx_t() {
         return;
     };
     let dir = scratch("nginx");
-    let load = stream_module(&nginx)
+    let load = lblab::conform::install::stream_module(&nginx)
+        .unwrap_or_else(|e| panic!("{e}"))
         .map(|m| format!("load_module {};\n", m.display()))
         .unwrap_or_default();
     for (name, _) in BUILTIN {

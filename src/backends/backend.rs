@@ -33,18 +33,7 @@ impl DemoBackend {
         addr: SocketAddr,
         options: BackendOptions,
     ) -> io::Result<DemoBackend> {
-        let name = name.into();
-        check(&name, &options)?;
-        let listener = bind(addr).await?;
-        let addr = listener.local_addr()?;
-        let shared = Arc::new(Shared::new(name, options, addr.port()));
-        let run = Run::start(listener, &shared);
-        Ok(DemoBackend {
-            shared,
-            addr,
-            run: Mutex::new(run),
-            reviving: tokio::sync::Mutex::new(()),
-        })
+        DemoBackend::start(name.into(), addr, options, None, None).await
     }
 
     /// Like [`spawn`](Self::spawn), speaking `service` on every
@@ -56,14 +45,23 @@ impl DemoBackend {
         service: Arc<dyn Service>,
         backlog: u32,
     ) -> io::Result<DemoBackend> {
-        let name = name.into();
         let options = BackendOptions::default();
+        DemoBackend::start(name.into(), addr, options, Some(service), Some(backlog)).await
+    }
+
+    async fn start(
+        name: String,
+        addr: SocketAddr,
+        options: BackendOptions,
+        service: Option<Arc<dyn Service>>,
+        backlog: Option<u32>,
+    ) -> io::Result<DemoBackend> {
         check(&name, &options)?;
-        let listener = bind_with(addr, Some(backlog)).await?;
+        let listener = bind_with(addr, backlog).await?;
         let addr = listener.local_addr()?;
         let mut shared = Shared::new(name, options, addr.port());
-        shared.service = Some(service);
-        shared.backlog = Some(backlog);
+        shared.service = service;
+        shared.backlog = backlog;
         let shared = Arc::new(shared);
         let run = Run::start(listener, &shared);
         Ok(DemoBackend {

@@ -7,6 +7,7 @@ use lblab::sim::World;
 use lblab::spec::DropReason;
 use lblab::spec::Lab;
 
+pub mod corpus;
 pub mod dashboard;
 
 /// Parses a lab written inline in a test.
