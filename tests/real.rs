@@ -183,24 +183,22 @@ fn a_connection_flood_is_real_connections_the_servers_hold() {
     // 1.5 s of a 50/s flood: about 75 connections, each sending one
     // segment and holding on.
     assert!((50..=100).contains(&snap.flood_syns), "{}", snap.flood_syns);
-    let held: u32 = real
-        .server_rows()
-        .iter()
-        .filter_map(|r| r.server_established)
-        .sum();
+    let held = |real: &RealLab| -> u32 {
+        real.server_rows()
+            .iter()
+            .filter_map(|r| r.server_established)
+            .sum()
+    };
+    let during = held(&real);
     assert!(
-        held >= 40,
-        "the servers hold the flood's connections: {held}"
+        during >= 40,
+        "the servers hold the flood's connections: {during}"
     );
     // When the flood stops, its connections close.
     run_engine(&mut real, Stop::After(SimDuration::from_millis(3800)));
-    let held: u32 = real
-        .server_rows()
-        .iter()
-        .filter_map(|r| r.server_established)
-        .sum();
+    let after = held(&real);
     assert!(
-        held <= 8,
-        "the flood's connections closed when it stopped: {held}"
+        after <= 8,
+        "the flood's connections closed when it stopped: {after}"
     );
 }
