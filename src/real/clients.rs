@@ -7,8 +7,8 @@
 //! filters see distinct sources.
 
 use super::book::Book;
-use super::connection::{self, Deadlines, Plan};
-use super::link::LinkDelay;
+use super::connection::{self, Deadlines, Plan, Timing};
+use super::link::{LinkDelay, Pacer};
 use crate::model::Ip;
 use crate::sim::{client_ip, sample};
 use crate::spec::{AttackKind, ClosedSpec, FloodSpec, OpenSpec, TcpSpec};
@@ -216,6 +216,7 @@ impl Workload {
             rand::RngExt::random_range(&mut rng, 0..spread)
         };
         let life = async {
+            let mut pacer = Pacer::default();
             tokio::time::sleep(Duration::from_nanos(offset)).await;
             let mut made = 0u64;
             loop {
@@ -224,13 +225,17 @@ impl Workload {
                 }
                 let plan = self.plan(&mut rng, &spec.segments, &spec.segment_size, &spec.gap);
                 let deadlines = self.deadlines();
+                let mut timing = Timing {
+                    delay: &self.delay,
+                    pacer: &mut pacer,
+                };
                 connection::run(
                     &self.book,
                     source,
                     self.target,
                     &plan,
                     deadlines,
-                    &self.delay,
+                    &mut timing,
                 )
                 .await;
                 made += 1;
@@ -238,7 +243,7 @@ impl Workload {
                     return Leaving::Done;
                 }
                 let think = sample(&spec.think, &mut rng).get().as_nanos();
-                tokio::time::sleep(Duration::from_nanos(think)).await;
+                pacer.sleep(Duration::from_nanos(think)).await;
             }
         };
         let leaving = tokio::select! {
@@ -308,9 +313,14 @@ impl Workload {
         let source = loopback_of(client_ip(index as usize));
         let deadlines = self.deadlines();
         let book = &self.book;
+        let mut pacer = Pacer::default();
+        let mut timing = Timing {
+            delay: &self.delay,
+            pacer: &mut pacer,
+        };
         tokio::select! {
             () = self.stop.cancelled() => {}
-            _ = connection::run(book, source, self.target, &plan, deadlines, &self.delay) => {}
+            _ = connection::run(book, source, self.target, &plan, deadlines, &mut timing) => {}
         }
     }
 

@@ -6,7 +6,7 @@
 //! simulated client's retransmissions would allow.
 
 use super::book::{Book, Phase};
-use super::link::LinkDelay;
+use super::link::{LinkDelay, Pacer};
 use super::wire::{self, ACK};
 use crate::model::SimDuration;
 use crate::spec::{FailReason, TcpSpec};
@@ -104,6 +104,15 @@ impl Drop for Books<'_> {
     }
 }
 
+/// How a task emulates time: the link's delay, and its pacer for every
+/// sleep.
+pub struct Timing<'a> {
+    /// The one-way delay before each write.
+    pub delay: &'a LinkDelay,
+    /// The task's sleeps, kept to the lab's times.
+    pub pacer: &'a mut Pacer,
+}
+
 /// Runs one connection to its end and books it; true if it completed.
 pub async fn run(
     book: &Book,
@@ -111,7 +120,7 @@ pub async fn run(
     target: SocketAddr,
     plan: &Plan,
     deadlines: Deadlines,
-    delay: &LinkDelay,
+    timing: &mut Timing<'_>,
 ) -> bool {
     book.attempt();
     book.enter(None, Some(Phase::SynSent));
@@ -121,7 +130,7 @@ pub async fn run(
         ended: false,
     };
     let started = Instant::now();
-    let outcome = exchange(&mut books, source, target, plan, deadlines, delay, started).await;
+    let outcome = exchange(&mut books, source, target, plan, deadlines, timing, started).await;
     let completed = outcome.is_ok();
     books.end(outcome, started);
     completed
@@ -133,11 +142,11 @@ async fn exchange(
     target: SocketAddr,
     plan: &Plan,
     deadlines: Deadlines,
-    delay: &LinkDelay,
+    timing: &mut Timing<'_>,
     started: Instant,
 ) -> Result<(), FailReason> {
     // The handshake crosses the path there and back, as in the simulation.
-    delay.wait_round_trip().await;
+    timing.delay.wait_round_trip(timing.pacer).await;
     let mut stream = match timeout(deadlines.connect, connect(source, target)).await {
         Err(_) => return Err(FailReason::SynTimeout),
         Ok(Err(e)) => return Err(reason_of(&e)),
@@ -147,8 +156,10 @@ async fn exchange(
     books.book.establish(sim(started.elapsed()));
     let failed = Err;
     for (i, &size) in plan.segments.iter().enumerate() {
-        delay.wait().await;
+        // The segment's latency starts as it enters the link, as in the
+        // simulation: the link's delay is part of it.
         let sent = Instant::now();
+        timing.delay.wait(timing.pacer).await;
         if let Err(e) = wire::write_segment(&mut stream, size).await {
             return failed(reason_of(&e));
         }
@@ -162,7 +173,7 @@ async fn exchange(
             Ok(Ok(_)) => books.book.segment(sim(sent.elapsed())),
         }
         if let Some(gap) = plan.gaps.get(i).filter(|g| !g.is_zero()) {
-            tokio::time::sleep(*gap).await;
+            timing.pacer.sleep(*gap).await;
         }
     }
     if stream.shutdown().await.is_err() {

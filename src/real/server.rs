@@ -103,6 +103,7 @@ impl LabService {
     async fn serve_segments(&self, stream: &mut TcpStream) -> std::io::Result<()> {
         let mut buf = Vec::new();
         let mut first = true;
+        let mut pacer = super::link::Pacer::default();
         while wire::read_segment(stream, &mut buf).await?.is_some() {
             if first {
                 self.stats.carried.fetch_add(1, Relaxed);
@@ -112,12 +113,10 @@ impl LabService {
             let permit = self.workers.acquire().await;
             drop(waiting);
             let work = self.draw_service_time();
-            if !work.is_zero() {
-                tokio::time::sleep(work).await;
-            }
+            pacer.sleep(work).await;
             drop(permit);
             self.stats.served.fetch_add(1, Relaxed);
-            self.delay.wait().await;
+            self.delay.wait(&mut pacer).await;
             stream.write_all(&[ACK]).await?;
         }
         stream.shutdown().await

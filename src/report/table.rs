@@ -126,19 +126,30 @@ impl Report {
                  while none was free, so objectives still open then are invalid"
             );
         }
-        let _ = writeln!(
-            o,
-            "packets      sent {}  bytes {}  dropped {}  conn-table entries at end {}",
-            t.packets, t.bytes, t.drops, t.table_entries
-        );
-        let _ = writeln!(
-            o,
-            "retransmits  syn {}  data {}  fin {}  total {}",
-            t.retransmits.syn,
-            t.retransmits.data,
-            t.retransmits.fin,
-            t.retransmits.total()
-        );
+        if self.links.is_empty() {
+            // An engine on real sockets: packets and retransmissions are
+            // the kernel's, out of its sight; a 0 would be a made-up figure.
+            let _ = writeln!(
+                o,
+                "packets      {NONE} (the kernel's, on real sockets)  conn-table entries at end {}",
+                t.table_entries
+            );
+            let _ = writeln!(o, "retransmits  {NONE} (the kernel's)");
+        } else {
+            let _ = writeln!(
+                o,
+                "packets      sent {}  bytes {}  dropped {}  conn-table entries at end {}",
+                t.packets, t.bytes, t.drops, t.table_entries
+            );
+            let _ = writeln!(
+                o,
+                "retransmits  syn {}  data {}  fin {}  total {}",
+                t.retransmits.syn,
+                t.retransmits.data,
+                t.retransmits.fin,
+                t.retransmits.total()
+            );
+        }
         if t.flood_syns > 0 {
             // Every kind of flood counts here (a connection flood's SYNs
             // are real), so the line names none of them.
