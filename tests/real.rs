@@ -12,6 +12,12 @@ use lblab::real::RealLab;
 use lblab::real::versus;
 use lblab::spec::{Command, Dur, TimedCommand};
 
+/// Real timers run late: a probe's interval and timeout are each a sleep
+/// that ends on the timer's next millisecond or after, more on a busy
+/// machine, and the engine sees a verdict within a few milliseconds of
+/// it. A detection may come this much past fall x interval + timeout.
+const TIMER_SLACK_MS: f64 = 30.0;
+
 fn lab(name: &str) -> lblab::spec::Lab {
     lblab::lab::builtin(name).expect("a built-in lab")
 }
@@ -58,7 +64,8 @@ fn a_killed_server_is_found_by_health_checks_within_fall_intervals_and_a_timeout
     )];
     let h = lab.balancer.health;
     let bound = h.interval.get().as_millis_f64() * f64::from(h.fall.get())
-        + h.timeout.get().as_millis_f64();
+        + h.timeout.get().as_millis_f64()
+        + TIMER_SLACK_MS;
     let mut real = RealLab::start(&lab, 3).expect("starts on loopback");
     run_engine(&mut real, Stop::After(SimDuration::from_secs(4)));
     let snap = real.snapshot();
@@ -70,7 +77,7 @@ fn a_killed_server_is_found_by_health_checks_within_fall_intervals_and_a_timeout
     let took = detection.max.map_or(f64::MAX, |d| d.as_millis_f64());
     assert!(
         took <= bound,
-        "found after {took} ms, beyond fall x interval + timeout = {bound} ms"
+        "found after {took} ms, beyond fall x interval + timeout (+ slack) = {bound} ms"
     );
     let row = snap
         .servers
@@ -191,7 +198,12 @@ fn vs_real_server_dies_agrees_on_shares_failures_and_detection() {
         // Both deaths are found, each within fall x interval + timeout.
         let detection = both.real.latency.detection;
         assert_eq!(detection.count, 2, "{tables}");
-        assert!(detection.max_ms.is_some_and(|ms| ms <= 1750.0), "{tables}");
+        assert!(
+            detection
+                .max_ms
+                .is_some_and(|ms| ms <= 1750.0 + TIMER_SLACK_MS),
+            "{tables}"
+        );
     }
     assert!(
         sim >= 60.0,

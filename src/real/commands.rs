@@ -98,8 +98,10 @@ impl RealLab {
     }
 
     fn kill_server(&mut self, name: &str) -> Result<String, String> {
-        let now = self.now();
         self.rig.kill(name)?;
+        // It is dead to the network once its port is silent: the moment a
+        // detection delay counts from.
+        let now = self.now();
         self.killed_at.insert(name.to_string(), now);
         Ok(format!(
             "{name} killed: it goes silent (SYNs dropped, connections unanswered); health checks will notice"
