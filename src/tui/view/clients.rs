@@ -103,11 +103,16 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         ),
         row(
             "retransmits",
-            format!(
-                "syn {} · data {}",
-                s.retransmits.syn,
-                s.retransmits.data + s.retransmits.fin
-            ),
+            if app.frame.real_time {
+                // The kernel's, on real sockets: out of sight, not zero.
+                "– (the kernel's)".to_string()
+            } else {
+                format!(
+                    "syn {} · data {}",
+                    s.retransmits.syn,
+                    s.retransmits.data + s.retransmits.fin
+                )
+            },
             theme.text,
         ),
         heading("clients, by state"),
