@@ -209,6 +209,14 @@ impl RealLab {
 
     fn windows(&mut self) {
         let now = self.now();
+        // Called every few milliseconds; the counters (a proxy snapshot
+        // among them) are read only when a window opens or closes.
+        let due = self.judged.iter().any(|j| {
+            (!j.opened && now >= j.opens) || (!j.closed && j.closes.is_some_and(|c| now >= c))
+        });
+        if !due {
+            return;
+        }
         let tally = self.tally();
         let picks = self.picks();
         let mut said = Vec::new();
