@@ -26,4 +26,4 @@ pub use queue::EventQueue;
 pub use rto::RtoEstimator;
 pub use server::{Server, ServerStats};
 pub use tap::{Side, TapRecord, TapSides, TapSpec, WATCH_PACKETS};
-pub use world::{MemoryBreakdown, World};
+pub use world::{MemoryBreakdown, STALL_CHECK_EVERY, World};

@@ -19,6 +19,7 @@ mod resilience;
 mod seconds;
 mod snapshot;
 mod stall;
+pub use stall::CHECK_EVERY as STALL_CHECK_EVERY;
 mod streams;
 mod tap;
 #[cfg(test)]
@@ -364,6 +365,14 @@ impl World {
     /// millions of events (the World then runs no more events).
     pub fn stalled(&self) -> Option<SimTime> {
         self.stall.stalled()
+    }
+
+    /// Calls a stall after `looks` looks of the stall watch in a row (a
+    /// look every [`STALL_CHECK_EVERY`] events) instead of the default's
+    /// tens of millions of events: for tests of what a stall does.
+    pub fn with_stall_looks(mut self, looks: u32) -> World {
+        self.stall = stall::StallWatch::with_limit(looks);
+        self
     }
 
     /// Processes the next event; false if the queue is empty.

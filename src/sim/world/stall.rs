@@ -15,23 +15,47 @@ pub const CHECK_EVERY: u64 = 1 << 20;
 pub const LOOKS: u32 = 64;
 
 /// Where the clock stood at the last looks.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug)]
 pub struct StallWatch {
     at: SimTime,
     looks: u32,
+    /// Looks in a row at one instant that make a stall ([`LOOKS`] unless
+    /// a test asks for fewer, to reach a stall in millions of events
+    /// rather than tens of millions).
+    limit: u32,
     stalled: Option<SimTime>,
 }
 
+impl Default for StallWatch {
+    fn default() -> Self {
+        StallWatch {
+            at: SimTime::ZERO,
+            looks: 0,
+            limit: LOOKS,
+            stalled: None,
+        }
+    }
+}
+
 impl StallWatch {
-    /// Notes the clock at `now`; true once it has not moved for [`LOOKS`]
-    /// looks in a row.
+    /// A watch that calls a stall after `limit` looks in a row (at least
+    /// one) instead of [`LOOKS`].
+    pub fn with_limit(limit: u32) -> StallWatch {
+        StallWatch {
+            limit: limit.max(1),
+            ..StallWatch::default()
+        }
+    }
+
+    /// Notes the clock at `now`; true once it has not moved for the
+    /// watch's limit of looks in a row.
     pub fn look(&mut self, now: SimTime) -> bool {
         if self.stalled.is_some() {
             return true;
         }
         if now == self.at {
             self.looks += 1;
-            if self.looks >= LOOKS {
+            if self.looks >= self.limit {
                 self.stalled = Some(now);
             }
         } else {
@@ -73,5 +97,16 @@ mod tests {
         }
         assert!(watch.look(at));
         assert_eq!(watch.stalled(), Some(at));
+    }
+
+    #[test]
+    fn a_shorter_limit_calls_the_stall_sooner() {
+        let mut watch = StallWatch::with_limit(3);
+        let at = SimTime::ZERO + SimDuration::from_millis(3);
+        watch.look(at);
+        assert!(!watch.look(at));
+        assert!(!watch.look(at));
+        assert!(watch.look(at));
+        assert_eq!(StallWatch::default().limit, LOOKS);
     }
 }
