@@ -4,7 +4,7 @@
 //! and status bar at 80 and 160 columns, guided mode and the end-of-lab
 //! summary.
 
-mod common;
+use crate::common;
 
 use common::dashboard::{app, commands, frame, press, render, world};
 use crossterm::event::{KeyModifiers, MouseButton, MouseEvent, MouseEventKind};

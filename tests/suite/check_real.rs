@@ -4,7 +4,7 @@
 //! refused with exactly the errors in its `.expected` sibling, one per
 //! line, each line written after the file's path.
 
-mod common;
+use crate::common;
 
 use common::corpus;
 use lblab::lab::{

@@ -1,7 +1,7 @@
 //! Same lab + seed (+ commands) gives a byte-identical report; different
 //! seeds give different runs.
 
-mod common;
+use crate::common;
 
 use common::{at, lab};
 use lblab::report::{Format, Report};

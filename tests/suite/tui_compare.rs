@@ -1,7 +1,7 @@
 //! The dashboard's `--compare`: two worlds in lockstep drawn side by
 //! side, a key applied to both.
 
-mod common;
+use crate::common;
 
 use common::dashboard::{press, render};
 use lblab::compare::Side;

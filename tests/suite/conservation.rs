@@ -3,7 +3,7 @@
 //! packet delivered is used or dropped with a reason — after every run,
 //! whatever the lab, seed and chaos, and for every built-in lab.
 
-mod common;
+use crate::common;
 
 use common::{assert_conserved, at, busy_lab, lab};
 use lblab::sim::World;

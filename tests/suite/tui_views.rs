@@ -4,7 +4,7 @@
 //! mind, every failure reason in the clients panel, the latency histogram
 //! and one server's detail view.
 
-mod common;
+use crate::common;
 
 use common::dashboard::{app, render, world};
 use lblab::sim::World;

@@ -2,7 +2,7 @@
 //! compared with reviewed snapshots, every size from nothing to 200×60, and
 //! key sequences turned into the Commands they should send.
 
-mod common;
+use crate::common;
 
 use common::at;
 use common::dashboard::{app, render};
@@ -107,12 +107,13 @@ fn too_small_terminal() {
     insta::assert_snapshot!(render(&app(&world(1.0, &[])), 60, 12));
 }
 
-#[test]
-fn sizes_from_nothing_to_200x60_draw_without_panic() {
-    // Every width at the heights where layouts change, every height at the
-    // widths where they change (the minimum, column and popup breakpoints,
-    // each with its neighbours), and a strided grid in between: where an
-    // underflow or an overflow can hide, without drawing all 12 000 sizes.
+/// Draws the dashboard with `keys_typed` pressed (an overlay open, or
+/// none) at every width at the heights where layouts change, every height
+/// at the widths where they change (the minimum, column and popup
+/// breakpoints, each with its neighbours), and a strided grid in between:
+/// where an underflow or an overflow can hide, without drawing all 12 000
+/// sizes. One test per overlay, so the sweeps run side by side.
+fn sizes_from_nothing_to_200x60_draw_without_panic(keys_typed: &str) {
     let heights = [0, 1, 2, 3, 5, 11, 12, 16, 23, 24, 25, 30, 47, 48, 49, 60];
     let widths = [
         0, 1, 2, 3, 10, 38, 59, 60, 61, 79, 80, 81, 83, 84, 85, 91, 92, 93, 129, 130, 131, 149,
@@ -129,19 +130,46 @@ fn sizes_from_nothing_to_200x60_draw_without_panic() {
     sizes.sort_unstable();
     sizes.dedup();
     let w = world(8.0, &[Command::KillServer("srv-1".into())]);
-    let overlays = ["", "?", "f", "a", "t", "l"];
     let mut t = Terminal::new(TestBackend::new(1, 1)).expect("test terminal");
-    for keys_typed in overlays {
-        let mut a = app(&w);
-        press(&mut a, keys_typed);
-        for &(width, height) in &sizes {
-            t.backend_mut().resize(width, height);
-            t.resize(ratatui::layout::Rect::new(0, 0, width, height))
-                .expect("resize");
-            t.draw(|f| view::draw(f, &a))
-                .unwrap_or_else(|e| panic!("{width}x{height} with {keys_typed:?}: {e}"));
-        }
+    let mut a = app(&w);
+    press(&mut a, keys_typed);
+    for &(width, height) in &sizes {
+        t.backend_mut().resize(width, height);
+        t.resize(ratatui::layout::Rect::new(0, 0, width, height))
+            .expect("resize");
+        t.draw(|f| view::draw(f, &a))
+            .unwrap_or_else(|e| panic!("{width}x{height} with {keys_typed:?}: {e}"));
     }
+}
+
+#[test]
+fn every_size_draws_the_main_screen_without_panic() {
+    sizes_from_nothing_to_200x60_draw_without_panic("");
+}
+
+#[test]
+fn every_size_draws_the_help_without_panic() {
+    sizes_from_nothing_to_200x60_draw_without_panic("?");
+}
+
+#[test]
+fn every_size_draws_the_flood_popup_without_panic() {
+    sizes_from_nothing_to_200x60_draw_without_panic("f");
+}
+
+#[test]
+fn every_size_draws_the_algorithm_popup_without_panic() {
+    sizes_from_nothing_to_200x60_draw_without_panic("a");
+}
+
+#[test]
+fn every_size_draws_the_timeouts_popup_without_panic() {
+    sizes_from_nothing_to_200x60_draw_without_panic("t");
+}
+
+#[test]
+fn every_size_draws_the_lab_picker_without_panic() {
+    sizes_from_nothing_to_200x60_draw_without_panic("l");
 }
 
 #[test]
@@ -313,7 +341,7 @@ fn any_key_in_any_state_is_safe() {
 
 #[test]
 fn the_readme_lists_every_key() {
-    let readme = include_str!("../README.md");
+    let readme = include_str!("../../README.md");
     for b in keys::KEYS {
         assert!(
             readme.contains(b.help),

@@ -3,7 +3,7 @@
 //! balancer, and the ladder draws them time going down, a server's death
 //! showing as segments sent again.
 
-mod common;
+use crate::common;
 
 use common::at;
 use common::dashboard::{app, commands, press};

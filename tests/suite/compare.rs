@@ -3,7 +3,7 @@
 //! doing; the hashes the report prints say so, and change when the draws
 //! do.
 
-mod common;
+use crate::common;
 
 use common::lab;
 use lblab::compare::{Side, compare};

@@ -10,7 +10,7 @@ use lblab::lab::load_str;
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 
-const CLASSIC: &str = include_str!("../presets/classic.ron");
+const CLASSIC: &str = include_str!("../../presets/classic.ron");
 
 /// Pieces of RON syntax that stress the parser more than random bytes do.
 const TOKENS: &[&str] = &[

@@ -2,7 +2,7 @@
 //! `ScriptFile("...")` read, run by the simulated balancer, and run by the
 //! real proxy's pool, picking as the script says.
 
-mod common;
+use crate::common;
 
 use common::{at, run_to};
 use lblab::engine::Snapshot;

@@ -7,7 +7,7 @@
 //! kind, weights all zero, names and lab files full of commas, quotes,
 //! newlines and escape sequences, each with the exact text it prints.
 
-mod common;
+use crate::common;
 
 use common::{at, lab};
 use lblab::headless;

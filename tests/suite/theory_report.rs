@@ -4,7 +4,7 @@
 //! segments that waited (PASTA: an arrival finds the server busy with
 //! probability ρ).
 
-mod common;
+use crate::common;
 
 use common::lab;
 use lblab::headless;

@@ -165,11 +165,21 @@ fn a_world_whose_clock_stands_still_stops_itself_with_a_clear_error() {
         "check must refuse the frozen lab in the first place"
     );
     let run_for = Some(SimDuration::from_millis(200));
-    match headless::run(World::maker(), &lab, 1, run_for, &[]) {
+    // The default watch waits about 67 million events; four looks (about
+    // 4 million) reach the same stop in a fraction of the time.
+    const LOOKS: u32 = 4;
+    let maker: lblab::engine::MakeEngine = std::sync::Arc::new(|lab, seed| {
+        Box::new(World::new(lab, seed).with_stall_looks(LOOKS)) as Box<dyn Engine>
+    });
+    match headless::run(maker, &lab, 1, run_for, &[]) {
         Err(RunError::Stalled { lab, at, events }) => {
             assert_eq!(lab, "frozen");
             assert_eq!(at, "t=0.000000s");
-            assert!(events >= 60_000_000, "stopped after only {events} events");
+            let looked = u64::from(LOOKS) * lblab::sim::STALL_CHECK_EVERY;
+            assert!(
+                (looked..looked + lblab::sim::STALL_CHECK_EVERY).contains(&events),
+                "stopped after {events} events, not at the {LOOKS}th look"
+            );
         }
         Err(other) => panic!("stopped for another reason: {other}"),
         Ok(_) => panic!("a frozen world ran to its end"),

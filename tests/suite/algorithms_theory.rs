@@ -3,7 +3,7 @@
 //! so its mean response must match an idealised JSQ system computed here
 //! from the same arrival rate and service-time law.
 
-mod common;
+use crate::common;
 
 use common::{at, lab};
 use lblab::sim::World;

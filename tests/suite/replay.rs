@@ -4,7 +4,7 @@
 //! original at every checked moment; a run file from another version or
 //! lab is refused unless forced.
 
-mod common;
+use crate::common;
 
 use common::dashboard::{app, press};
 use lblab::engine::Engine;

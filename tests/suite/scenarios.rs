@@ -1,7 +1,7 @@
 //! Whole-World behaviour a student would check: detection time, resets,
 //! half-open caps, retransmission, draining, weights, idle sweeping.
 
-mod common;
+use crate::common;
 
 use common::{assert_conserved, at, busy_lab, clients, lab, run_to};
 use lblab::engine::ServerState;

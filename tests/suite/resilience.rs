@@ -4,7 +4,7 @@
 //! redispatch rescues handshakes sent to a dead server, and sticky
 //! sessions keep a client on its backend.
 
-mod common;
+use crate::common;
 
 use common::{assert_conserved, at, lab};
 use lblab::engine::ServerRow;

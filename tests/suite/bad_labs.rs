@@ -2,7 +2,7 @@
 //! in its `.expected` sibling, so a change to any message or position is a
 //! visible, reviewed change.
 
-mod common;
+use crate::common;
 
 use common::corpus;
 use lblab::lab::{BUILTIN, builtin, load_file};
