@@ -20,15 +20,20 @@ cargo build --release --quiet
 old="$tree/target/release/lblab"
 new="$PWD/target/release/lblab"
 
-# Classic without its chaos timeline: every run does the same work.
-awk '/^    timeline: \[/ {skip=1} skip && /^    \],/ {skip=0; next} !skip' \
-    presets/classic.ron >"$work/classic.ron"
+# Classic without its chaos timeline: every run does the same work. Each
+# side reads its own revision's preset, as the lab format may have grown
+# since; the scenario (servers, clients, balancer) is the same.
+strip_timeline() {
+    awk '/^    timeline: \[/ {skip=1} skip && /^    \],/ {skip=0; next} !skip' "$1" >"$2"
+}
+strip_timeline "$tree/presets/classic.ron" "$work/classic-old.ron"
+strip_timeline presets/classic.ron "$work/classic-new.ron"
 
 for _ in $(seq "$runs"); do
     for side in old new; do
         bin=$old
         [ "$side" = new ] && bin=$new
-        "$bin" run "$work/classic.ron" |
+        "$bin" run "$work/classic-$side.ron" |
             awk -v side="$side" '/^events processed/ {e=$3} /^wall time/ {sub("s","",$3); print side, $3, e}' \
                 >>"$work/times"
     done
