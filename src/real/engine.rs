@@ -27,6 +27,18 @@ struct Judged {
     closed: bool,
 }
 
+impl Judged {
+    /// Its window is due to open by `now` and has not opened yet.
+    fn opens_by(&self, now: SimTime) -> bool {
+        !self.opened && now >= self.opens
+    }
+
+    /// Its window is due to close by `now` and has not closed yet.
+    fn closes_by(&self, now: SimTime) -> bool {
+        !self.closed && self.closes.is_some_and(|c| now >= c)
+    }
+}
+
 /// The latencies the real clients and the health checker gave.
 #[derive(Default)]
 pub(super) struct Latencies {
@@ -211,21 +223,22 @@ impl RealLab {
         let now = self.now();
         // Called every few milliseconds; the counters (a proxy snapshot
         // among them) are read only when a window opens or closes.
-        let due = self.judged.iter().any(|j| {
-            (!j.opened && now >= j.opens) || (!j.closed && j.closes.is_some_and(|c| now >= c))
-        });
-        if !due {
+        if !self
+            .judged
+            .iter()
+            .any(|j| j.opens_by(now) || j.closes_by(now))
+        {
             return;
         }
         let tally = self.tally();
         let picks = self.picks();
         let mut said = Vec::new();
         for j in &mut self.judged {
-            if !j.opened && now >= j.opens {
+            if j.opens_by(now) {
                 j.opened = true;
                 j.tracker.open(&tally, picks.clone());
             }
-            if j.opened && !j.closed && j.closes.is_some_and(|c| now >= c) {
+            if j.opened && j.closes_by(now) {
                 j.closed = true;
                 j.tracker.close(&tally, &picks);
                 let s = j.tracker.status(&tally, &picks, true);

@@ -19,12 +19,13 @@ mod resilience;
 mod seconds;
 mod snapshot;
 mod stall;
-pub use stall::CHECK_EVERY as STALL_CHECK_EVERY;
 mod streams;
 mod tap;
 #[cfg(test)]
 mod tests;
 mod workload;
+
+pub use stall::CHECK_EVERY as STALL_CHECK_EVERY;
 
 use history::ServerHistory;
 
