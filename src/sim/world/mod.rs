@@ -461,7 +461,7 @@ impl World {
 
 /// The stream one segment's service time is drawn from (servers call it;
 /// see `streams`).
-pub(in crate::sim) fn service_stream(seed: u64, irs: u32, seq: u32) -> rand_pcg::Pcg64Mcg {
+pub(in crate::sim) fn service_stream(seed: u64, irs: u32, seq: u32) -> streams::Keyed {
     streams::Streams::service(seed, irs, seq)
 }
 

@@ -1,7 +1,7 @@
 //! Workloads: the closed population, open arrivals, and the draws that
 //! shape each connection (segments, sizes, gaps).
 
-use super::streams::{Streams, mix};
+use super::streams::{Keyed, Streams, mix};
 use super::{ClientMeta, Event, Life, Workload, World};
 use crate::engine::LogKind;
 use crate::model::{Endpoint, SimDuration, SimTime};
@@ -9,7 +9,6 @@ use crate::sim::addressing::{self, VIP};
 use crate::sim::client::{Client, TcpState};
 use crate::sim::dist::{sample, sample_duration, standard_exponential};
 use crate::spec::{AttackKind, Dist, Dur};
-use rand_pcg::Pcg64Mcg;
 
 impl World {
     pub(super) fn spawn_closed_client(&mut self, start: SimTime) {
@@ -154,7 +153,7 @@ impl World {
     /// The stream for client `c`'s next draw: keyed by its connection's
     /// identity and the draw's number, so the j-th draw of a connection is
     /// the same in every run of the seed, whatever came before it.
-    pub(super) fn conn_rng(&mut self, c: u32) -> Pcg64Mcg {
+    pub(super) fn conn_rng(&mut self, c: u32) -> Keyed {
         let m = &mut self.meta[c as usize];
         m.drawn = m.drawn.wrapping_add(1);
         Streams::connection(mix(m.identity, u64::from(m.drawn)))
