@@ -78,7 +78,11 @@ pub fn observe(estimate_ns: f32, sample_ns: f32, elapsed_ns: u64, decay_ns: u64)
     if sample_ns.is_nan() || sample_ns < 0.0 {
         return estimate_ns;
     }
-    if sample_ns > estimate_ns || decay_ns == 0 {
+    // A sample equal to the estimate leaves it where it is: the weighted
+    // mean of two equal f32s, computed in f64, is within far less than
+    // half an f32 step of them, so it rounds back to the same bits. Steady
+    // response times (a lab of constants) then cost no `exp`.
+    if sample_ns >= estimate_ns || decay_ns == 0 {
         return sample_ns;
     }
     let w = libm::exp(-(elapsed_ns as f64) / decay_ns as f64);
@@ -96,6 +100,23 @@ mod tests {
 
     fn close(got: f32, want: f64) -> bool {
         ((f64::from(got) - want) / want).abs() < 1e-6
+    }
+
+    #[test]
+    fn an_equal_sample_keeps_the_estimate_bit_for_bit() {
+        // What the weighted mean would give, for many estimates and
+        // weights: always the estimate itself, so skipping it is exact.
+        let mut estimate = 1.0f32;
+        while estimate < 1e12 {
+            for elapsed in [1, 1_000, 1_000_000, SECOND, 30 * SECOND] {
+                let w = libm::exp(-(elapsed as f64) / (10 * SECOND) as f64);
+                let e = f64::from(estimate);
+                let mean = (e * w + e * (1.0 - w)) as f32;
+                assert_eq!(mean.to_bits(), estimate.to_bits(), "{estimate} {elapsed}");
+                assert_eq!(observe(estimate, estimate, elapsed, 10 * SECOND), estimate);
+            }
+            estimate = estimate * 1.37 + 0.1;
+        }
     }
 
     #[test]
