@@ -12,14 +12,16 @@
 #     the echo backend) and HAProxy (mode tcp, balance roundrobin, nbthread
 #     $THREADS, no logging, maxconn 100000 or what the open-files limit
 #     allows; one frontend for each pool);
-#   * RUNS times, alternating lblab and HAProxy in each mode:
+#   * RUNS times, alternating lblab and HAProxy in each mode (lblab first in
+#     odd runs, HAProxy first in even ones):
 #       keep-alive  wrk -t2 -c50 -d$DURATION --latency
 #       close       the same with -H 'Connection: close' (a connect per request)
 #       bulk        $BULK_MIB MiB pushed through the proxy to the echo backend
 #                   and read back by a small python3 client (MiB/s one way)
 #   * prints the median of each figure and lblab/haproxy ratios.
 #
-# Parameters (environment): THREADS (2), RUNS (3), DURATION (10s),
+# Parameters (environment): THREADS (2), RUNS (3; an even number puts each
+# side first equally often), DURATION (10s),
 # CONNECTIONS (50), BULK_MIB (512).
 #   benches/vs-haproxy.sh
 #   DURATION=5s RUNS=3 benches/vs-haproxy.sh
@@ -311,14 +313,32 @@ sleep 1
 wrk -t1 -c4 -d1s "http://$lblab_web/" >/dev/null || die "wrk cannot reach lblab proxy"
 wrk -t1 -c4 -d1s "http://$haproxy_web/" >/dev/null || die "wrk cannot reach HAProxy"
 
+# Which side goes first alternates from run to run (lblab first in odd
+# runs, HAProxy in even ones): the slot a side runs in is not neutral (a
+# close-mode run leaves tens of thousands of TIME-WAIT sockets to the one
+# after it, and the same build's keep-alive ratio moved by about a tenth
+# when it ran first instead of last), so a fixed order would hand one
+# side the same handicap in every run.
 for run in $(seq "$RUNS"); do
     echo "run $run of $RUNS"
+    sides=(lblab haproxy)
+    ((run % 2 == 0)) && sides=(haproxy lblab)
     for mode in keep-alive close; do
-        run_wrk lblab "$mode" "$lblab_web"
-        run_wrk haproxy "$mode" "$haproxy_web"
+        for side in "${sides[@]}"; do
+            if [ "$side" = lblab ]; then
+                run_wrk lblab "$mode" "$lblab_web"
+            else
+                run_wrk haproxy "$mode" "$haproxy_web"
+            fi
+        done
     done
-    run_bulk lblab "$lblab_echo"
-    run_bulk haproxy "$haproxy_echo"
+    for side in "${sides[@]}"; do
+        if [ "$side" = lblab ]; then
+            run_bulk lblab "$lblab_echo"
+        else
+            run_bulk haproxy "$haproxy_echo"
+        fi
+    done
     run_bulk direct "${echo_backend[0]}"
 done
 
