@@ -24,7 +24,7 @@
 # side first equally often), DURATION (10s),
 # CONNECTIONS (50), BULK_MIB (512).
 #   benches/vs-haproxy.sh
-#   DURATION=5s RUNS=3 benches/vs-haproxy.sh
+#   RUNS=20 DURATION=5s benches/vs-haproxy.sh   (the figures in the README)
 # Every process it starts is stopped on exit, by pid.
 set -euo pipefail
 cd "$(dirname "$0")/.."
