@@ -319,25 +319,19 @@ wrk -t1 -c4 -d1s "http://$haproxy_web/" >/dev/null || die "wrk cannot reach HAPr
 # after it, and the same build's keep-alive ratio moved by about a tenth
 # when it ran first instead of last), so a fixed order would hand one
 # side the same handicap in every run.
+declare -A web_of=([lblab]=$lblab_web [haproxy]=$haproxy_web)
+declare -A echo_of=([lblab]=$lblab_echo [haproxy]=$haproxy_echo)
 for run in $(seq "$RUNS"); do
     echo "run $run of $RUNS"
     sides=(lblab haproxy)
     ((run % 2 == 0)) && sides=(haproxy lblab)
     for mode in keep-alive close; do
         for side in "${sides[@]}"; do
-            if [ "$side" = lblab ]; then
-                run_wrk lblab "$mode" "$lblab_web"
-            else
-                run_wrk haproxy "$mode" "$haproxy_web"
-            fi
+            run_wrk "$side" "$mode" "${web_of[$side]}"
         done
     done
     for side in "${sides[@]}"; do
-        if [ "$side" = lblab ]; then
-            run_bulk lblab "$lblab_echo"
-        else
-            run_bulk haproxy "$haproxy_echo"
-        fi
+        run_bulk "$side" "${echo_of[$side]}"
     done
     run_bulk direct "${echo_backend[0]}"
 done

@@ -47,20 +47,15 @@ where
     let mut a_to_b = Direction::new();
     let mut b_to_a = Direction::new();
     poll_fn(|cx| {
-        // Copy both ways first, so a pass that sees both readers end
-        // (the usual close of a short connection) knows it before it
-        // decides whether a writer needs a shutdown.
+        // Copy both ways first, so a pass that sees both readers end (two
+        // ends that closed together) knows it before it decides whether a
+        // writer needs a shutdown. A direction still copying stays pending
+        // in `poll_finish`.
         let forward = a_to_b.poll_copy(cx, a.stream, b.stream, a.read_bytes, activity)?;
         let backward = b_to_a.poll_copy(cx, b.stream, a.stream, b.read_bytes, activity)?;
         let both_ended = forward.is_ready() && backward.is_ready();
-        let forward = match forward {
-            Poll::Ready(()) => a_to_b.poll_finish(cx, b.stream, b.plain && both_ended)?,
-            Poll::Pending => Poll::Pending,
-        };
-        let backward = match backward {
-            Poll::Ready(()) => b_to_a.poll_finish(cx, a.stream, a.plain && both_ended)?,
-            Poll::Pending => Poll::Pending,
-        };
+        let forward = a_to_b.poll_finish(cx, b.stream, b.plain && both_ended)?;
+        let backward = b_to_a.poll_finish(cx, a.stream, a.plain && both_ended)?;
         match (forward, backward) {
             (Poll::Ready(()), Poll::Ready(())) => Poll::Ready(Ok(())),
             _ => Poll::Pending,

@@ -115,8 +115,8 @@ impl Streams {
 /// A keyed stream, seeded on its first draw. Most workloads are constants,
 /// which draw nothing, and seeding a generator costs several times what a
 /// draw does: three keyed streams a segment, never drawn from in a lab of
-/// constants, were a twentieth of its run time. The numbers drawn are the
-/// same either way.
+/// constants, were about an eighth of its run time. The numbers drawn are
+/// the same either way.
 #[derive(Clone, Debug)]
 pub(in crate::sim) struct Keyed {
     key: u64,
