@@ -12,7 +12,7 @@
 //! keeps up to [`LANES`] such FIFOs ("lanes"), each bound to one delay, and
 //! a radix heap for everything else. A push appends to the lane of
 //! `time - now`; a pop takes the smallest (time, push number) among the
-//! lane fronts and the heap's head, which a tiny binary heap of fronts
+//! lane fronts and the heap's head, which a short sorted list of fronts
 //! keeps in order. Both cost the same whether a hundred events wait or ten
 //! million, and touch memory in order.
 //!
@@ -68,82 +68,75 @@ impl<E> Item<E> {
     }
 }
 
-/// The front of every non-empty source (lane or heap), as a binary
-/// min-heap of (key, source): the earliest event is at the top, and a pop
-/// sifts one entry down through at most four levels.
-#[derive(Clone, Default)]
+/// The front of every non-empty source (lane or heap), sorted latest
+/// first, so the earliest is last. Taking it touches only the end, and so
+/// does a source that becomes due first: a lane that empties and fills
+/// again (a server serving one segment at a time) comes and goes without
+/// moving anything. A source whose new front is still the earliest, as
+/// in a burst on one lane, costs one comparison. With a handful of
+/// sources, an insertion moves at most a few entries.
+#[derive(Clone)]
 struct Tops {
-    entries: Vec<(u128, u8)>,
+    keys: [u128; SOURCES],
+    sources: [u8; SOURCES],
+    len: usize,
+}
+
+/// Lanes and the heap.
+const SOURCES: usize = LANES + 1;
+
+impl Default for Tops {
+    fn default() -> Self {
+        Tops {
+            keys: [0; SOURCES],
+            sources: [0; SOURCES],
+            len: 0,
+        }
+    }
 }
 
 impl Tops {
     #[inline(always)]
     fn top(&self) -> Option<(u128, u8)> {
-        self.entries.first().copied()
+        let last = self.len.checked_sub(1)?;
+        Some((self.keys[last], self.sources[last]))
     }
 
     /// A source became non-empty with front `key`.
-    #[inline]
+    #[inline(always)]
     fn insert(&mut self, key: u128, source: u8) {
-        self.entries.push((key, source));
-        self.sift_up(self.entries.len() - 1);
+        let mut i = self.len;
+        // Keys are distinct (push numbers are), so the order is strict.
+        while i > 0 && self.keys[i - 1] < key {
+            self.keys[i] = self.keys[i - 1];
+            self.sources[i] = self.sources[i - 1];
+            i -= 1;
+        }
+        self.keys[i] = key;
+        self.sources[i] = source;
+        self.len += 1;
     }
 
     /// The top source's front is now `key` (or it is empty).
-    #[inline]
+    #[inline(always)]
     fn replace_top(&mut self, key: Option<u128>) {
-        match key {
-            Some(key) => self.entries[0].0 = key,
-            None => {
-                let last = self.entries.len() - 1;
-                self.entries.swap(0, last);
-                self.entries.pop();
-            }
+        self.len -= 1;
+        if let Some(key) = key {
+            let source = self.sources[self.len];
+            self.insert(key, source);
         }
-        self.sift_down(0);
     }
 
     /// The heap's front moved earlier, to `key`.
     #[inline]
     fn decrease(&mut self, source: u8, key: u128) {
-        if let Some(i) = self.entries.iter().position(|e| e.1 == source) {
-            self.entries[i].0 = key;
-            self.sift_up(i);
-        }
-    }
-
-    #[inline(always)]
-    fn sift_up(&mut self, mut i: usize) {
-        while i > 0 {
-            let parent = (i - 1) / 2;
-            if self.entries[i].0 >= self.entries[parent].0 {
-                break;
-            }
-            self.entries.swap(i, parent);
-            i = parent;
-        }
-    }
-
-    #[inline(always)]
-    fn sift_down(&mut self, mut i: usize) {
-        let n = self.entries.len();
-        loop {
-            let left = 2 * i + 1;
-            if left >= n {
-                break;
-            }
-            let right = left + 1;
-            let child = if right < n && self.entries[right].0 < self.entries[left].0 {
-                right
-            } else {
-                left
-            };
-            if self.entries[child].0 >= self.entries[i].0 {
-                break;
-            }
-            self.entries.swap(i, child);
-            i = child;
-        }
+        let Some(at) = self.sources[..self.len].iter().position(|&s| s == source) else {
+            return;
+        };
+        self.keys.copy_within(at + 1..self.len, at);
+        self.sources.copy_within(at + 1..self.len, at);
+        self.len -= 1;
+        self.insert(key, source);
     }
 }
 
