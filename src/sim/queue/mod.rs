@@ -275,7 +275,17 @@ impl<E> EventQueue<E> {
     /// The earliest event, removed from the queue.
     #[inline]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        let (_, source) = self.tops.top()?;
+        self.pop_until(SimTime::MAX)
+    }
+
+    /// The earliest event, removed from the queue, if it is due at or
+    /// before `until`: a peek and a pop in one look at the fronts.
+    #[inline]
+    pub fn pop_until(&mut self, until: SimTime) -> Option<(SimTime, E)> {
+        let (key, source) = self.tops.top()?;
+        if (key >> 64) as u64 > until.0 {
+            return None;
+        }
         let (item, next) = if source == HEAP {
             let item = self.heap.pop()?;
             (item, self.heap.head_key())

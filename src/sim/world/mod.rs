@@ -323,14 +323,9 @@ impl World {
         let start = self.events;
         let mut reached = false;
         while self.events - start < max_events && self.stall.stalled().is_none() {
-            match self.queue.peek_time() {
-                Some(t) if t <= until => {
-                    self.step();
-                }
-                _ => {
-                    reached = true;
-                    break;
-                }
+            if !self.step_until(until) {
+                reached = true;
+                break;
             }
         }
         if !reached && self.queue.peek_time().is_none_or(|t| t > until) {
@@ -349,14 +344,9 @@ impl World {
     /// stops at the last event processed. Returns true if it finished.
     pub fn run_to_completion(&mut self, limit: SimTime) -> bool {
         while !self.workload_finished() && self.stall.stalled().is_none() {
-            match self.queue.peek_time() {
-                Some(t) if t <= limit => {
-                    self.step();
-                }
-                _ => {
-                    self.now = self.now.max(limit);
-                    return false;
-                }
+            if !self.step_until(limit) {
+                self.now = self.now.max(limit);
+                return false;
             }
         }
         true
@@ -378,7 +368,14 @@ impl World {
 
     /// Processes the next event; false if the queue is empty.
     pub fn step(&mut self) -> bool {
-        let Some((t, ev)) = self.queue.pop() else {
+        self.step_until(SimTime::MAX)
+    }
+
+    /// Processes the next event if it is due at or before `until`; false
+    /// if none is.
+    #[inline]
+    fn step_until(&mut self, until: SimTime) -> bool {
+        let Some((t, ev)) = self.queue.pop_until(until) else {
             return false;
         };
         self.now = t;
