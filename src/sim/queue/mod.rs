@@ -196,12 +196,19 @@ impl<E> EventQueue<E> {
         // takes this time.
         let delay = time - self.now;
         let l = usize::from(self.hints[hash(delay, HINTS)]);
-        if self.delays[l] == delay && self.tails[l] <= time && !self.lanes[l].is_empty() {
+        if self.delays[l] == delay && (self.tails[l] <= time || self.lanes[l].is_empty()) {
             let seq = self.next_seq;
             self.next_seq += 1;
             self.len += 1;
             self.tails[l] = time;
-            self.lanes[l].push_back(Item { time, seq, event });
+            let lane = &mut self.lanes[l];
+            if lane.is_empty() {
+                // A lane that empties and fills again (a server serving one
+                // segment at a time) rejoins the fronts without a search.
+                self.tops
+                    .insert((time as u128) << 64 | seq as u128, l as u8);
+            }
+            lane.push_back(Item { time, seq, event });
         } else {
             self.push_elsewhere(time, event);
         }
