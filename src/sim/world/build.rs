@@ -55,7 +55,7 @@ impl World {
             tap: None,
             watch: None,
             out: Vec::with_capacity(4),
-            sout: ServerOut::default(),
+            sout: Some(Box::default()),
         };
         w.add_initial_servers(lab);
         w.add_initial_clients(lab);

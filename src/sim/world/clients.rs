@@ -128,7 +128,7 @@ impl World {
         self.flush_client(c, out);
     }
 
-    pub(super) fn client_receive(&mut self, p: Packet) {
+    pub(super) fn client_receive(&mut self, p: &Packet) {
         let Some(c) = addressing::client_index(p.key.dst.ip).filter(|&c| c < self.clients.len())
         else {
             self.drop_packet(DropReason::NoSocket);
@@ -149,7 +149,7 @@ impl World {
             out: &mut out,
             book: &mut self.client_states,
         };
-        let o = self.clients[c as usize].on_packet(&p, self.now, &mut io);
+        let o = self.clients[c as usize].on_packet(p, self.now, &mut io);
         self.flush_client(c, &mut out);
         self.out = out;
         match o {

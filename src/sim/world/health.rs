@@ -38,7 +38,7 @@ impl World {
         );
     }
 
-    pub(super) fn on_probe_reply(&mut self, s: u32, p: Packet) {
+    pub(super) fn on_probe_reply(&mut self, s: u32, p: &Packet) {
         let id = p.ack.wrapping_sub(1);
         let b = &mut self.lb.backends[s as usize];
         match b.probe_out {

@@ -205,7 +205,10 @@ pub struct World {
     /// The packets of the client being inspected (`tap`), if one is.
     pub(super) watch: Option<Box<super::tap::Watch>>,
     out: Vec<Packet>,
-    sout: ServerOut,
+    /// The servers' output buffer, lent to each server step. Boxed, so
+    /// lending it moves a pointer: moving the buffers themselves made the
+    /// CPU wait for the stores of the step before to reach its loads.
+    sout: Option<Box<ServerOut>>,
 }
 
 impl World {
@@ -389,7 +392,7 @@ impl World {
             self.prefetch_for(next);
         }
         match ev {
-            Event::Deliver { to, packet } => self.deliver(to, packet),
+            Event::Deliver { to, ref packet } => self.deliver(to, packet),
             Event::ClientTimer { client, timer } => self.on_client_timer(client, timer),
             Event::ServiceDone { server, epoch, job } => self.on_service_done(server, epoch, job),
             Event::ServerSweep { server } => {

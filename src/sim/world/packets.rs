@@ -40,7 +40,7 @@ impl World {
         }
     }
 
-    pub(super) fn deliver(&mut self, to: Dest, p: Packet) {
+    pub(super) fn deliver(&mut self, to: Dest, p: &Packet) {
         self.links[to.link()].arrived();
         match to {
             Dest::Balancer => self.balancer_from_client(p),
@@ -50,10 +50,10 @@ impl World {
         }
     }
 
-    pub(super) fn balancer_from_client(&mut self, p: Packet) {
+    pub(super) fn balancer_from_client(&mut self, p: &Packet) {
         let forward = self
             .lb
-            .from_client(&p, self.now, &mut Draw(&mut self.streams.balancer));
+            .from_client(p, self.now, &mut Draw(&mut self.streams.balancer));
         // A scripted algorithm's fault, as the selector hands it over (the
         // first, a retirement, and at 10, 100, 1000... faults).
         if let Some(fault) = self.lb.selector.take_script_fault() {
@@ -113,12 +113,12 @@ impl World {
         }
     }
 
-    pub(super) fn balancer_from_server(&mut self, s: u32, p: Packet) {
+    pub(super) fn balancer_from_server(&mut self, s: u32, p: &Packet) {
         if p.key.dst.ip == HEALTH_SOURCE {
             self.on_probe_reply(s, p);
             return;
         }
-        match self.lb.from_backend(s, &p, self.now) {
+        match self.lb.from_backend(s, p, self.now) {
             Backward::ToClient(out) => {
                 self.metrics.consumed += 1;
                 self.send(Dest::Client, out);
@@ -134,17 +134,17 @@ impl World {
         }
     }
 
-    pub(super) fn server_receive(&mut self, s: u32, p: Packet) {
-        let mut out = std::mem::take(&mut self.sout);
+    pub(super) fn server_receive(&mut self, s: u32, p: &Packet) {
+        let mut out = self.sout.take().unwrap_or_default();
         let server = &mut self.servers[s as usize];
         let client = client_index(p.key.src.ip);
         let result = if p.key.src.ip == HEALTH_SOURCE {
-            server.on_probe(&p, &mut out)
+            server.on_probe(p, &mut out)
         } else {
             let hint = client
                 .and_then(|c| self.conn_hints.get(c))
                 .and_then(|&h| h.checked_sub(1));
-            server.on_packet(&p, self.now, &mut self.streams.servers, &mut out, hint)
+            server.on_packet(p, self.now, &mut self.streams.servers, &mut out, hint)
         };
         if let (Some(c), Some(slot)) = (client, out.slot.take()) {
             if c >= self.conn_hints.len() {
@@ -160,7 +160,7 @@ impl World {
             }
         }
         self.flush_server(s, &mut out);
-        self.sout = out;
+        self.sout = Some(out);
     }
 
     pub(super) fn flush_server(&mut self, s: u32, out: &mut ServerOut) {
@@ -192,9 +192,9 @@ impl World {
         if server.epoch != epoch {
             return; // served in a life the server no longer has
         }
-        let mut out = std::mem::take(&mut self.sout);
+        let mut out = self.sout.take().unwrap_or_default();
         server.on_service_done(&job, &mut out);
         self.flush_server(s, &mut out);
-        self.sout = out;
+        self.sout = Some(out);
     }
 }
