@@ -77,8 +77,10 @@ impl<E> Item<E> {
 /// sources, an insertion moves at most a few entries.
 #[derive(Clone)]
 struct Tops {
-    keys: [u128; SOURCES],
-    sources: [u8; SOURCES],
+    /// `keys[0]` is a sentinel later than every key, so an insertion's
+    /// search needs no bounds test; the fronts are `keys[1..=len]`.
+    keys: [u128; SOURCES + 1],
+    sources: [u8; SOURCES + 1],
     len: usize,
 }
 
@@ -87,9 +89,11 @@ const SOURCES: usize = LANES + 1;
 
 impl Default for Tops {
     fn default() -> Self {
+        let mut keys = [0; SOURCES + 1];
+        keys[0] = u128::MAX;
         Tops {
-            keys: [0; SOURCES],
-            sources: [0; SOURCES],
+            keys,
+            sources: [0; SOURCES + 1],
             len: 0,
         }
     }
@@ -98,16 +102,19 @@ impl Default for Tops {
 impl Tops {
     #[inline(always)]
     fn top(&self) -> Option<(u128, u8)> {
-        let last = self.len.checked_sub(1)?;
-        Some((self.keys[last], self.sources[last]))
+        if self.len == 0 {
+            return None;
+        }
+        Some((self.keys[self.len], self.sources[self.len]))
     }
 
     /// A source became non-empty with front `key`.
     #[inline(always)]
     fn insert(&mut self, key: u128, source: u8) {
-        let mut i = self.len;
-        // Keys are distinct (push numbers are), so the order is strict.
-        while i > 0 && self.keys[i - 1] < key {
+        let mut i = self.len + 1;
+        // Keys are distinct (push numbers are), so the order is strict,
+        // and every key is below the sentinel.
+        while self.keys[i - 1] < key {
             self.keys[i] = self.keys[i - 1];
             self.sources[i] = self.sources[i - 1];
             i -= 1;
@@ -120,9 +127,9 @@ impl Tops {
     /// The top source's front is now `key` (or it is empty).
     #[inline(always)]
     fn replace_top(&mut self, key: Option<u128>) {
+        let source = self.sources[self.len];
         self.len -= 1;
         if let Some(key) = key {
-            let source = self.sources[self.len];
             self.insert(key, source);
         }
     }
@@ -130,11 +137,13 @@ impl Tops {
     /// The heap's front moved earlier, to `key`.
     #[inline]
     fn decrease(&mut self, source: u8, key: u128) {
-        let Some(at) = self.sources[..self.len].iter().position(|&s| s == source) else {
+        let live = 1..self.len + 1;
+        let Some(at) = self.sources[live].iter().position(|&s| s == source) else {
             return;
         };
-        self.keys.copy_within(at + 1..self.len, at);
-        self.sources.copy_within(at + 1..self.len, at);
+        let at = at + 1;
+        self.keys.copy_within(at + 1..self.len + 1, at);
+        self.sources.copy_within(at + 1..self.len + 1, at);
         self.len -= 1;
         self.insert(key, source);
     }
