@@ -199,6 +199,16 @@ impl<E> EventQueue<E> {
     /// (which the World never asks for) is treated as that time.
     #[inline(always)]
     pub fn push(&mut self, time: SimTime, event: E) {
+        self.push_with(time, || event);
+    }
+
+    /// Schedules the event `make` builds at `time`, building it where it
+    /// is stored. An event built first and then moved was read back in
+    /// other widths than it had just been written in, and the CPU waited
+    /// for those stores: about a third of the profile samples of sending a
+    /// packet fell on that copy.
+    #[inline(always)]
+    pub fn push_with(&mut self, time: SimTime, make: impl FnOnce() -> E) {
         debug_assert!(time.0 >= self.now, "event pushed into the past");
         let time = time.0.max(self.now);
         // The common case, kept inline: a delay whose lane is busy and
@@ -217,9 +227,13 @@ impl<E> EventQueue<E> {
                 self.tops
                     .insert((time as u128) << 64 | seq as u128, l as u8);
             }
-            lane.push_back(Item { time, seq, event });
+            lane.push_back(Item {
+                time,
+                seq,
+                event: make(),
+            });
         } else {
-            self.push_elsewhere(time, event);
+            self.push_elsewhere(time, make());
         }
     }
 

@@ -62,7 +62,7 @@ impl World {
             if due < client.pending[timer.index()] {
                 client.pending[timer.index()] = due;
                 self.queue
-                    .push(due, Event::ClientTimer { client: c, timer });
+                    .push_with(due, || Event::ClientTimer { client: c, timer });
             }
         }
     }

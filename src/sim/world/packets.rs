@@ -20,7 +20,7 @@ impl World {
         match self.links[link].transmit(p.wire_bytes(), &mut self.streams.net) {
             Some(delay) => self
                 .queue
-                .push(self.now + delay, Event::Deliver { to, packet: p }),
+                .push_with(self.now + delay, || Event::Deliver { to, packet: p }),
             None => {
                 if let Dest::Server(s) | Dest::BalancerFrom(s) = to {
                     self.history[s as usize].drops += 1;
@@ -171,14 +171,12 @@ impl World {
         // set-up and tail-moving drop cost more than the items themselves.
         for &(service, job) in &out.jobs {
             self.draws.service(job.irs, job.seq, service.as_nanos());
-            self.queue.push(
-                self.now + service,
-                Event::ServiceDone {
+            self.queue
+                .push_with(self.now + service, || Event::ServiceDone {
                     server: s,
                     epoch,
                     job,
-                },
-            );
+                });
         }
         out.jobs.clear();
         for &p in &out.packets {
