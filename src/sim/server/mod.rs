@@ -394,11 +394,6 @@ impl Server {
     /// segment alone (see `sim::world::streams`), not from the World's
     /// shared draws, so which server serves it and when change nothing.
     fn service_time_of(&self, job: &Job) -> SimDuration {
-        // A constant needs no stream: building one (hashing its key) cost
-        // more than the rest of serving a segment in a lab of constants.
-        if let Dist::Constant(d) = self.service_time {
-            return d.get();
-        }
         let mut rng = crate::sim::world::service_stream(self.service_seed, job.irs, job.seq);
         sample_duration(&self.service_time, &mut rng)
     }

@@ -7,7 +7,7 @@ use crate::engine::Sample;
 use crate::model::{Packet, SimDuration, SimTime};
 use crate::sim::addressing;
 use crate::sim::client::{Io, Outcome, TcpState, Timer};
-use crate::sim::dist::sample_duration;
+use crate::sim::dist::{sample, sample_duration};
 use crate::spec::DropReason;
 use rand::Rng;
 
@@ -24,7 +24,7 @@ impl World {
         let m = &mut self.meta[c as usize];
         m.identity = identity;
         m.drawn = 0;
-        let segments = self.conn_sample(c, &self.segments_dist(c)).max(1);
+        let segments = sample(&self.segments_dist(c), &mut self.conn_rng(c)).max(1);
         let iss = self.conn_rng(c).next_u32();
         let m = &mut self.meta[c as usize];
         let port = addressing::ephemeral_port(m.connections_made);

@@ -1,13 +1,13 @@
 //! Workloads: the closed population, open arrivals, and the draws that
 //! shape each connection (segments, sizes, gaps).
 
-use super::streams::{Keyed, Streams, mix};
+use super::streams::{Keyed, Streams};
 use super::{ClientMeta, Event, Life, Workload, World};
 use crate::engine::LogKind;
 use crate::model::{Endpoint, SimDuration, SimTime};
 use crate::sim::addressing::{self, VIP};
 use crate::sim::client::{Client, TcpState};
-use crate::sim::dist::{Scalar, sample, standard_exponential};
+use crate::sim::dist::{sample, sample_duration, standard_exponential};
 use crate::spec::{AttackKind, Dist, Dur};
 
 impl World {
@@ -133,7 +133,7 @@ impl World {
             Workload::Attack(_) => Some(Dist::Constant(1)),
         }
         .unwrap_or(Dist::Constant(1024));
-        self.conn_sample(c, &dist).clamp(1, u64::from(u32::MAX / 2)) as u32
+        sample(&dist, &mut self.conn_rng(c)).clamp(1, u64::from(u32::MAX / 2)) as u32
     }
 
     pub(super) fn gap(&mut self, c: u32) -> SimDuration {
@@ -145,30 +145,17 @@ impl World {
                 _ => Dur::from_secs(3600),
             })),
         };
-        dist.map_or(SimDuration::ZERO, |d| self.conn_sample(c, &d).get())
+        dist.map_or(SimDuration::ZERO, |d| {
+            sample_duration(&d, &mut self.conn_rng(c))
+        })
     }
 
     /// The stream for client `c`'s next draw: keyed by its connection's
     /// identity and the draw's number, so the j-th draw of a connection is
     /// the same in every run of the seed, whatever came before it.
-    /// Client `c`'s next draw from `dist`. A constant counts as a draw (the
-    /// draws after it keep their numbers) but builds no stream: classic
-    /// draws two constants per segment.
-    #[inline]
-    pub(super) fn conn_sample<T: Scalar>(&mut self, c: u32, dist: &Dist<T>) -> T {
-        match *dist {
-            Dist::Constant(v) => {
-                let m = &mut self.meta[c as usize];
-                m.drawn = m.drawn.wrapping_add(1);
-                v
-            }
-            _ => sample(dist, &mut self.conn_rng(c)),
-        }
-    }
-
     pub(super) fn conn_rng(&mut self, c: u32) -> Keyed {
         let m = &mut self.meta[c as usize];
         m.drawn = m.drawn.wrapping_add(1);
-        Streams::connection(mix(m.identity, u64::from(m.drawn)))
+        Streams::connection(m.identity, u64::from(m.drawn))
     }
 }
