@@ -64,8 +64,14 @@ impl<E> Item<E> {
     /// (time, push number) as one comparable number.
     #[inline(always)]
     fn key(&self) -> u128 {
-        (self.time as u128) << 64 | self.seq as u128
+        key(self.time, self.seq)
     }
+}
+
+/// The ordering key of an event due at `time` with push number `seq`.
+#[inline(always)]
+fn key(time: u64, seq: u64) -> u128 {
+    (time as u128) << 64 | seq as u128
 }
 
 /// The front of every non-empty source (lane or heap), sorted latest
@@ -211,50 +217,54 @@ impl<E> EventQueue<E> {
     pub fn push_with(&mut self, time: SimTime, make: impl FnOnce() -> E) {
         debug_assert!(time.0 >= self.now, "event pushed into the past");
         let time = time.0.max(self.now);
-        // The common case, kept inline: a delay whose lane is busy and
-        // takes this time.
+        // The common case, kept inline: the lane the delay's hint names
+        // is bound to it and takes this time (any time, if empty).
         let delay = time - self.now;
         let l = usize::from(self.hints[hash(delay, HINTS)]);
         if self.delays[l] == delay && (self.tails[l] <= time || self.lanes[l].is_empty()) {
-            let seq = self.next_seq;
-            self.next_seq += 1;
-            self.len += 1;
-            self.tails[l] = time;
-            let lane = &mut self.lanes[l];
-            if lane.is_empty() {
-                // A lane that empties and fills again (a server serving one
-                // segment at a time) rejoins the fronts without a search.
-                self.tops
-                    .insert((time as u128) << 64 | seq as u128, l as u8);
-            }
-            lane.push_back(Item {
-                time,
-                seq,
-                event: make(),
-            });
+            let seq = self.take_seq();
+            self.append(l, time, seq, make);
         } else {
             self.push_elsewhere(time, make());
         }
     }
 
-    /// Schedules an event the inline path of [`push`](Self::push) could
-    /// not place: a first event in a lane, a new delay, or one for the heap.
-    #[inline(never)]
-    fn push_elsewhere(&mut self, time: u64, event: E) {
+    /// The next push number, for an event now joining the queue.
+    #[inline(always)]
+    fn take_seq(&mut self) -> u64 {
         let seq = self.next_seq;
         self.next_seq += 1;
         self.len += 1;
-        let item = Item { time, seq, event };
+        seq
+    }
+
+    /// Appends to lane `l`, which takes `time`; a lane that was empty
+    /// (a server serving one segment at a time empties and refills its
+    /// lane) joins the fronts.
+    #[inline(always)]
+    fn append(&mut self, l: usize, time: u64, seq: u64, make: impl FnOnce() -> E) {
+        self.tails[l] = time;
+        let lane = &mut self.lanes[l];
+        if lane.is_empty() {
+            self.tops.insert(key(time, seq), l as u8);
+        }
+        lane.push_back(Item {
+            time,
+            seq,
+            event: make(),
+        });
+    }
+
+    /// Places an event the inline path of [`push_with`](Self::push_with)
+    /// could not: its delay's hint missed, the delay has no lane yet, or
+    /// it goes to the heap.
+    #[inline(never)]
+    fn push_elsewhere(&mut self, time: u64, event: E) {
+        let seq = self.take_seq();
         match self.lane_for(time - self.now, time) {
-            Some(l) => {
-                let lane = &mut self.lanes[l];
-                if lane.is_empty() {
-                    self.tops.insert(item.key(), l as u8);
-                }
-                self.tails[l] = time;
-                lane.push_back(item);
-            }
+            Some(l) => self.append(l, time, seq, || event),
             None => {
+                let item = Item { time, seq, event };
                 let key = item.key();
                 match self.heap.head_key() {
                     None => self.tops.insert(key, HEAP),
