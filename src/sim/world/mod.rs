@@ -16,6 +16,7 @@ mod history;
 mod packets;
 mod prefetch;
 mod resilience;
+mod run;
 mod seconds;
 mod snapshot;
 mod stall;
@@ -30,14 +31,14 @@ pub use stall::CHECK_EVERY as STALL_CHECK_EVERY;
 use history::ServerHistory;
 
 use super::addressing::{self, VIP};
-use super::balancer::{Balancer, IdleCheck};
+use super::balancer::Balancer;
 use super::client::{Client, ClientStates, TcpConfig, Timer};
 use super::metrics::Metrics;
 use super::net::Link;
 use super::queue::EventQueue;
 use super::server::{Job, Server, ServerOut};
 use crate::engine::Tracker;
-use crate::engine::{Advance, DisruptionRecord, EventLog, LinkStats, LogKind, ObjectiveStatus};
+use crate::engine::{DisruptionRecord, EventLog, LinkStats, LogKind, ObjectiveStatus};
 use crate::model::{Packet, SimDuration, SimTime};
 use crate::spec::{ClosedSpec, Command, FloodSpec, Lab, OpenSpec, Origin, ServerSpec};
 use rand::Rng;
@@ -314,47 +315,6 @@ impl World {
         closed_finite && open_finite && floods_finite
     }
 
-    /// Runs every event due at or before `until`, then sets the clock to
-    /// `until`. Returns the number of events processed.
-    pub fn run_until(&mut self, until: SimTime) -> u64 {
-        self.advance(until, u64::MAX).events
-    }
-
-    /// Runs events due at or before `until`, at most `max_events` of them;
-    /// when none due by `until` is left, sets the clock to `until`.
-    pub fn advance(&mut self, until: SimTime, max_events: u64) -> Advance {
-        let start = self.events;
-        let mut reached = false;
-        while self.events - start < max_events && self.stall.stalled().is_none() {
-            if !self.step_until(until) {
-                reached = true;
-                break;
-            }
-        }
-        if !reached && self.queue.peek_time().is_none_or(|t| t > until) {
-            reached = true;
-        }
-        if reached && until != SimTime::MAX {
-            self.now = self.now.max(until);
-        }
-        Advance {
-            events: self.events - start,
-            reached,
-        }
-    }
-
-    /// Runs until the workload finishes or `limit` is reached; the clock
-    /// stops at the last event processed. Returns true if it finished.
-    pub fn run_to_completion(&mut self, limit: SimTime) -> bool {
-        while !self.workload_finished() && self.stall.stalled().is_none() {
-            if !self.step_until(limit) {
-                self.now = self.now.max(limit);
-                return false;
-            }
-        }
-        true
-    }
-
     /// The instant the clock stopped at, if it has stood still for tens of
     /// millions of events (the World then runs no more events).
     pub fn stalled(&self) -> Option<SimTime> {
@@ -367,69 +327,6 @@ impl World {
     pub fn with_stall_looks(mut self, looks: u32) -> World {
         self.stall = stall::StallWatch::with_limit(looks);
         self
-    }
-
-    /// Processes the next event; false if the queue is empty.
-    pub fn step(&mut self) -> bool {
-        self.step_until(SimTime::MAX)
-    }
-
-    /// Processes the next event if it is due at or before `until`; false
-    /// if none is.
-    #[inline]
-    fn step_until(&mut self, until: SimTime) -> bool {
-        let Some((t, ev)) = self.queue.pop_until(until) else {
-            return false;
-        };
-        self.now = t;
-        self.events += 1;
-        if self.events & (stall::CHECK_EVERY - 1) == 0 {
-            self.stall.look(t);
-        }
-        if self.clients.len() >= PREFETCH_FROM_CLIENTS
-            && let Some(next) = self.queue.peek_event()
-        {
-            self.prefetch_for(next);
-        }
-        match ev {
-            Event::Deliver { to, ref packet } => self.deliver(to, packet),
-            Event::ClientTimer { client, timer } => self.on_client_timer(client, timer),
-            Event::ServiceDone { server, epoch, job } => self.on_service_done(server, epoch, job),
-            Event::ServerSweep { server } => {
-                self.servers[server as usize].sweep(t);
-                self.note_server(server);
-                if !self.lb.backends[server as usize].removed {
-                    self.queue
-                        .push(t + SERVER_SWEEP_INTERVAL, Event::ServerSweep { server });
-                }
-            }
-            Event::ConnIdle { slot, generation } => {
-                if let IdleCheck::Recheck(due) = self.lb.on_idle_timer(slot, generation, t) {
-                    self.queue.push(due, Event::ConnIdle { slot, generation });
-                }
-            }
-            Event::ProbeSend { server } => self.send_probe(server),
-            Event::ProbeTimeout { server, id } => self.on_probe_timeout(server, id),
-            Event::FloodTick { flood } => self.on_flood_tick(flood),
-            Event::OpenArrival { epoch } => self.on_open_arrival(epoch),
-            Event::SecondTick => self.on_second(),
-            Event::Command { index } => {
-                if let Some((cmd, origin)) = self
-                    .scheduled
-                    .get_mut(index as usize)
-                    .and_then(Option::take)
-                {
-                    self.apply_from(cmd, origin);
-                }
-            }
-            Event::ObjectiveOpen { index } => self.open_objective(index),
-            Event::ObjectiveClose { index } => self.close_objective(index),
-        }
-        if self.lb.has_pending() {
-            self.balancer_pending();
-        }
-        self.note_table();
-        true
     }
 
     /// Queues `cmd` to be applied at `at` (or now, if `at` has passed).
