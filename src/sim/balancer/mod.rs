@@ -342,6 +342,7 @@ impl Balancer {
         out
     }
 
+    #[inline(always)]
     fn forward_known(&mut self, slot: u32, p: &Packet, now: SimTime) -> Forward {
         let e = *self.table.entry(slot);
         let b = e.backend as usize;
@@ -386,6 +387,7 @@ impl Balancer {
     }
 
     /// Handles a packet backend `b` sent toward a client.
+    #[inline(always)]
     pub fn from_backend(&mut self, b: u32, p: &Packet, now: SimTime) -> Backward {
         let client_key = FourTuple::tcp(p.key.dst, self.vip);
         let Some(slot) = self.table.find(&client_key) else {

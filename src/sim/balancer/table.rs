@@ -181,7 +181,7 @@ impl ConnTable {
     }
 
     /// The slot of the flow `key` (client -> VIP), if it has an entry.
-    #[inline]
+    #[inline(always)]
     pub fn find(&self, key: &FourTuple) -> Option<u32> {
         if let Some(slot) = client_index(key.src.ip)
             .and_then(|i| self.newest.get(i))

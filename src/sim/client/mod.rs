@@ -334,6 +334,7 @@ impl Client {
     }
 
     /// Handles a packet addressed to this client's current connection.
+    #[inline(always)]
     pub fn on_packet(&mut self, p: &Packet, now: SimTime, io: &mut Io) -> Outcome {
         let f = p.flags;
         let acks_syn = f.contains(Flags::ACK) && p.ack == self.iss.wrapping_add(1);

@@ -338,6 +338,7 @@ impl Server {
     }
 
     /// A data segment on connection `slot`.
+    #[inline(always)]
     fn on_data(&mut self, slot: u32, p: &Packet, out: &mut ServerOut) -> Fate {
         let conn = self.conns.get_mut(slot);
         if p.seq != conn.rcv_nxt {
@@ -369,6 +370,7 @@ impl Server {
     }
 
     /// A worker finished `job`: acknowledge it and take the next one.
+    #[inline(always)]
     pub fn on_service_done(&mut self, job: &Job, out: &mut ServerOut) {
         self.busy_workers = self.busy_workers.saturating_sub(1);
         if let Some(conn) = self.conns.current(job.slot, job.generation)

@@ -43,6 +43,7 @@ impl World {
         self.out = out;
     }
 
+    #[inline(always)]
     pub(super) fn flush_client(&mut self, c: u32, out: &mut Vec<Packet>) {
         // An indexed loop and a clear: see `flush_server`.
         for &p in out.iter() {
@@ -54,7 +55,7 @@ impl World {
 
     /// Schedules a timer event for any deadline that moved earlier than the
     /// event already queued for it (later ones are found when that fires).
-    #[inline]
+    #[inline(always)]
     pub(super) fn sync_timers(&mut self, c: u32) {
         let client = &mut self.clients[c as usize];
         for timer in Timer::ALL {

@@ -11,7 +11,7 @@ use crate::spec::DropReason;
 
 impl World {
     /// Puts `p` on the link toward `to`; a lost packet is counted as dropped.
-    #[inline]
+    #[inline(always)]
     pub(super) fn send(&mut self, to: Dest, p: Packet) {
         if self.tap.is_some() || self.watch.is_some() {
             self.capture(to, &p);
@@ -40,6 +40,7 @@ impl World {
         }
     }
 
+    #[inline(always)]
     pub(super) fn deliver(&mut self, to: Dest, p: &Packet) {
         self.links[to.link()].arrived();
         match to {
@@ -163,6 +164,7 @@ impl World {
         self.sout = Some(out);
     }
 
+    #[inline(always)]
     pub(super) fn flush_server(&mut self, s: u32, out: &mut ServerOut) {
         let epoch = self.servers[s as usize].epoch;
         self.note_server(s);
