@@ -18,9 +18,10 @@
 //!
 //! # Why the order is exact
 //!
-//! Every event carries its push number. A lane only takes an event not
-//! earlier than its last one, so every lane is sorted by (time, push
-//! number); the heap pops its smallest; the smallest of the fronts is then
+//! Every event carries its push number. A lane bound to a delay takes
+//! only events that delay after the queue's clock, the time of the last
+//! pop, which never goes back; so a lane's events come in time order, and
+//! every lane is sorted by (time, push number); the heap pops its smallest; the smallest of the fronts is then
 //! the smallest of all, and equal times pop in push order. Which delays get
 //! lanes decides speed, never order.
 //!
@@ -161,11 +162,10 @@ pub struct EventQueue<E> {
     /// Time of the last popped event.
     now: u64,
     next_seq: u64,
-    len: usize,
+    /// Events in the heap (the lanes know their own lengths).
+    heap_len: usize,
     /// The delay each lane is bound to (`u64::MAX`: none).
     delays: [u64; LANES],
-    /// The time of each lane's newest event: a lane takes nothing earlier.
-    tails: [u64; LANES],
     lanes: [VecDeque<Item<E>>; LANES],
     /// Events that fit no lane.
     heap: RadixHeap<E>,
@@ -188,9 +188,8 @@ impl<E> Default for EventQueue<E> {
         EventQueue {
             now: 0,
             next_seq: 0,
-            len: 0,
+            heap_len: 0,
             delays: [u64::MAX; LANES],
-            tails: [0; LANES],
             lanes: std::array::from_fn(|_| VecDeque::new()),
             heap: RadixHeap::default(),
             tops: Tops::default(),
@@ -218,10 +217,10 @@ impl<E> EventQueue<E> {
         debug_assert!(time.0 >= self.now, "event pushed into the past");
         let time = time.0.max(self.now);
         // The common case, kept inline: the lane the delay's hint names
-        // is bound to it and takes this time (any time, if empty).
+        // is bound to it.
         let delay = time - self.now;
         let l = usize::from(self.hints[hash(delay, HINTS)]);
-        if self.delays[l] == delay && (self.tails[l] <= time || self.lanes[l].is_empty()) {
+        if self.delays[l] == delay {
             let seq = self.take_seq();
             self.append(l, time, seq, make);
         } else {
@@ -234,17 +233,16 @@ impl<E> EventQueue<E> {
     fn take_seq(&mut self) -> u64 {
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.len += 1;
         seq
     }
 
-    /// Appends to lane `l`, which takes `time`; a lane that was empty
+    /// Appends to lane `l`, bound to `time`'s delay; a lane that was empty
     /// (a server serving one segment at a time empties and refills its
     /// lane) joins the fronts.
     #[inline(always)]
     fn append(&mut self, l: usize, time: u64, seq: u64, make: impl FnOnce() -> E) {
-        self.tails[l] = time;
         let lane = &mut self.lanes[l];
+        debug_assert!(lane.back().is_none_or(|last| last.time <= time));
         if lane.is_empty() {
             self.tops.insert(key(time, seq), l as u8);
         }
@@ -261,7 +259,7 @@ impl<E> EventQueue<E> {
     #[inline(never)]
     fn push_elsewhere(&mut self, time: u64, event: E) {
         let seq = self.take_seq();
-        match self.lane_for(time - self.now, time) {
+        match self.lane_for(time - self.now) {
             Some(l) => self.append(l, time, seq, || event),
             None => {
                 let item = Item { time, seq, event };
@@ -273,14 +271,15 @@ impl<E> EventQueue<E> {
                     Some(head) if key < head => self.tops.decrease(HEAP, key),
                     Some(_) => {}
                 }
+                self.heap_len += 1;
                 self.heap.push(item);
             }
         }
     }
 
-    /// The lane an event `delay` after now, due at `time`, joins.
+    /// The lane an event `delay` after now joins.
     #[inline(always)]
-    fn lane_for(&mut self, delay: u64, time: u64) -> Option<usize> {
+    fn lane_for(&mut self, delay: u64) -> Option<usize> {
         let hint = &mut self.hints[hash(delay, HINTS)];
         let found = if self.delays[usize::from(*hint)] == delay {
             Some(usize::from(*hint))
@@ -291,12 +290,7 @@ impl<E> EventQueue<E> {
             }
             l
         };
-        match found {
-            // A lane stays sorted: never append before its newest event.
-            Some(l) if self.tails[l] > time && !self.lanes[l].is_empty() => None,
-            Some(l) => Some(l),
-            None => self.bind(delay),
-        }
+        found.or_else(|| self.bind(delay))
     }
 
     /// Binds `delay` to an empty lane if it was seen recently.
@@ -328,6 +322,7 @@ impl<E> EventQueue<E> {
         }
         let (item, next) = if source == HEAP {
             let item = self.heap.pop()?;
+            self.heap_len -= 1;
             (item, self.heap.head_key())
         } else {
             let lane = &mut self.lanes[usize::from(source)];
@@ -335,7 +330,6 @@ impl<E> EventQueue<E> {
             (item, lane.front().map(Item::key))
         };
         self.tops.replace_top(next);
-        self.len -= 1;
         self.now = item.time;
         Some((SimTime(item.time), item.event))
     }
@@ -357,12 +351,12 @@ impl<E> EventQueue<E> {
 
     /// Events waiting.
     pub fn len(&self) -> usize {
-        self.len
+        self.lanes.iter().map(VecDeque::len).sum::<usize>() + self.heap_len
     }
 
     /// No event waiting.
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.tops.len == 0
     }
 
     /// Bytes the queue holds in its allocations, for memory accounting.
