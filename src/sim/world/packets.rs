@@ -40,15 +40,24 @@ impl World {
         }
     }
 
+    /// Hands `p` to where it arrived; true if that was the balancer (and
+    /// its conn table may have changed).
     #[inline(always)]
-    pub(super) fn deliver(&mut self, to: Dest, p: &Packet) {
+    pub(super) fn deliver(&mut self, to: Dest, p: &Packet) -> bool {
         self.links[to.link()].arrived();
         match to {
             Dest::Balancer => self.balancer_from_client(p),
             Dest::BalancerFrom(s) => self.balancer_from_server(s, p),
-            Dest::Server(s) => self.server_receive(s, p),
-            Dest::Client => self.client_receive(p),
+            Dest::Server(s) => {
+                self.server_receive(s, p);
+                return false;
+            }
+            Dest::Client => {
+                self.client_receive(p);
+                return false;
+            }
         }
+        true
     }
 
     pub(super) fn balancer_from_client(&mut self, p: &Packet) {

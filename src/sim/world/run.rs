@@ -97,10 +97,20 @@ impl World {
         {
             self.prefetch_for(next);
         }
-        match ev {
+        // Whether the event may have changed the conn table. A client's or
+        // a server's own step reaches the balancer only through a link, as
+        // a later event, so noting the table's gauges after those (most
+        // events) would only find them where they were.
+        let table_touched = match ev {
             Event::Deliver { to, ref packet } => self.deliver(to, packet),
-            Event::ClientTimer { client, timer } => self.on_client_timer(client, timer),
-            Event::ServiceDone { server, epoch, job } => self.on_service_done(server, epoch, job),
+            Event::ClientTimer { client, timer } => {
+                self.on_client_timer(client, timer);
+                false
+            }
+            Event::ServiceDone { server, epoch, job } => {
+                self.on_service_done(server, epoch, job);
+                false
+            }
             Event::ServerSweep { server } => {
                 self.servers[server as usize].sweep(t);
                 self.note_server(server);
@@ -108,17 +118,34 @@ impl World {
                     self.queue
                         .push(t + SERVER_SWEEP_INTERVAL, Event::ServerSweep { server });
                 }
+                false
             }
             Event::ConnIdle { slot, generation } => {
                 if let IdleCheck::Recheck(due) = self.lb.on_idle_timer(slot, generation, t) {
                     self.queue.push(due, Event::ConnIdle { slot, generation });
                 }
+                true
             }
-            Event::ProbeSend { server } => self.send_probe(server),
-            Event::ProbeTimeout { server, id } => self.on_probe_timeout(server, id),
-            Event::FloodTick { flood } => self.on_flood_tick(flood),
-            Event::OpenArrival { epoch } => self.on_open_arrival(epoch),
-            Event::SecondTick => self.on_second(),
+            Event::ProbeSend { server } => {
+                self.send_probe(server);
+                true
+            }
+            Event::ProbeTimeout { server, id } => {
+                self.on_probe_timeout(server, id);
+                true
+            }
+            Event::FloodTick { flood } => {
+                self.on_flood_tick(flood);
+                true
+            }
+            Event::OpenArrival { epoch } => {
+                self.on_open_arrival(epoch);
+                true
+            }
+            Event::SecondTick => {
+                self.on_second();
+                true
+            }
             Event::Command { index } => {
                 if let Some((cmd, origin)) = self
                     .scheduled
@@ -127,12 +154,21 @@ impl World {
                 {
                     self.apply_from(cmd, origin);
                 }
+                true
             }
-            Event::ObjectiveOpen { index } => self.open_objective(index),
-            Event::ObjectiveClose { index } => self.close_objective(index),
-        }
+            Event::ObjectiveOpen { index } => {
+                self.open_objective(index);
+                true
+            }
+            Event::ObjectiveClose { index } => {
+                self.close_objective(index);
+                true
+            }
+        };
         if self.lb.has_pending() {
             self.balancer_pending();
+        } else if !table_touched {
+            return;
         }
         self.note_table();
     }
