@@ -131,9 +131,9 @@ fn test_established_segment_is_served_then_acked() {
     let (service, job) = out.jobs[0];
     assert_eq!(service, SimDuration::from_micros(100));
     let mut done = ServerOut::default();
-    s.on_service_done(&job, &mut done);
-    assert_eq!(done.packets[0].flags, Flags::ACK);
-    assert_eq!(done.packets[0].ack, 101 + 1024);
+    let ack = s.on_service_done(&job, &mut done).expect("an ACK");
+    assert_eq!(ack.flags, Flags::ACK);
+    assert_eq!(ack.ack, 101 + 1024);
     assert_eq!(s.stats.segments_served, 1);
 }
 
@@ -152,14 +152,18 @@ fn test_established_segments_queue_fifo_behind_busy_workers() {
     assert!(second.jobs.is_empty());
     assert_eq!(s.queued(), 1);
     let mut out = ServerOut::default();
-    s.on_service_done(&first.jobs[0].1, &mut out);
-    assert_eq!(out.packets[0].key, key(1).reversed(), "the first is acked");
+    let first_ack = s.on_service_done(&first.jobs[0].1, &mut out);
+    assert_eq!(
+        first_ack.map(|p| p.key),
+        Some(key(1).reversed()),
+        "the first is acked"
+    );
     let next = out.jobs[0].1;
     let mut done = ServerOut::default();
-    s.on_service_done(&next, &mut done);
+    let next_ack = s.on_service_done(&next, &mut done);
     assert_eq!(
-        done.packets[0].key,
-        key(2).reversed(),
+        next_ack.map(|p| p.key),
+        Some(key(2).reversed()),
         "the queued segment was served next"
     );
 }

@@ -202,8 +202,11 @@ impl World {
             return; // served in a life the server no longer has
         }
         let mut out = self.sout.take().unwrap_or_default();
-        server.on_service_done(&job, &mut out);
+        let ack = server.on_service_done(&job, &mut out);
         self.flush_server(s, &mut out);
         self.sout = Some(out);
+        if let Some(ack) = ack {
+            self.send(Dest::BalancerFrom(s), ack);
+        }
     }
 }
