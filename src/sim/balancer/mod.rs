@@ -222,6 +222,7 @@ impl Balancer {
     }
 
     /// Handles a packet a client sent to the VIP.
+    #[inline(always)]
     pub fn from_client(&mut self, p: &Packet, now: SimTime, entropy: &mut impl Entropy) -> Forward {
         if self.validate_packets && impossible_flags(p.flags) {
             return Forward::Drop(DropReason::InvalidFlags);
