@@ -205,6 +205,14 @@ impl ConnTable {
         self.entries.get(slot as usize)
     }
 
+    /// Prefetches client address `ip`'s hint to its newest entry.
+    #[inline]
+    pub fn prefetch_newest(&self, ip: &crate::model::Ip) {
+        if let Some(h) = client_index(*ip).and_then(|i| self.newest.get(i)) {
+            crate::sim::world::prefetch(h);
+        }
+    }
+
     /// The entry in `slot`.
     #[inline]
     pub fn entry(&self, slot: u32) -> &Entry {

@@ -152,8 +152,11 @@ pub struct Io<'a> {
     pub book: &'a mut ClientStates,
 }
 
-/// One client: its current connection and its counters.
+/// One client: its current connection and its counters. Aligned to a
+/// cache line, so its 128 bytes take two lines, not three: in a world of
+/// a hundred thousand clients every line of a client is a miss.
 #[derive(Clone, Debug)]
+#[repr(align(64))]
 pub struct Client {
     /// The client's address and the port of its current connection.
     pub local: Endpoint,

@@ -171,6 +171,8 @@ pub struct EventQueue<E> {
     heap: RadixHeap<E>,
     /// The fronts of the non-empty lanes and of the heap.
     tops: Tops,
+    /// The source of the last pop (a lane, or [`HEAP`]).
+    last: u8,
     /// Recently seen delays without a lane, by a hash of the delay.
     seen: [u64; SEEN],
     /// The lane a delay was last found in, by a hash of the delay.
@@ -193,6 +195,7 @@ impl<E> Default for EventQueue<E> {
             lanes: std::array::from_fn(|_| VecDeque::new()),
             heap: RadixHeap::default(),
             tops: Tops::default(),
+            last: HEAP,
             seen: [u64::MAX; SEEN],
             hints: [0; HINTS],
         }
@@ -320,6 +323,7 @@ impl<E> EventQueue<E> {
         if (key >> 64) as u64 > until.0 {
             return None;
         }
+        self.last = source;
         let (item, next) = if source == HEAP {
             let item = self.heap.pop()?;
             self.heap_len -= 1;
@@ -341,6 +345,15 @@ impl<E> EventQueue<E> {
         let (_, source) = self.tops.top()?;
         let lane = self.lanes.get(usize::from(source))?;
         lane.front().map(|item| &item.event)
+    }
+
+    /// The event `k` places behind the front of the lane the last pop
+    /// came from: in a lane that carries most events, what comes a few
+    /// events from now, for the World to fetch memory for early.
+    #[inline]
+    pub fn lane_ahead(&self, k: usize) -> Option<&E> {
+        let lane = self.lanes.get(usize::from(self.last))?;
+        lane.get(k).map(|item| &item.event)
     }
 
     /// When the earliest event is due.

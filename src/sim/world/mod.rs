@@ -15,6 +15,7 @@ mod health;
 mod history;
 mod packets;
 mod prefetch;
+pub(in crate::sim) use prefetch::prefetch;
 mod resilience;
 mod run;
 mod seconds;

@@ -92,10 +92,11 @@ impl World {
     /// Handles event `ev`, due now (at `t`).
     #[inline(always)]
     fn handle(&mut self, t: SimTime, ev: Event) {
-        if self.clients.len() >= super::PREFETCH_FROM_CLIENTS
-            && let Some(next) = self.queue.peek_event()
-        {
-            self.prefetch_for(next);
+        if self.clients.len() >= super::PREFETCH_FROM_CLIENTS {
+            if let Some(next) = self.queue.peek_event() {
+                self.prefetch_for(next);
+            }
+            self.prefetch_ahead();
         }
         // Whether the event may have changed the conn table. A client's or
         // a server's own step reaches the balancer only through a link, as
