@@ -338,15 +338,6 @@ impl<E> EventQueue<E> {
         Some((SimTime(item.time), item.event))
     }
 
-    /// The earliest event, if it waits in a lane (where most do): what
-    /// the World looks at to fetch the memory it will touch next.
-    #[inline]
-    pub fn peek_event(&self) -> Option<&E> {
-        let (_, source) = self.tops.top()?;
-        let lane = self.lanes.get(usize::from(source))?;
-        lane.front().map(|item| &item.event)
-    }
-
     /// The event `k` places behind the front of the lane the last pop
     /// came from: in a lane that carries most events, what comes a few
     /// events from now, for the World to fetch memory for early.

@@ -1,9 +1,15 @@
-//! Memory the next event will touch, asked for while this one runs. In a
+//! Memory events to come will touch, asked for while this one runs. In a
 //! world of a hundred thousand clients an event's first touch of its
 //! client, conn-table entry or server connection is a cache miss that
-//! stalls the core; issued one event ahead, the loads overlap the work of
-//! the event before. A prefetch changes no value the program reads, so
-//! results stay exactly the same; on a machine without one it is a no-op.
+//! stalls the core, and finding that memory takes misses of its own (the
+//! queue's item, then a hint table). So the World looks ahead in the lane
+//! the last event came from, which in such a world holds thousands of
+//! events in order, and asks in stages: each stage's loads find in the
+//! caches what the stage before asked for, events earlier. Asking for the
+//! next event's memory only (one event ahead) left the loads that find it
+//! to stall, and was 1.16 times slower. A prefetch changes no value the
+//! program reads, so results stay exactly the same; on a machine without
+//! one it is a no-op.
 
 use super::{Dest, Event, World};
 use crate::sim::addressing::client_index;
@@ -75,7 +81,7 @@ impl World {
 
     /// Prefetches what handling `next` will read first.
     #[inline]
-    pub(super) fn prefetch_for(&self, next: &Event) {
+    fn prefetch_for(&self, next: &Event) {
         let client = match next {
             Event::ClientTimer { client, .. } => Some(*client as usize),
             Event::Deliver {

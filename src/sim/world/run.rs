@@ -93,9 +93,6 @@ impl World {
     #[inline(always)]
     fn handle(&mut self, t: SimTime, ev: Event) {
         if self.clients.len() >= super::PREFETCH_FROM_CLIENTS {
-            if let Some(next) = self.queue.peek_event() {
-                self.prefetch_for(next);
-            }
             self.prefetch_ahead();
         }
         // Whether the event may have changed the conn table. A client's or
