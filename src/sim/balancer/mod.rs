@@ -7,6 +7,7 @@
 //! The balancer only decides; the World sends what it returns.
 
 mod backend;
+mod marks;
 mod resilience;
 mod rotation;
 mod syn_proxy;
@@ -353,7 +354,7 @@ impl Balancer {
         if e.state == EntryState::Proxying && !f.contains(Flags::RST) {
             return self.proxying_client_segment(slot, p, b);
         }
-        if e.proxied && f.contains(Flags::ACK) {
+        if e.proxied() && f.contains(Flags::ACK) {
             packet.ack = packet.ack.wrapping_add(e.seq_delta);
         }
         if f.contains(Flags::RST) {
@@ -404,7 +405,7 @@ impl Balancer {
         }
         let mut out = *p;
         out.key.src = self.vip;
-        if e.proxied {
+        if e.proxied() {
             out.seq = out.seq.wrapping_sub(e.seq_delta);
         }
         if p.flags.contains(Flags::RST) {
@@ -441,7 +442,10 @@ impl Balancer {
         // it answered but the client never completed (a spoofed SYN) says
         // nothing against the backend, nor does an established flow that
         // went quiet.
-        if check == IdleCheck::Expired && e.state.is_half_open() && !e.answered && e.syn_tries <= 1
+        if check == IdleCheck::Expired
+            && e.state.is_half_open()
+            && !e.answered()
+            && e.syn_tries <= 1
         {
             self.observe_outcome(e.backend as usize, None, now);
         }
@@ -497,7 +501,7 @@ impl Balancer {
             let e = *self.table.entry(slot);
             // No ACK flag: in SYN-SENT an RST without one is dropped, so
             // only a connection that is open can be reset by it.
-            if e.answered {
+            if e.answered() {
                 let rst = Packet::control(e.client.reversed(), Flags::RST, e.rcv_nxt, 0);
                 rsts.push(rst);
             }

@@ -514,7 +514,7 @@ impl Balancer {
         entropy: &mut impl Entropy,
     ) -> Option<Forward> {
         let e = *self.table.entry(slot);
-        if !e.state.is_half_open() || e.answered || e.proxied {
+        if !e.state.is_half_open() || e.answered() || e.proxied() {
             return None;
         }
         let old = e.backend as usize;

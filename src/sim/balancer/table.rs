@@ -10,6 +10,7 @@
 //! (in a world of a hundred thousand clients, a cache miss saved twice per
 //! segment). A lookup the array cannot answer falls back to the index.
 
+use super::marks::{Mark, Marks};
 use crate::model::{FourTuple, Packet, SimDuration, SimTime};
 use crate::policy::BackendView;
 use crate::sim::addressing::client_index;
@@ -52,8 +53,11 @@ impl fmt::Display for EntryState {
     }
 }
 
-/// One conn-table entry.
+/// One conn-table entry: 64 bytes, aligned to a cache line, so a lookup
+/// touches one line (a world of a hundred thousand connections misses the
+/// caches on every entry it touches).
 #[derive(Clone, Copy, Debug)]
+#[repr(align(64))]
 pub struct Entry {
     /// The flow as the client sends it (client -> VIP).
     pub client: FourTuple,
@@ -72,32 +76,50 @@ pub struct Entry {
     /// client's acknowledgements and taken from the backend's sequence
     /// numbers.
     pub seq_delta: u32,
-    /// Opened by a SYN cookie (the balancer did the client's handshake).
-    pub proxied: bool,
-    /// The client has been answered (its SYN|ACK went through, or came
-    /// from the balancer's cookie), so `rcv_nxt` is known.
-    pub answered: bool,
     /// The sequence number the client expects next: where an RST must be
     /// to be believed.
     pub rcv_nxt: u32,
-    /// A client request (data segment) went to the backend and its
-    /// acknowledgement has not come back: counted in the backend's
-    /// `outstanding`.
-    pub awaiting: bool,
     /// Where the outstanding request ends in the client's sequence space:
     /// an acknowledgement at or past it answers the request.
     pub request_end: u32,
     /// When the outstanding request first went to the backend (a
     /// retransmission does not restart the clock: the client waited).
     pub request_at: SimTime,
-    /// The connection's first request is still to come: a new connection
-    /// counts as outstanding from its SYN, or every pick in the round trip
-    /// before its first segment would see the backend idle and pile on.
-    pub opening: bool,
     /// SYNs of this connection the backend has been sent unanswered, for
     /// redispatch.
     pub syn_tries: u8,
-    live: bool,
+    /// Its yes-or-no facts (see [`Mark`]).
+    marks: Marks,
+}
+
+// An entry that outgrows a cache line costs a second miss per packet in a
+// big world; a new field must make room.
+const _: () = assert!(std::mem::size_of::<Entry>() == 64);
+
+impl Entry {
+    /// Opened by a SYN cookie (the balancer did the client's handshake).
+    #[inline]
+    pub fn proxied(&self) -> bool {
+        self.marks.has(Mark::Proxied)
+    }
+
+    /// The client has been answered, so `rcv_nxt` is known.
+    #[inline]
+    pub fn answered(&self) -> bool {
+        self.marks.has(Mark::Answered)
+    }
+
+    /// A request went to the backend and its acknowledgement has not come
+    /// back.
+    #[inline]
+    pub fn awaiting(&self) -> bool {
+        self.marks.has(Mark::Awaiting)
+    }
+
+    #[inline(always)]
+    fn live(&self) -> bool {
+        self.marks.has(Mark::Live)
+    }
 }
 
 /// The idle timeouts in force.
@@ -188,7 +210,7 @@ impl ConnTable {
             .and_then(|&s| s.checked_sub(1))
         {
             let e = &self.entries[slot as usize];
-            if e.live && e.client == *key {
+            if e.live() && e.client == *key {
                 return Some(slot);
             }
         }
@@ -235,7 +257,7 @@ impl ConnTable {
     #[inline]
     pub fn answered(&mut self, slot: u32, rcv_nxt: u32) {
         let e = &mut self.entries[slot as usize];
-        e.answered = true;
+        e.marks.set(Mark::Answered, true);
         e.rcv_nxt = rcv_nxt;
     }
 
@@ -246,21 +268,21 @@ impl ConnTable {
     /// request in flight would.
     pub fn request_sent(&mut self, slot: u32, end: u32, now: SimTime, views: &mut [BackendView]) {
         let e = &mut self.entries[slot as usize];
-        if e.opening {
+        if e.marks.has(Mark::Opening) {
             // The request the connection was counted for from its SYN: the
             // clock of its answer starts now.
-            e.opening = false;
+            e.marks.set(Mark::Opening, false);
             e.request_end = end;
             e.request_at = now;
             return;
         }
-        if e.awaiting {
+        if e.awaiting() {
             if seq_after(end, e.request_end) {
                 e.request_end = end;
             }
             return;
         }
-        e.awaiting = true;
+        e.marks.set(Mark::Awaiting, true);
         e.request_end = end;
         e.request_at = now;
         views[e.backend as usize].outstanding += 1;
@@ -283,10 +305,10 @@ impl ConnTable {
         views: &mut [BackendView],
     ) -> Option<SimDuration> {
         let e = &mut self.entries[slot as usize];
-        if !e.awaiting || e.opening || seq_after(e.request_end, ack) {
+        if !e.awaiting() || e.marks.has(Mark::Opening) || seq_after(e.request_end, ack) {
             return None;
         }
-        e.awaiting = false;
+        e.marks.set(Mark::Awaiting, false);
         views[e.backend as usize].outstanding -= 1;
         Some(now.saturating_since(e.request_at))
     }
@@ -333,15 +355,15 @@ impl ConnTable {
             timer_at,
             generation: 0,
             seq_delta: 0,
-            proxied: state == EntryState::Proxying,
-            answered: false,
             rcv_nxt: 0,
-            awaiting: true,
             request_end: 0,
             request_at: now,
-            opening: true,
             syn_tries: 1,
-            live: true,
+            marks: Marks::of(if state == EntryState::Proxying {
+                &[Mark::Proxied, Mark::Awaiting, Mark::Opening, Mark::Live]
+            } else {
+                &[Mark::Awaiting, Mark::Opening, Mark::Live]
+            }),
         };
         let slot = match self.free.pop() {
             Some(slot) => {
@@ -371,7 +393,7 @@ impl ConnTable {
             // ones arrive, so the queue holds about one timeout's worth.
             while let Some(&(s, g)) = queue.front() {
                 let e = &self.entries[s as usize];
-                if e.live && e.generation == g && e.state.is_half_open() {
+                if e.live() && e.generation == g && e.state.is_half_open() {
                     break;
                 }
                 queue.pop_front();
@@ -411,10 +433,10 @@ impl ConnTable {
     /// events will miss.
     pub fn remove(&mut self, slot: u32, views: &mut [BackendView]) {
         let e = &mut self.entries[slot as usize];
-        if !e.live {
+        if !e.live() {
             return;
         }
-        e.live = false;
+        e.marks.set(Mark::Live, false);
         e.generation = e.generation.wrapping_add(1);
         e.timer_at = SimTime::MAX;
         let v = &mut views[e.backend as usize];
@@ -424,8 +446,8 @@ impl ConnTable {
         } else {
             v.active -= 1;
         }
-        if e.awaiting {
-            e.awaiting = false;
+        if e.awaiting() {
+            e.marks.set(Mark::Awaiting, false);
             v.outstanding -= 1;
         }
         let key = e.client;
@@ -447,7 +469,7 @@ impl ConnTable {
         };
         while let Some((slot, g)) = fifo[b].pop_front() {
             let e = &self.entries[slot as usize];
-            if e.live && e.generation == g && e.state.is_half_open() && e.backend as usize == b {
+            if e.live() && e.generation == g && e.state.is_half_open() && e.backend as usize == b {
                 self.remove(slot, views);
                 self.stats.early_drops += 1;
                 return true;
@@ -462,7 +484,7 @@ impl ConnTable {
         self.half_open_fifo = on.then(|| {
             let mut fifo = vec![VecDeque::new(); backends];
             for (slot, e) in self.entries.iter().enumerate() {
-                if e.live && e.state.is_half_open() {
+                if e.live() && e.state.is_half_open() {
                     fifo[e.backend as usize].push_back((slot as u32, e.generation));
                 }
             }
@@ -487,7 +509,7 @@ impl ConnTable {
         let Some(e) = self.entries.get(slot as usize).copied() else {
             return IdleCheck::Stale;
         };
-        if !e.live || e.generation != generation || e.timer_at != now {
+        if !e.live() || e.generation != generation || e.timer_at != now {
             return IdleCheck::Stale;
         }
         let due = e.last_seen + timeouts.for_state(e.state);
@@ -515,7 +537,7 @@ impl ConnTable {
     ) -> Vec<(u32, u32, SimTime)> {
         let mut out = Vec::new();
         for (slot, e) in self.entries.iter_mut().enumerate() {
-            if !e.live {
+            if !e.live() {
                 continue;
             }
             let due = (e.last_seen + timeouts.for_state(e.state)).max(now);
@@ -530,14 +552,14 @@ impl ConnTable {
         self.entries
             .iter()
             .enumerate()
-            .filter(|(_, e)| e.live && e.backend == b)
+            .filter(|(_, e)| e.live() && e.backend == b)
             .map(|(i, _)| i as u32)
             .collect()
     }
 
     /// Every live entry, in slot order.
     pub fn live_entries(&self) -> impl Iterator<Item = &Entry> {
-        self.entries.iter().filter(|e| e.live)
+        self.entries.iter().filter(|e| e.live())
     }
 
     /// Bytes the table holds, for memory accounting.
