@@ -6,29 +6,12 @@
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use lblab::model::{SimDuration, SimTime};
 use lblab::sim::World;
-use lblab::spec::Lab;
 use std::hint::black_box;
 
-/// The source design's scenario: the classic lab without its chaos
-/// timeline, so every run does the same work.
-fn classic() -> Lab {
-    let mut lab = lblab::lab::builtin("classic").expect("the classic lab loads");
-    lab.timeline.clear();
-    lab
-}
+#[path = "support/labs.rs"]
+mod labs;
 
-/// Classic grown to 100 000 clients on 100 servers with room for them: the
-/// same traffic per client, a thousand times the state.
-fn hundred_thousand_clients() -> Lab {
-    let mut lab = classic();
-    if let Some(closed) = lab.clients.closed.as_mut() {
-        closed.population = 100_000;
-    }
-    let text = r#"Replicate(count: 100, template: (name: "srv", max_half_open: 10000,
-        backlog: 10000, max_connections: 100000))"#;
-    lab.servers = ron::from_str(text).expect("a server list");
-    lab
-}
+use labs::{classic, hundred_thousand_clients};
 
 fn at(secs: u64) -> SimTime {
     SimTime::ZERO + SimDuration::from_secs(secs)
