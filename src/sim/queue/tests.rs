@@ -15,6 +15,24 @@ fn pops_in_time_order() {
 }
 
 #[test]
+fn lane_ahead_looks_behind_the_front_of_the_lane_last_popped() {
+    let mut q = EventQueue::default();
+    // All at one delay: the first goes to the heap (a delay gets a lane on
+    // its second sighting), the rest to one lane.
+    for i in 0..20u64 {
+        q.push(SimTime(100), i);
+    }
+    assert_eq!(q.lane_ahead(0), None, "nothing popped yet");
+    assert_eq!(q.pop(), Some((SimTime(100), 0)));
+    assert_eq!(q.lane_ahead(0), None, "the last pop came from the heap");
+    assert_eq!(q.pop(), Some((SimTime(100), 1)));
+    assert_eq!(q.lane_ahead(0), Some(&2));
+    assert_eq!(q.lane_ahead(5), Some(&7));
+    assert_eq!(q.lane_ahead(17), Some(&19));
+    assert_eq!(q.lane_ahead(18), None, "past the lane's end");
+}
+
+#[test]
 fn equal_times_keep_insertion_order() {
     let mut q = EventQueue::default();
     for i in 0..300 {
