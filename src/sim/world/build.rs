@@ -31,6 +31,7 @@ impl World {
             links: vec![Link::new(lab.network.client_link)],
             clients: Vec::new(),
             meta: Vec::new(),
+            counts: Vec::new(),
             free_clients: Vec::new(),
             active_clients: 0,
             servers: Vec::new(),

@@ -17,7 +17,7 @@ impl World {
         let identity = match self.meta[c as usize].workload {
             Workload::Closed => self
                 .streams
-                .closed_identity(c, self.meta[c as usize].connections_made),
+                .closed_identity(c, self.counts[c as usize].made),
             Workload::Open => self.meta[c as usize].identity,
             Workload::Attack(_) => self.streams.floods.next_u64(),
         };
@@ -26,10 +26,10 @@ impl World {
         m.drawn = 0;
         let segments = sample(&self.segments_dist(c), &mut self.conn_rng(c)).max(1);
         let iss = self.conn_rng(c).next_u32();
-        let m = &mut self.meta[c as usize];
-        let port = addressing::ephemeral_port(m.connections_made);
-        m.connections_made += 1;
-        if !m.workload.is_attack() {
+        let counts = &mut self.counts[c as usize];
+        let port = addressing::ephemeral_port(counts.made);
+        counts.made += 1;
+        if !self.meta[c as usize].workload.is_attack() {
             self.metrics.attempted();
         }
         let mut out = std::mem::take(&mut self.out);
@@ -224,8 +224,9 @@ impl World {
         if m.life != Life::Active {
             return;
         }
-        m.connections_left = m.connections_left.saturating_sub(1);
-        if m.connections_left == 0 || m.retire {
+        let left = &mut self.counts[c as usize].left;
+        *left = left.saturating_sub(1);
+        if *left == 0 || m.retire {
             self.finish_client(c, Life::Done);
             return;
         }

@@ -77,9 +77,9 @@ impl World {
         let Some(i) = self.take_slot(Workload::Attack(index)) else {
             return;
         };
+        self.counts[i as usize].left = 1;
         let m = &mut self.meta[i as usize];
         m.life = Life::Active;
-        m.connections_left = 1;
         m.retire = false;
         self.connect(i);
     }

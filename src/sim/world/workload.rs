@@ -2,7 +2,7 @@
 //! shape each connection (segments, sizes, gaps).
 
 use super::streams::{Keyed, Streams};
-use super::{ClientMeta, Event, Life, Workload, World};
+use super::{ClientMeta, ConnCounts, Event, Life, Workload, World};
 use crate::engine::LogKind;
 use crate::model::{Endpoint, SimDuration, SimTime};
 use crate::sim::addressing::{self, VIP};
@@ -17,11 +17,13 @@ impl World {
         let mut c = Client::new(Endpoint::new(addressing::client_ip(i), 0), VIP);
         c.wake_at(start);
         self.clients.push(c);
+        self.counts.push(ConnCounts {
+            left: connections.unwrap_or(u64::MAX),
+            made: 0,
+        });
         self.meta.push(ClientMeta {
             workload: Workload::Closed,
             life: Life::Active,
-            connections_left: connections.unwrap_or(u64::MAX),
-            connections_made: 0,
             retire: false,
             identity: self.streams.closed_identity(i as u32, 0),
             drawn: 0,
@@ -76,11 +78,10 @@ impl World {
         let mut client = Client::new(Endpoint::new(addressing::client_ip(i), 0), VIP);
         client.counted = !workload.is_attack();
         self.clients.push(client);
+        self.counts.push(ConnCounts::default());
         self.meta.push(ClientMeta {
             workload,
             life: Life::Free,
-            connections_left: 0,
-            connections_made: 0,
             retire: false,
             identity: 0,
             drawn: 0,
@@ -105,9 +106,9 @@ impl World {
             self.schedule_next_arrival();
             return;
         };
+        self.counts[i as usize].left = 1;
         let m = &mut self.meta[i as usize];
         m.life = Life::Active;
-        m.connections_left = 1;
         m.retire = false;
         m.identity = identity;
         self.active_clients += 1;
