@@ -111,8 +111,8 @@ impl Entry {
 
     /// A request went to the backend and its acknowledgement has not come
     /// back.
-    #[inline]
-    pub fn awaiting(&self) -> bool {
+    #[inline(always)]
+    fn awaiting(&self) -> bool {
         self.marks.has(Mark::Awaiting)
     }
 
@@ -347,7 +347,7 @@ impl ConnTable {
         views: &mut [BackendView],
     ) -> (u32, SimTime) {
         let timer_at = now + timeouts.half_open;
-        let entry = Entry {
+        let mut entry = Entry {
             client: key,
             backend: b as u32,
             state,
@@ -359,12 +359,11 @@ impl ConnTable {
             request_end: 0,
             request_at: now,
             syn_tries: 1,
-            marks: Marks::of(if state == EntryState::Proxying {
-                &[Mark::Proxied, Mark::Awaiting, Mark::Opening, Mark::Live]
-            } else {
-                &[Mark::Awaiting, Mark::Opening, Mark::Live]
-            }),
+            marks: Marks::of(&[Mark::Awaiting, Mark::Opening, Mark::Live]),
         };
+        entry
+            .marks
+            .set(Mark::Proxied, state == EntryState::Proxying);
         let slot = match self.free.pop() {
             Some(slot) => {
                 let generation = self.entries[slot as usize].generation;

@@ -21,8 +21,9 @@
 //! Every event carries its push number. A lane bound to a delay takes
 //! only events that delay after the queue's clock, the time of the last
 //! pop, which never goes back; so a lane's events come in time order, and
-//! every lane is sorted by (time, push number); the heap pops its smallest; the smallest of the fronts is then
-//! the smallest of all, and equal times pop in push order. Which delays get
+//! every lane is sorted by (time, push number). The heap pops its
+//! smallest; the smallest of the fronts is then the smallest of all, and
+//! equal times pop in push order. Which delays get
 //! lanes decides speed, never order.
 //!
 //! # Which delays get a lane

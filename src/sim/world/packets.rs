@@ -48,16 +48,10 @@ impl World {
         match to {
             Dest::Balancer => self.balancer_from_client(p),
             Dest::BalancerFrom(s) => self.balancer_from_server(s, p),
-            Dest::Server(s) => {
-                self.server_receive(s, p);
-                return false;
-            }
-            Dest::Client => {
-                self.client_receive(p);
-                return false;
-            }
+            Dest::Server(s) => self.server_receive(s, p),
+            Dest::Client => self.client_receive(p),
         }
-        true
+        matches!(to, Dest::Balancer | Dest::BalancerFrom(_))
     }
 
     pub(super) fn balancer_from_client(&mut self, p: &Packet) {
