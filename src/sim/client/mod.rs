@@ -146,27 +146,26 @@ pub enum Retransmission {
 pub struct Io<'a> {
     /// Timeouts and retries.
     pub cfg: &'a TcpConfig,
+    /// The balancer's virtual address every connection goes to.
+    pub vip: Endpoint,
     /// Packets toward the VIP.
     pub out: &'a mut Vec<Packet>,
     /// How many clients are in each state.
     pub book: &'a mut ClientStates,
 }
 
-/// One client: its current connection and its counters. Aligned to a
-/// cache line, so its 128 bytes take two lines, not three: in a world of
-/// a hundred thousand clients every line of a client is a miss.
+/// One client: its current connection and its counters. 104 bytes, so
+/// the World's record of a client (this and its workload) fits two cache
+/// lines: in a world of a hundred thousand clients every line is a miss.
 #[derive(Clone, Debug)]
-#[repr(align(64))]
 pub struct Client {
     /// The client's address and the port of its current connection.
     pub local: Endpoint,
-    /// The balancer's virtual address it connects to.
-    pub vip: Endpoint,
     /// RFC state of the current connection.
     pub state: TcpState,
     /// Counted in the book of client states (attack connections are not).
     pub counted: bool,
-    iss: u32,
+    /// The oldest unacknowledged sequence number; in SYN-SENT, the ISN.
     snd_una: u32,
     snd_nxt: u32,
     rcv_nxt: u32,
@@ -180,21 +179,24 @@ pub struct Client {
     sent_at: SimTime,
     started_at: SimTime,
     rto: RtoEstimator,
-    deadlines: [SimTime; 2],
+    /// When the armed timer is due (`SimTime::MAX`: none). A client waits
+    /// for one thing at a time, an acknowledgement or its next wake-up,
+    /// so one deadline serves both timers.
+    deadline: SimTime,
+    /// Which timer `deadline` is for.
+    armed: Timer,
     /// The earliest queued timer event per timer (kept by the World, which
     /// schedules only when a deadline moves earlier than this).
     pub pending: [SimTime; 2],
 }
 
 impl Client {
-    /// A closed client at `local` that will connect to `vip`.
-    pub fn new(local: Endpoint, vip: Endpoint) -> Client {
+    /// A closed client at `local` (its connections go to [`Io::vip`]).
+    pub fn new(local: Endpoint) -> Client {
         Client {
             local,
-            vip,
             state: TcpState::Closed,
             counted: true,
-            iss: 0,
             snd_una: 0,
             snd_nxt: 0,
             rcv_nxt: 0,
@@ -205,7 +207,8 @@ impl Client {
             sent_at: SimTime::ZERO,
             started_at: SimTime::ZERO,
             rto: RtoEstimator::default(),
-            deadlines: [SimTime::MAX; 2],
+            deadline: SimTime::MAX,
+            armed: Timer::Wake,
             pending: [SimTime::MAX; 2],
         }
     }
@@ -213,12 +216,20 @@ impl Client {
     /// When `timer` is due (`SimTime::MAX` when disarmed).
     #[inline]
     pub fn deadline(&self, timer: Timer) -> SimTime {
-        self.deadlines[timer.index()]
+        if self.armed == timer {
+            self.deadline
+        } else {
+            SimTime::MAX
+        }
     }
 
     /// Arms the wake-up timer (the World's workload decides when).
+    /// `SimTime::MAX` disarms it.
     pub fn wake_at(&mut self, at: SimTime) {
-        self.deadlines[Timer::Wake.index()] = at;
+        if at == SimTime::MAX {
+            return self.disarm(Timer::Wake);
+        }
+        self.arm(Timer::Wake, at);
     }
 
     /// A segment is unacknowledged.
@@ -231,23 +242,33 @@ impl Client {
         self.rto.srtt()
     }
 
-    fn key(&self) -> FourTuple {
-        FourTuple::tcp(self.local, self.vip)
-    }
-
-    fn emit(&self, out: &mut Vec<Packet>, flags: Flags, seq: u32, len: u32) {
-        out.push(Packet {
+    fn emit(&self, io: &mut Io, flags: Flags, seq: u32, len: u32) {
+        let key = FourTuple::tcp(self.local, io.vip);
+        io.out.push(Packet {
             len,
-            ..Packet::control(self.key(), flags, seq, self.rcv_nxt)
+            ..Packet::control(key, flags, seq, self.rcv_nxt)
         });
     }
 
     fn arm_retransmit(&mut self, now: SimTime, base: SimDuration, cfg: &TcpConfig) {
-        self.deadlines[Timer::Retransmit.index()] = now + self.rto.timeout(base, cfg.mode);
+        self.arm(Timer::Retransmit, now + self.rto.timeout(base, cfg.mode));
+    }
+
+    /// Arms `timer`; the other one is never armed at the same time.
+    fn arm(&mut self, timer: Timer, at: SimTime) {
+        debug_assert!(
+            self.armed == timer || self.deadline == SimTime::MAX,
+            "{timer:?} armed while {:?} is",
+            self.armed
+        );
+        self.armed = timer;
+        self.deadline = at;
     }
 
     fn disarm(&mut self, timer: Timer) {
-        self.deadlines[timer.index()] = SimTime::MAX;
+        if self.armed == timer {
+            self.deadline = SimTime::MAX;
+        }
     }
 
     /// The one way a client changes state: counts it in the book and
@@ -265,7 +286,6 @@ impl Client {
     /// that will carry `segments` segments: CLOSED -> SYN-SENT.
     pub fn connect(&mut self, now: SimTime, port: u16, iss: u32, segments: u64, io: &mut Io) {
         self.local.port = port;
-        self.iss = iss;
         self.snd_una = iss;
         self.snd_nxt = iss.wrapping_add(1);
         self.rcv_nxt = 0;
@@ -278,7 +298,7 @@ impl Client {
         self.rto = RtoEstimator::default();
         self.disarm(Timer::Wake);
         self.set_state(now, TcpState::SynSent, io.book);
-        self.emit(io.out, Flags::SYN, iss, 0);
+        self.emit(io, Flags::SYN, iss, 0);
         self.arm_retransmit(now, io.cfg.syn_timeout, io.cfg);
     }
 
@@ -295,7 +315,7 @@ impl Client {
         self.retries = 0;
         self.retransmitted = false;
         self.sent_at = now;
-        self.emit(io.out, Flags::PSH | Flags::ACK, seq, len);
+        self.emit(io, Flags::PSH | Flags::ACK, seq, len);
         self.arm_retransmit(now, io.cfg.segment_timeout, io.cfg);
         true
     }
@@ -313,7 +333,7 @@ impl Client {
         self.retransmitted = false;
         self.sent_at = now;
         self.set_state(now, TcpState::FinWait, io.book);
-        self.emit(io.out, Flags::FIN | Flags::ACK, seq, 0);
+        self.emit(io, Flags::FIN | Flags::ACK, seq, 0);
         self.arm_retransmit(now, io.cfg.segment_timeout, io.cfg);
         true
     }
@@ -340,7 +360,8 @@ impl Client {
     #[inline(always)]
     pub fn on_packet(&mut self, p: &Packet, now: SimTime, io: &mut Io) -> Outcome {
         let f = p.flags;
-        let acks_syn = f.contains(Flags::ACK) && p.ack == self.iss.wrapping_add(1);
+        // In SYN-SENT nothing is acknowledged yet, so `snd_una` is the ISN.
+        let acks_syn = f.contains(Flags::ACK) && p.ack == self.snd_una.wrapping_add(1);
         match self.state {
             // Nothing open: a late packet of an old connection.
             TcpState::Closed => Outcome::Dropped(DropReason::NoSocket),
@@ -362,7 +383,7 @@ impl Client {
                 }
                 self.disarm(Timer::Retransmit);
                 self.set_state(now, TcpState::Established, io.book);
-                self.emit(io.out, Flags::ACK, self.snd_nxt, 0);
+                self.emit(io, Flags::ACK, self.snd_nxt, 0);
                 Outcome::Established {
                     handshake: now - self.started_at,
                 }
@@ -378,7 +399,7 @@ impl Client {
                 if p.seq.wrapping_add(1) != self.rcv_nxt {
                     return Outcome::Dropped(DropReason::Unexpected);
                 }
-                self.emit(io.out, Flags::ACK, self.snd_nxt, 0);
+                self.emit(io, Flags::ACK, self.snd_nxt, 0);
                 Outcome::Nothing
             }
             // ACK covering the outstanding segment.
@@ -401,7 +422,7 @@ impl Client {
             // FIN|ACK acknowledging our FIN: final ACK, CLOSED.
             TcpState::FinWait if f.contains(Flags::FIN) && p.ack == self.snd_nxt => {
                 self.rcv_nxt = p.seq.wrapping_add(1);
-                self.emit(io.out, Flags::ACK, self.snd_nxt, 0);
+                self.emit(io, Flags::ACK, self.snd_nxt, 0);
                 self.disarm(Timer::Retransmit);
                 self.set_state(now, TcpState::Closed, io.book);
                 Outcome::Completed {
@@ -422,7 +443,7 @@ impl Client {
         if offset == 0 {
             self.fail(now, FailReason::Reset, io.book)
         } else if offset < RECEIVE_WINDOW {
-            self.emit(io.out, Flags::ACK, self.snd_nxt, 0);
+            self.emit(io, Flags::ACK, self.snd_nxt, 0);
             Outcome::Nothing
         } else {
             Outcome::Dropped(DropReason::RstOutOfWindow)
@@ -456,13 +477,13 @@ impl Client {
         self.retransmitted = true;
         self.rto.back_off();
         match kind {
-            Retransmission::Syn => self.emit(io.out, Flags::SYN, self.iss, 0),
+            Retransmission::Syn => self.emit(io, Flags::SYN, self.snd_una, 0),
             Retransmission::Data => {
-                self.emit(io.out, Flags::PSH | Flags::ACK, self.snd_una, self.out_len)
+                self.emit(io, Flags::PSH | Flags::ACK, self.snd_una, self.out_len)
             }
             Retransmission::Fin => {
                 let fin = self.snd_nxt.wrapping_sub(1);
-                self.emit(io.out, Flags::FIN | Flags::ACK, fin, 0)
+                self.emit(io, Flags::FIN | Flags::ACK, fin, 0)
             }
         }
         self.arm_retransmit(now, base, cfg);

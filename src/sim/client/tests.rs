@@ -21,6 +21,7 @@ macro_rules! io {
     ($r:expr) => {
         Io {
             cfg: &$r.cfg,
+            vip: vip(),
             out: &mut $r.out,
             book: &mut $r.book,
         }
@@ -41,7 +42,7 @@ impl Rig {
         let mut book = ClientStates::default();
         book.enter(TcpState::Closed);
         Rig {
-            c: Client::new(Endpoint::new(Ip::new(10, 0, 0, 1), 0), vip()),
+            c: Client::new(Endpoint::new(Ip::new(10, 0, 0, 1), 0)),
             cfg: TcpConfig::from(&TcpSpec::default()),
             out: Vec::new(),
             book,
@@ -55,7 +56,7 @@ impl Rig {
 
     /// Delivers a packet from the VIP with these flags and numbers.
     fn recv(&mut self, at: SimTime, flags: Flags, seq: u32, ack: u32) -> Outcome {
-        let p = Packet::control(FourTuple::tcp(self.c.vip, self.c.local), flags, seq, ack);
+        let p = Packet::control(FourTuple::tcp(vip(), self.c.local), flags, seq, ack);
         let mut io = io!(self);
         self.c.on_packet(&p, at, &mut io)
     }

@@ -247,9 +247,9 @@ impl World {
             Command::KillClient(c) => {
                 let c = *c;
                 let live = self
-                    .meta
+                    .clients
                     .get(c as usize)
-                    .is_some_and(|m| m.life == Life::Active);
+                    .is_some_and(|r| r.meta.life == Life::Active);
                 if !live {
                     return Err(ApplyError::ClientNotRunning(c));
                 }
@@ -386,13 +386,16 @@ impl World {
         }
         // Draw a rank among the running clients.
         let k = self.streams.chaos.next_u64() % self.active_clients;
-        let c = (0..self.meta.len())
-            .filter(|&c| self.meta[c].life == Life::Active && !self.meta[c].workload.is_attack())
+        let c = (0..self.clients.len())
+            .filter(|&c| {
+                self.clients[c].meta.life == Life::Active
+                    && !self.clients[c].meta.workload.is_attack()
+            })
             .nth(k as usize)
             .ok_or(ApplyError::NoClientRunning)?;
-        let state = self.clients[c].state;
+        let state = self.clients[c].tcp.state;
         self.kill_client(c as u32);
-        let ip = self.clients[c].local.ip;
+        let ip = self.clients[c].tcp.local.ip;
         Ok(format!("killed client {c} ({ip}) in {state}"))
     }
 
@@ -409,9 +412,9 @@ impl World {
                 ..Default::default()
             });
         }
-        let running: Vec<u32> = (0..self.meta.len() as u32)
+        let running: Vec<u32> = (0..self.clients.len() as u32)
             .filter(|&c| {
-                let m = &self.meta[c as usize];
+                let m = &self.clients[c as usize].meta;
                 m.workload == Workload::Closed && m.life == Life::Active && !m.retire
             })
             .collect();
@@ -429,8 +432,8 @@ impl World {
         } else {
             // The newest clients leave first, after their current connection.
             for &c in running.iter().rev().take((have - n) as usize) {
-                self.meta[c as usize].retire = true;
-                if self.clients[c as usize].state == TcpState::Closed {
+                self.clients[c as usize].meta.retire = true;
+                if self.clients[c as usize].tcp.state == TcpState::Closed {
                     self.finish_client(c, Life::Done);
                 }
             }

@@ -30,7 +30,6 @@ impl World {
             series_log: None,
             links: vec![Link::new(lab.network.client_link)],
             clients: Vec::new(),
-            meta: Vec::new(),
             counts: Vec::new(),
             free_clients: Vec::new(),
             active_clients: 0,

@@ -2,10 +2,10 @@
 //! outcomes counted, and what each workload does next.
 
 use super::streams::{Streams, mix};
-use super::{Dest, Event, Life, Workload, World};
+use super::{ClientSlot, Dest, Event, Life, Workload, World};
 use crate::engine::Sample;
 use crate::model::{Packet, SimDuration, SimTime};
-use crate::sim::addressing;
+use crate::sim::addressing::{self, VIP};
 use crate::sim::client::{Io, Outcome, TcpState, Timer};
 use crate::sim::dist::{sample, sample_duration};
 use crate::spec::DropReason;
@@ -14,14 +14,14 @@ use rand::Rng;
 impl World {
     pub(super) fn connect(&mut self, c: u32) {
         // Each connection draws from its own keyed stream (see `streams`).
-        let identity = match self.meta[c as usize].workload {
+        let identity = match self.clients[c as usize].meta.workload {
             Workload::Closed => self
                 .streams
                 .closed_identity(c, self.counts[c as usize].made),
-            Workload::Open => self.meta[c as usize].identity,
+            Workload::Open => self.clients[c as usize].meta.identity,
             Workload::Attack(_) => self.streams.floods.next_u64(),
         };
-        let m = &mut self.meta[c as usize];
+        let m = &mut self.clients[c as usize].meta;
         m.identity = identity;
         m.drawn = 0;
         let segments = sample(&self.segments_dist(c), &mut self.conn_rng(c)).max(1);
@@ -29,16 +29,19 @@ impl World {
         let counts = &mut self.counts[c as usize];
         let port = addressing::ephemeral_port(counts.made);
         counts.made += 1;
-        if !self.meta[c as usize].workload.is_attack() {
+        if !self.clients[c as usize].meta.workload.is_attack() {
             self.metrics.attempted();
         }
         let mut out = std::mem::take(&mut self.out);
         let mut io = Io {
             cfg: &self.tcp,
+            vip: VIP,
             out: &mut out,
             book: &mut self.client_states,
         };
-        self.clients[c as usize].connect(self.now, port, iss, segments, &mut io);
+        self.clients[c as usize]
+            .tcp
+            .connect(self.now, port, iss, segments, &mut io);
         self.flush_client(c, &mut out);
         self.out = out;
     }
@@ -57,7 +60,7 @@ impl World {
     /// event already queued for it (later ones are found when that fires).
     #[inline(always)]
     pub(super) fn sync_timers(&mut self, c: u32) {
-        let client = &mut self.clients[c as usize];
+        let client = &mut self.clients[c as usize].tcp;
         for timer in Timer::ALL {
             let due = client.deadline(timer);
             if due < client.pending[timer.index()] {
@@ -70,7 +73,7 @@ impl World {
 
     pub(super) fn on_client_timer(&mut self, c: u32, timer: Timer) {
         let now = self.now;
-        let client = &mut self.clients[c as usize];
+        let client = &mut self.clients[c as usize].tcp;
         if client.pending[timer.index()] != now {
             return; // superseded by an earlier event for the same timer
         }
@@ -80,7 +83,7 @@ impl World {
             self.sync_timers(c);
             return;
         }
-        if self.meta[c as usize].life != Life::Active {
+        if self.clients[c as usize].meta.life != Life::Active {
             return;
         }
         let mut out = std::mem::take(&mut self.out);
@@ -88,15 +91,18 @@ impl World {
             Timer::Retransmit => {
                 let mut io = Io {
                     cfg: &self.tcp,
+                    vip: VIP,
                     out: &mut out,
                     book: &mut self.client_states,
                 };
-                let o = self.clients[c as usize].on_retransmit_timer(now, &mut io);
+                let o = self.clients[c as usize]
+                    .tcp
+                    .on_retransmit_timer(now, &mut io);
                 self.flush_client(c, &mut out);
                 self.on_outcome(c, o);
             }
             Timer::Wake => {
-                let client = &mut self.clients[c as usize];
+                let client = &mut self.clients[c as usize].tcp;
                 client.wake_at(SimTime::MAX);
                 if client.state == TcpState::Closed {
                     self.out = out;
@@ -111,17 +117,18 @@ impl World {
 
     pub(super) fn send_next_segment(&mut self, c: u32, out: &mut Vec<Packet>) {
         let now = self.now;
-        let len = if self.clients[c as usize].segments_left == 0 {
+        let len = if self.clients[c as usize].tcp.segments_left == 0 {
             None
         } else {
             Some(self.segment_size(c))
         };
         let mut io = Io {
             cfg: &self.tcp,
+            vip: VIP,
             out,
             book: &mut self.client_states,
         };
-        let client = &mut self.clients[c as usize];
+        let client = &mut self.clients[c as usize].tcp;
         match len {
             None => client.close(now, &mut io),
             Some(len) => client.send_segment(now, len, &mut io),
@@ -135,8 +142,8 @@ impl World {
             self.drop_packet(DropReason::NoSocket);
             return;
         };
-        let client = &self.clients[c];
-        if self.meta[c].life != Life::Active
+        let client = &self.clients[c].tcp;
+        if self.clients[c].meta.life != Life::Active
             || client.local.port != p.key.dst.port
             || client.state == TcpState::Closed
         {
@@ -147,10 +154,11 @@ impl World {
         let mut out = std::mem::take(&mut self.out);
         let mut io = Io {
             cfg: &self.tcp,
+            vip: VIP,
             out: &mut out,
             book: &mut self.client_states,
         };
-        let o = self.clients[c as usize].on_packet(p, self.now, &mut io);
+        let o = self.clients[c as usize].tcp.on_packet(p, self.now, &mut io);
         self.flush_client(c, &mut out);
         self.out = out;
         match o {
@@ -163,7 +171,7 @@ impl World {
     /// Counts what a client step did and moves its workload on.
     pub(super) fn on_outcome(&mut self, c: u32, o: Outcome) {
         // Attack connections move on like any other but count nowhere.
-        if self.meta[c as usize].workload.is_attack() {
+        if self.clients[c as usize].meta.workload.is_attack() {
             return self.on_attack_outcome(c, o);
         }
         match o {
@@ -178,13 +186,13 @@ impl World {
             Outcome::SegmentAcked { latency } => {
                 self.metrics.segment_acked(latency);
                 self.sample(Sample::Segment, latency);
-                if self.clients[c as usize].segments_left == 0 {
+                if self.clients[c as usize].tcp.segments_left == 0 {
                     let mut out = std::mem::take(&mut self.out);
                     self.send_next_segment(c, &mut out);
                     self.out = out;
                 } else {
                     let gap = self.gap(c);
-                    self.clients[c as usize].wake_at(self.now + gap);
+                    self.clients[c as usize].tcp.wake_at(self.now + gap);
                     self.sync_timers(c);
                 }
             }
@@ -210,7 +218,7 @@ impl World {
             }
             Outcome::SegmentAcked { .. } => {
                 let gap = self.gap(c);
-                self.clients[c as usize].wake_at(self.now + gap);
+                self.clients[c as usize].tcp.wake_at(self.now + gap);
                 self.sync_timers(c);
             }
             Outcome::Completed { .. } | Outcome::Failed(_) => self.finish_client(c, Life::Done),
@@ -220,7 +228,7 @@ impl World {
 
     /// A connection ended: think and go again, or stop.
     pub(super) fn connection_over(&mut self, c: u32) {
-        let m = &mut self.meta[c as usize];
+        let m = &mut self.clients[c as usize].meta;
         if m.life != Life::Active {
             return;
         }
@@ -236,17 +244,19 @@ impl World {
         });
         // The think time sets the next connection's arrival.
         self.draws.arrival(mix(identity, 0), think.as_nanos());
-        self.clients[c as usize].wake_at(self.now + think);
+        self.clients[c as usize].tcp.wake_at(self.now + think);
         self.sync_timers(c);
     }
 
     /// Ends a client's life as `life`; open-arrival slots go back to the pool.
     pub(super) fn finish_client(&mut self, c: u32, life: Life) {
-        let m = &mut self.meta[c as usize];
+        let ClientSlot {
+            tcp: client,
+            meta: m,
+        } = &mut self.clients[c as usize];
         if m.life != Life::Active {
             return;
         }
-        let client = &mut self.clients[c as usize];
         if !m.workload.is_attack() {
             self.active_clients -= 1;
             self.client_states.leave(client.state);
@@ -267,7 +277,9 @@ impl World {
 
     /// Kills client `c` on the spot (no FIN, no RST).
     pub(super) fn kill_client(&mut self, c: u32) {
-        let o = self.clients[c as usize].abort(self.now, &mut self.client_states);
+        let o = self.clients[c as usize]
+            .tcp
+            .abort(self.now, &mut self.client_states);
         if let Outcome::Failed(reason) = o {
             self.metrics.failed(reason);
         }

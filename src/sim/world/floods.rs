@@ -78,7 +78,7 @@ impl World {
             return;
         };
         self.counts[i as usize].left = 1;
-        let m = &mut self.meta[i as usize];
+        let m = &mut self.clients[i as usize].meta;
         m.life = Life::Active;
         m.retire = false;
         self.connect(i);

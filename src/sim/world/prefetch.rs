@@ -130,13 +130,8 @@ impl World {
             }
             _ => None,
         };
-        if let Some(c) = client {
-            if let Some(client) = self.clients.get(c) {
-                prefetch(client);
-            }
-            if let Some(meta) = self.meta.get(c) {
-                prefetch(meta);
-            }
+        if let Some(client) = client.and_then(|c| self.clients.get(c)) {
+            prefetch(client);
         }
     }
 }

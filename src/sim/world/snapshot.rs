@@ -153,7 +153,11 @@ impl World {
     pub(super) fn client_counts_by_scan(&self) -> ClientCounts {
         use super::Life;
         let mut c = ClientCounts::default();
-        for (client, m) in self.clients.iter().zip(&self.meta) {
+        for super::ClientSlot {
+            tcp: client,
+            meta: m,
+        } in &self.clients
+        {
             if m.workload.is_attack() {
                 continue;
             }

@@ -5,6 +5,7 @@
 
 use super::{Dest, World};
 use crate::model::{Flags, FourTuple, Packet, SimDuration, SimTime};
+use crate::sim::addressing::VIP;
 use crate::sim::client::TcpState;
 use crate::spec::{Command, DropReason, Lab};
 
@@ -89,8 +90,8 @@ fn every_packet(key: FourTuple, around: u32) -> impl Iterator<Item = Packet> {
 /// as if the client sent it, as if the VIP answered, as if the balancer
 /// forwarded it, as if the server answered.
 fn throw_everything_at(w: &mut World, c: usize) {
-    let client = &w.clients[c];
-    let key = FourTuple::tcp(client.local, client.vip);
+    let client = &w.clients[c].tcp;
+    let key = FourTuple::tcp(client.local, VIP);
     let around = u32::from(client.local.port);
     let s = (0..w.servers.len())
         .find(|&s| w.servers[s].established() > 0)
@@ -131,8 +132,9 @@ fn every_packet_thrown_at_every_machine_is_used_dropped_or_in_flight() {
         w.run_until(at(50));
         // Find a client in the state to test, then throw everything at it.
         let c = loop {
-            let found = (0..w.clients.len())
-                .find(|&c| w.clients[c].state == target && w.meta[c].life == super::Life::Active);
+            let found = (0..w.clients.len()).find(|&c| {
+                w.clients[c].tcp.state == target && w.clients[c].meta.life == super::Life::Active
+            });
             match found {
                 Some(c) => break c,
                 None => assert!(w.step() && w.now() < at(5_000), "no client in {target}"),

@@ -2,10 +2,10 @@
 //! shape each connection (segments, sizes, gaps).
 
 use super::streams::{Keyed, Streams};
-use super::{ClientMeta, ConnCounts, Event, Life, Workload, World};
+use super::{ClientMeta, ClientSlot, ConnCounts, Event, Life, Workload, World};
 use crate::engine::LogKind;
 use crate::model::{Endpoint, SimDuration, SimTime};
-use crate::sim::addressing::{self, VIP};
+use crate::sim::addressing;
 use crate::sim::client::{Client, TcpState};
 use crate::sim::dist::{sample, sample_duration, standard_exponential};
 use crate::spec::{AttackKind, Dist, Dur};
@@ -14,22 +14,23 @@ impl World {
     pub(super) fn spawn_closed_client(&mut self, start: SimTime) {
         let connections = self.closed.as_ref().and_then(|c| c.connections);
         let i = self.clients.len();
-        let mut c = Client::new(Endpoint::new(addressing::client_ip(i), 0), VIP);
-        c.wake_at(start);
-        self.clients.push(c);
-        self.counts.push(ConnCounts {
-            left: connections.unwrap_or(u64::MAX),
-            made: 0,
-        });
-        self.meta.push(ClientMeta {
+        let mut tcp = Client::new(Endpoint::new(addressing::client_ip(i), 0));
+        tcp.wake_at(start);
+        let meta = ClientMeta {
             workload: Workload::Closed,
             life: Life::Active,
             retire: false,
             identity: self.streams.closed_identity(i as u32, 0),
             drawn: 0,
+        };
+        self.clients.push(ClientSlot { tcp, meta });
+        self.counts.push(ConnCounts {
+            left: connections.unwrap_or(u64::MAX),
+            made: 0,
         });
         // The start time of a closed client is its first arrival.
-        self.draws.arrival(self.meta[i].identity, start.as_nanos());
+        self.draws
+            .arrival(self.clients[i].meta.identity, start.as_nanos());
         self.active_clients += 1;
         self.client_states.enter(TcpState::Closed);
         self.sync_timers(i as u32);
@@ -51,8 +52,8 @@ impl World {
     /// A client slot for a one-shot connection: a free one, or a new one.
     pub(super) fn take_slot(&mut self, workload: Workload) -> Option<u32> {
         if let Some(i) = self.free_clients.pop() {
-            self.meta[i as usize].workload = workload;
-            self.clients[i as usize].counted = !workload.is_attack();
+            self.clients[i as usize].meta.workload = workload;
+            self.clients[i as usize].tcp.counted = !workload.is_attack();
             return Some(i);
         }
         let i = self.clients.len();
@@ -75,17 +76,17 @@ impl World {
             }
             return None;
         }
-        let mut client = Client::new(Endpoint::new(addressing::client_ip(i), 0), VIP);
-        client.counted = !workload.is_attack();
-        self.clients.push(client);
-        self.counts.push(ConnCounts::default());
-        self.meta.push(ClientMeta {
+        let mut tcp = Client::new(Endpoint::new(addressing::client_ip(i), 0));
+        tcp.counted = !workload.is_attack();
+        let meta = ClientMeta {
             workload,
             life: Life::Free,
             retire: false,
             identity: 0,
             drawn: 0,
-        });
+        };
+        self.clients.push(ClientSlot { tcp, meta });
+        self.counts.push(ConnCounts::default());
         Some(i as u32)
     }
 
@@ -107,7 +108,7 @@ impl World {
             return;
         };
         self.counts[i as usize].left = 1;
-        let m = &mut self.meta[i as usize];
+        let m = &mut self.clients[i as usize].meta;
         m.life = Life::Active;
         m.retire = false;
         m.identity = identity;
@@ -118,7 +119,7 @@ impl World {
     }
 
     pub(super) fn segments_dist(&self, c: u32) -> Dist<u64> {
-        match self.meta[c as usize].workload {
+        match self.clients[c as usize].meta.workload {
             Workload::Closed => self.closed.as_ref().map(|s| s.segments),
             Workload::Open => self.open.as_ref().map(|o| o.spec.segments),
             // Attackers never finish on their own.
@@ -128,7 +129,7 @@ impl World {
     }
 
     pub(super) fn segment_size(&mut self, c: u32) -> u32 {
-        let dist = match self.meta[c as usize].workload {
+        let dist = match self.clients[c as usize].meta.workload {
             Workload::Closed => self.closed.as_ref().map(|s| s.segment_size),
             Workload::Open => self.open.as_ref().map(|o| o.spec.segment_size),
             Workload::Attack(_) => Some(Dist::Constant(1)),
@@ -138,7 +139,7 @@ impl World {
     }
 
     pub(super) fn gap(&mut self, c: u32) -> SimDuration {
-        let dist = match self.meta[c as usize].workload {
+        let dist = match self.clients[c as usize].meta.workload {
             Workload::Closed => self.closed.as_ref().map(|s| s.gap),
             Workload::Open => self.open.as_ref().map(|o| o.spec.gap),
             Workload::Attack(f) => Some(Dist::Constant(match self.floods[f as usize].spec.kind {
@@ -155,7 +156,7 @@ impl World {
     /// identity and the draw's number, so the j-th draw of a connection is
     /// the same in every run of the seed, whatever came before it.
     pub(super) fn conn_rng(&mut self, c: u32) -> Keyed {
-        let m = &mut self.meta[c as usize];
+        let m = &mut self.clients[c as usize].meta;
         m.drawn = m.drawn.wrapping_add(1);
         Streams::connection(m.identity, u64::from(m.drawn))
     }
