@@ -3,7 +3,7 @@
 //! looked up twice. Every change of state goes through
 //! [`Conns::set_state`], which keeps the counts by state.
 
-use crate::model::{FourTuple, SimTime};
+use crate::model::{Endpoint, Ip, SimTime};
 use rustc_hash::FxHashMap;
 use std::fmt;
 
@@ -28,13 +28,20 @@ impl fmt::Display for ConnState {
     }
 }
 
-/// One connection.
+/// One connection: 32 bytes on a 32-byte boundary, so it never spans two
+/// cache lines (in a world of a hundred thousand clients each line a
+/// segment touches is a miss). It keeps only the client's end: the other
+/// end is the server's own address.
 #[derive(Clone, Copy, Debug)]
+#[repr(align(32))]
 pub struct Conn {
-    /// The connection as the server sees it (client -> server).
-    pub key: FourTuple,
+    /// The client's address and port.
+    client_ip: Ip,
+    client_port: u16,
     /// Where it is.
     pub state: ConnState,
+    /// [`BUSY`] and [`LIVE`].
+    marks: u8,
     /// The client's initial sequence number: a SYN with another one is a new
     /// connection reusing the port.
     pub irs: u32,
@@ -42,19 +49,54 @@ pub struct Conn {
     pub iss: u32,
     /// The next sequence number expected from the client.
     pub rcv_nxt: u32,
-    /// A segment is queued or in service; its retransmissions are ignored.
-    pub busy: bool,
-    /// Last packet from the client.
-    pub last_seen: SimTime,
     /// Bumped when the slot is freed, so work of an old connection misses.
     pub generation: u32,
-    live: bool,
+    /// Last packet from the client.
+    pub last_seen: SimTime,
+}
+
+const _: () = assert!(std::mem::size_of::<Conn>() == 32);
+
+/// A segment is queued or in service; its retransmissions are ignored.
+const BUSY: u8 = 1;
+/// The slot holds a connection (a freed slot keeps its generation).
+const LIVE: u8 = 2;
+
+impl Conn {
+    /// The client's end of the connection.
+    #[inline]
+    pub fn client(&self) -> Endpoint {
+        Endpoint::new(self.client_ip, self.client_port)
+    }
+
+    /// A segment is queued or in service.
+    #[inline]
+    pub fn busy(&self) -> bool {
+        self.marks & BUSY != 0
+    }
+
+    /// Marks a segment as queued or in service, or as done.
+    #[inline]
+    pub fn set_busy(&mut self, busy: bool) {
+        self.marks = if busy {
+            self.marks | BUSY
+        } else {
+            self.marks & !BUSY
+        };
+    }
+
+    #[inline]
+    fn live(&self) -> bool {
+        self.marks & LIVE != 0
+    }
 }
 
 /// The connection table.
 #[derive(Clone, Debug, Default)]
 pub struct Conns {
-    index: FxHashMap<FourTuple, u32>,
+    /// Slots by the client's end (every connection's other end is the
+    /// server).
+    index: FxHashMap<Endpoint, u32>,
     slots: Vec<Conn>,
     free: Vec<u32>,
     half_open: u32,
@@ -62,18 +104,20 @@ pub struct Conns {
 }
 
 impl Conns {
-    /// The slot of connection `key`, if the server has it; `hint`, a slot
-    /// the caller saw it in before, spares the index when it still holds.
+    /// The slot of the connection from `client`, if the server has it;
+    /// `hint`, a slot the caller saw it in before, spares the index when
+    /// it still holds.
     #[inline]
-    pub fn find(&self, key: &FourTuple, hint: Option<u32>) -> Option<u32> {
+    pub fn find(&self, client: &Endpoint, hint: Option<u32>) -> Option<u32> {
         if let Some(slot) = hint
             && let Some(c) = self.slots.get(slot as usize)
-            && c.live
-            && c.key == *key
+            && c.live()
+            && c.client_ip == client.ip
+            && c.client_port == client.port
         {
             return Some(slot);
         }
-        self.index.get(key).copied()
+        self.index.get(client).copied()
     }
 
     /// The connection in `slot` if there is one: for prefetching.
@@ -99,7 +143,7 @@ impl Conns {
     pub fn current(&mut self, slot: u32, generation: u32) -> Option<&mut Conn> {
         self.slots
             .get_mut(slot as usize)
-            .filter(|c| c.live && c.generation == generation)
+            .filter(|c| c.live() && c.generation == generation)
     }
 
     /// Half-open connections held.
@@ -112,18 +156,18 @@ impl Conns {
         self.established
     }
 
-    /// Opens connection `key` in SYN-RECEIVED; returns its slot.
-    pub fn open(&mut self, key: FourTuple, irs: u32, iss: u32, now: SimTime) -> u32 {
+    /// Opens the connection from `client` in SYN-RECEIVED; returns its slot.
+    pub fn open(&mut self, client: Endpoint, irs: u32, iss: u32, now: SimTime) -> u32 {
         let conn = Conn {
-            key,
+            client_ip: client.ip,
+            client_port: client.port,
             state: ConnState::SynReceived,
+            marks: LIVE,
             irs,
             iss,
             rcv_nxt: irs.wrapping_add(1),
-            busy: false,
-            last_seen: now,
             generation: 0,
-            live: true,
+            last_seen: now,
         };
         let slot = match self.free.pop() {
             Some(slot) => {
@@ -136,7 +180,7 @@ impl Conns {
                 (self.slots.len() - 1) as u32
             }
         };
-        self.index.insert(key, slot);
+        self.index.insert(client, slot);
         self.half_open += 1;
         tracing::trace!(slot, at = %now, to = %ConnState::SynReceived, "server connection");
         slot
@@ -157,17 +201,17 @@ impl Conns {
     /// Forgets the connection in `slot`.
     pub fn forget(&mut self, slot: u32) {
         let c = &mut self.slots[slot as usize];
-        if !c.live {
+        if !c.live() {
             return;
         }
-        c.live = false;
+        c.marks = 0;
         c.generation = c.generation.wrapping_add(1);
         match c.state {
             ConnState::SynReceived => self.half_open -= 1,
             ConnState::Established | ConnState::LastAck => self.established -= 1,
         }
-        let key = c.key;
-        self.index.remove(&key);
+        let client = c.client();
+        self.index.remove(&client);
         self.free.push(slot);
     }
 
@@ -177,7 +221,7 @@ impl Conns {
         let (mut half_open, mut established) = (0, 0);
         for slot in 0..self.slots.len() as u32 {
             let c = &self.slots[slot as usize];
-            if c.live && expire(c) {
+            if c.live() && expire(c) {
                 if c.state == ConnState::SynReceived {
                     half_open += 1;
                 } else {
@@ -191,7 +235,7 @@ impl Conns {
 
     /// Bytes held, for memory accounting.
     pub fn bytes(&self) -> usize {
-        self.index.capacity() * (std::mem::size_of::<(FourTuple, u32)>() + 1)
+        self.index.capacity() * (std::mem::size_of::<(Endpoint, u32)>() + 1)
             + self.slots.capacity() * std::mem::size_of::<Conn>()
             + self.free.capacity() * 4
     }

@@ -13,7 +13,7 @@ pub use conns::ConnState;
 
 use super::client::RECEIVE_WINDOW;
 use super::dist::sample_duration;
-use crate::model::{Endpoint, Flags, Packet, SimDuration, SimTime};
+use crate::model::{Endpoint, Flags, FourTuple, Packet, SimDuration, SimTime};
 use crate::spec::{Dist, DropReason, Dur, ServerSpec};
 use conns::Conns;
 use rand::Rng;
@@ -206,8 +206,13 @@ impl Server {
         if !self.alive {
             return Err(DropReason::ServerDown);
         }
+        // The balancer sends to the server's address; anything else would
+        // not reach this host.
+        if p.key.dst != self.endpoint {
+            return Err(DropReason::NoSocket);
+        }
         let f = p.flags;
-        let Some(slot) = self.conns.find(&p.key, hint) else {
+        let Some(slot) = self.conns.find(&p.key.src, hint) else {
             return self.on_unknown(p, now, rng, out);
         };
         out.slot = Some(slot);
@@ -330,7 +335,7 @@ impl Server {
             return Err(DropReason::BacklogFull);
         }
         let iss = rng.next_u32();
-        let slot = self.conns.open(p.key, p.seq, iss, now);
+        let slot = self.conns.open(p.key.src, p.seq, iss, now);
         out.slot = Some(slot);
         let rcv_nxt = self.conns.get(slot).rcv_nxt;
         self.reply(p, Flags::SYN | Flags::ACK, iss, rcv_nxt, out);
@@ -347,11 +352,11 @@ impl Server {
             self.reply(p, Flags::ACK, iss.wrapping_add(1), ack, out);
             return Ok(());
         }
-        if conn.busy {
+        if conn.busy() {
             // A retransmission of the segment being served.
             return Err(DropReason::Duplicate);
         }
-        conn.busy = true;
+        conn.set_busy(true);
         let job = Job {
             slot,
             generation: conn.generation,
@@ -380,16 +385,17 @@ impl Server {
         self.busy_workers = self.busy_workers.saturating_sub(1);
         let mut ack = None;
         if let Some(conn) = self.conns.current(job.slot, job.generation)
-            && conn.busy
+            && conn.busy()
             && conn.rcv_nxt == job.seq
         {
-            conn.busy = false;
+            conn.set_busy(false);
             conn.rcv_nxt = job.seq.wrapping_add(job.len);
-            let (seq, rcv_nxt, key) = (conn.iss.wrapping_add(1), conn.rcv_nxt, conn.key);
+            let (seq, rcv_nxt, client) = (conn.iss.wrapping_add(1), conn.rcv_nxt, conn.client());
             self.stats.segments_served += 1;
             self.stats.bytes_served += u64::from(job.len);
             self.stats.packets_out += 1;
-            ack = Some(Packet::control(key.reversed(), Flags::ACK, seq, rcv_nxt));
+            let key = FourTuple::tcp(self.endpoint, client);
+            ack = Some(Packet::control(key, Flags::ACK, seq, rcv_nxt));
         }
         if let Some(next) = self.queue.pop_front() {
             self.busy_workers += 1;
@@ -415,7 +421,7 @@ impl Server {
             // one round trip after the FIN|ACK.
             match c.state {
                 ConnState::SynReceived | ConnState::LastAck => idle >= SYN_RECEIVED_TIMEOUT,
-                ConnState::Established => !c.busy && idle >= SERVER_IDLE_TIMEOUT,
+                ConnState::Established => !c.busy() && idle >= SERVER_IDLE_TIMEOUT,
             }
         });
         self.stats.half_open_expired += u64::from(half_open);

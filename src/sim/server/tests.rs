@@ -378,11 +378,11 @@ fn a_stale_hint_never_finds_another_connection() {
     let (mut s, mut rng) = server(ServerSpec::default());
     let iss1 = handshake(&mut s, &mut rng, 1);
     handshake(&mut s, &mut rng, 2);
-    let slot1 = s.conns.find(&key(1), None);
-    let slot2 = s.conns.find(&key(2), None);
+    let slot1 = s.conns.find(&key(1).src, None);
+    let slot2 = s.conns.find(&key(2).src, None);
     assert!(slot1.is_some() && slot1 != slot2);
     // A hint naming port 2's slot, for port 1's packet: the index decides.
-    assert_eq!(s.conns.find(&key(1), slot2), slot1);
+    assert_eq!(s.conns.find(&key(1).src, slot2), slot1);
     // And the packet lands on port 1's connection, not port 2's.
     let mut out = ServerOut::default();
     let fate = s.on_packet(
@@ -394,4 +394,19 @@ fn a_stale_hint_never_finds_another_connection() {
     );
     assert_eq!(fate, Ok(()));
     assert_eq!(out.slot, slot1);
+}
+
+#[test]
+fn a_packet_for_another_address_finds_no_socket() {
+    let (mut s, mut rng) = server(ServerSpec::default());
+    let iss = handshake(&mut s, &mut rng, 1);
+    // The connection's client end, but another server's address.
+    let mut p = data(1, 101, iss);
+    p.key.dst = Endpoint::new(Ip::new(10, 1, 0, 2), 80);
+    let (fate, out) = send(&mut s, &mut rng, p);
+    assert_eq!(fate, Err(DropReason::NoSocket));
+    assert!(out.packets.is_empty() && out.jobs.is_empty());
+    // The connection itself is untouched: its data is still served.
+    let out = deliver(&mut s, &mut rng, data(1, 101, iss));
+    assert_eq!(out.jobs.len(), 1);
 }
