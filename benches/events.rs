@@ -11,6 +11,11 @@ use std::hint::black_box;
 #[path = "support/labs.rs"]
 mod labs;
 
+/// Big blocks mapped for huge pages, as in the lblab binary, so the rates
+/// are the ones a user gets.
+#[global_allocator]
+static ALLOCATOR: lblab::alloc::HugePageAlloc = lblab::alloc::HugePageAlloc;
+
 use labs::{classic, hundred_thousand_clients};
 
 fn at(secs: u64) -> SimTime {

@@ -9,6 +9,11 @@
 #[path = "support/labs.rs"]
 mod labs;
 
+/// Big blocks mapped for huge pages, as in the lblab binary, so the rates
+/// are the ones a user gets.
+#[global_allocator]
+static ALLOCATOR: lblab::alloc::HugePageAlloc = lblab::alloc::HugePageAlloc;
+
 use lblab::model::{SimDuration, SimTime};
 use lblab::sim::World;
 use std::hint::black_box;

@@ -11,6 +11,7 @@
 
 #![warn(missing_docs)]
 
+pub mod alloc;
 pub mod backends;
 pub mod compare;
 pub mod conform;

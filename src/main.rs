@@ -15,6 +15,11 @@ use lblab::tui::run::{self as dashboard, Options};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// Big blocks (a big World's clients, conn table and event lanes) are
+/// mapped for transparent huge pages: see `lblab::alloc`.
+#[global_allocator]
+static ALLOCATOR: lblab::alloc::HugePageAlloc = lblab::alloc::HugePageAlloc;
+
 /// A terminal laboratory for Layer-4 load balancing.
 ///
 /// Without a command, opens the live dashboard on a lab (the classic one
