@@ -7,7 +7,7 @@
 //! boundary every engine implements, and `sim` the deterministic
 //! simulation behind it. `live` and `headless` drive an engine, `report`
 //! and `tui` show what it did, and `run_file` writes a run down as data
-//! and replays it.
+//! and replays it. `alloc` is the allocator the binary declares.
 
 #![warn(missing_docs)]
 
