@@ -9,6 +9,7 @@ mod counters;
 mod latency;
 mod log;
 mod objective;
+mod pick;
 mod series;
 mod settings;
 mod snapshot;
@@ -21,6 +22,7 @@ pub use counters::{
 pub use latency::Latency;
 pub use log::{EventLog, LOG_CAPACITY, LogEntry, LogKind};
 pub use objective::{ObjectiveStatus, Verdict};
+pub use pick::{PickRecord, Via};
 pub use series::{
     HISTOGRAM_SECONDS, LatencyHistogram, RecentLatency, SERIES_LEN, SecondRow, Series, SeriesLog,
     SeriesSet,

@@ -6,6 +6,7 @@
 use super::counters::{ConnCounters, Percentiles, RetransmitCounters};
 use super::log::LogEntry;
 use super::objective::ObjectiveStatus;
+use super::pick::PickRecord;
 use super::series::SeriesSet;
 use super::settings::Settings;
 use crate::model::{SimDuration, SimTime};
@@ -96,9 +97,10 @@ pub struct ServerRow {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connect_p95: Option<SimDuration>,
     /// Its newest picks and why each went to it ("why this backend?"),
-    /// oldest first; empty where an engine does not keep them.
+    /// oldest first, as data ([`PickRecord::describe`] words them); empty
+    /// where an engine does not keep them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub recent_picks: Vec<String>,
+    pub recent_picks: Vec<PickRecord>,
     /// Connections assigned in each of the last seconds, oldest first (the
     /// windowed share and the detail view's series).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -242,6 +244,16 @@ pub struct Snapshot {
     /// `Command::Inspect` chose one (the dashboard's ladder diagram).
     #[serde(default)]
     pub inspected: Option<Inspection>,
+}
+
+impl Snapshot {
+    /// The name of server `b` for words about it, such as a pick's
+    /// explanation: its row's, or its number past the tracked rows.
+    pub fn server_name(&self, b: u32) -> String {
+        self.servers
+            .get(b as usize)
+            .map_or_else(|| format!("backend {b}"), |r| r.name.clone())
+    }
 }
 
 /// The newest packets to and from one client, on both sides of the

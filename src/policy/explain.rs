@@ -6,6 +6,7 @@
 use super::{BackendView, flow_hash, maglev, peak_ewma, power_of_choices, power_of_two, score};
 use crate::model::FourTuple;
 use crate::spec::Algorithm;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// Draws of a random-choice pick kept for explaining (power of d draws up
@@ -13,7 +14,7 @@ use std::fmt;
 pub const KEPT_DRAWS: usize = 4;
 
 /// What the figure an algorithm compares is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Measure {
     /// Connections (half-open and established).
     Load,
@@ -44,7 +45,7 @@ impl Measure {
 }
 
 /// What the algorithm saw.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Saw {
     /// Its turn came (round robin, weighted round robin).
     InTurn,

@@ -3,8 +3,8 @@
 //! SYNs, and a per-backend connection cap with a queue. The arithmetic is
 //! in `policy::resilience`; this file keeps the state and says when.
 
-use super::why::Via;
 use super::{Balancer, Entropy, Forward};
+use crate::engine::Via;
 use crate::model::{FourTuple, Packet, SimTime};
 use crate::policy::explain::explain;
 use crate::policy::resilience::{outlier, panic, slow_start};

@@ -97,12 +97,7 @@ impl World {
             active_series: h.active.values(),
             bytes_per_sec: None,
             connect_p95: None,
-            recent_picks: self
-                .lb
-                .picks
-                .recent(i)
-                .map(|r| r.describe(|b| self.server_name(b)))
-                .collect(),
+            recent_picks: self.lb.picks.recent(i).copied().collect(),
             new_series: h.new.values(),
             probes_failed: h.probes_failed,
             probes_passed: h.probes_passed,

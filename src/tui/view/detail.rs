@@ -164,7 +164,8 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: &Theme, index: usize)
         lines.push(row("", vec![text("none yet".into(), theme.dim)]));
     }
     for p in &r.recent_picks {
-        lines.push(row("", vec![text(escape(p).into_owned(), theme.text)]));
+        let said = p.describe(|b| s.server_name(b));
+        lines.push(row("", vec![text(escape(&said).into_owned(), theme.text)]));
     }
     let title = format!(" {} in detail (any key closes) ", escape(&r.name));
     super::boxed(f, rect, title, lines, theme);

@@ -200,7 +200,10 @@ pub fn why(f: &mut Frame, screen: Rect, app: &App, theme: &Theme) {
     } else {
         picks
             .iter()
-            .map(|p| Line::styled(format!(" {}", escape(p)), theme.dim))
+            .map(|p| {
+                let said = p.describe(|b| app.frame.snapshot.server_name(b));
+                Line::styled(format!(" {}", escape(&said)), theme.dim)
+            })
             .collect()
     };
     finish(f, inner, lines, " any key closes", theme);
